@@ -1,0 +1,45 @@
+# kvcredit: `make demo` and `make test` work on a fresh clone (see README).
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+DEMO_DIR ?= demo-data
+
+.PHONY: demo test install install-test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy src/kvcredit/scoring src/kvcredit/money.py src/kvcredit/errors.py
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+demo: install
+	mkdir -p $(DEMO_DIR)
+	$(BIN)/kvcredit synth enterprises 5000 --seed 2017 --out $(DEMO_DIR)/enterprises.xlsx
+	$(BIN)/kvcredit evaluate $(DEMO_DIR)/enterprises.xlsx --policy chongqing-kvc \
+		--out $(DEMO_DIR)/evaluations.xlsx --errors $(DEMO_DIR)/errors.csv
+
+bench: install-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/evaluate.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,71 @@
+"""What would raise an enterprise's grade: the smallest single-field changes.
+
+For every threshold the policy compares a field against (band edges, ladder rungs, routes,
+uplifts), compute the smallest increase of one numerator field that crosses it, apply it with
+everything else unchanged, and re-evaluate exactly. Keep the changes that improve the result
+(a better grade, or qualifying), the smallest per field, ordered by relative size.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from kvcredit.scoring.compiled import Compare
+from kvcredit.scoring.engine import Suggestion, core
+from kvcredit.scoring.fields import BY_NAME, Kind
+from kvcredit.scoring.policy import Policy
+from kvcredit.scoring.records import Record
+
+
+def _thresholds(policy: Policy) -> list[tuple[Compare, str]]:
+    c = policy.compiled
+    out: list[tuple[Compare, str]] = []
+    for ind in c.indicators:
+        out += [(e, ind.id) for alt in ind.alternatives for e in alt.edges]
+        out += [(t, ind.id) for r in ind.rungs for t in r.tests if isinstance(t, Compare)]
+    for rule in (*c.routes, *c.uplifts):
+        out += [(t, rule.id) for t in rule.tests if isinstance(t, Compare)]
+    return [(t, why) for t, why in out if t.op in (">=", ">")]
+
+
+def _increase(t: Compare, rec: Record, field: str, coef: int) -> int | None:
+    """Smallest increase of ``field`` (internal units) making ``t`` hold, or None."""
+    q = t.quantity
+    n = sum(c * int(rec[f]) for c, f in q.num.terms)
+    d = sum(c * int(rec[f]) for c, f in q.den.terms) if q.den else 1
+    if d <= 0:
+        return None
+    # need (n + coef*x) * a  >=  d * b   (or >)
+    need = d * t.b - n * t.a + (1 if t.op == ">" else 0)
+    if need <= 0:
+        return None
+    step = coef * t.a
+    return -(-need // step)
+
+
+def suggestions(policy: Policy, rec: Record, grade: int | None) -> tuple[Suggestion, ...]:
+    c = policy.compiled
+    best: dict[str, tuple[int, int | None, str]] = {}
+    for t, why in _thresholds(policy):
+        den_fields = {f for _, f in t.quantity.den.terms} if t.quantity.den else set()
+        for coef, fname in t.quantity.num.terms:
+            if coef <= 0 or fname in den_fields:
+                continue
+            x = _increase(t, rec, fname, coef)
+            if x is None or (fname in best and best[fname][0] <= x):
+                continue
+            if BY_NAME[fname].kind is Kind.FLAG and int(rec[fname]) + x > 1:
+                continue
+            trial = dict(rec)
+            trial[fname] = int(rec[fname]) + x
+            new = core(c, trial).grade
+            if new is not None and (grade is None or new < grade):
+                best[fname] = (x, new, why)
+    out = []
+    for fname, (x, new, why) in best.items():
+        scale = 100 if BY_NAME[fname].kind is Kind.MONEY else 1
+        current = Decimal(int(rec[fname])) / scale
+        name = c.grade_names[new] if c.graded and new is not None else None
+        out.append(Suggestion(fname, current, Decimal(x) / scale, name, why))
+    out.sort(key=lambda s: (s.increase / max(s.current, Decimal(1)), s.field))
+    return tuple(out)
