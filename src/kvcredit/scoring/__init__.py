@@ -6,8 +6,8 @@ Usable without Django::
 """
 
 from kvcredit.scoring.engine import Evaluation, evaluate_one
-from kvcredit.scoring.vector import evaluate_frame
 from kvcredit.scoring.policy import Policy, builtin_policy_ids, load_policy
+from kvcredit.scoring.vector import evaluate_frame
 
 __all__ = [
     "Evaluation",

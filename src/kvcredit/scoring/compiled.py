@@ -279,7 +279,7 @@ class _Compiler:
     # -- conditions ---------------------------------------------------------------------
     def test(self, cond: Condition, path: str) -> Test | None:
         target, _, key = cond.input.partition(".")
-        if target in ("points", "group") and key or cond.input == "score":
+        if (target in ("points", "group") and key) or cond.input == "score":
             if not isinstance(cond.value, Decimal | int) or isinstance(cond.value, bool):
                 self.fail(path, "compare a score with a number")
                 return None
@@ -360,6 +360,23 @@ class _Compiler:
                 self.fail("groups", f"indicator {name!r} belongs to no group")
         return tuple(out)
 
+    def no_score_tests(self, doc: PolicyDoc) -> None:
+        """Basic conditions and ladder rungs are decided before any score exists."""
+        places = [(f"basic.{k}.when", r.when) for k, r in enumerate(doc.basic)]
+        places += [
+            (f"indicators.{k}.ladder.{j}.when", rung.when)
+            for k, ind in enumerate(doc.indicators)
+            for j, rung in enumerate(ind.ladder or [])
+        ]
+        for path, conds in places:
+            for cond in conds:
+                if cond.input == "score" or cond.input.startswith(("points.", "group.")):
+                    self.fail(
+                        path,
+                        f"{cond.input!r}: scores can be tested in requirements, "
+                        "routes and uplifts only",
+                    )
+
     def run(self) -> CompiledPolicy:
         doc = self.doc
         self.derive()
@@ -382,6 +399,7 @@ class _Compiler:
             return tuple(self.rule(r, f"{path}.{k}", grades) for k, r in enumerate(items))
 
         routes = rules(doc.routes, "routes")
+        self.no_score_tests(doc)
         if out.kind == "grades":
             for k, r in enumerate(routes):
                 if r.min_grade is None:

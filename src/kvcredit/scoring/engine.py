@@ -18,11 +18,10 @@ from typing import Any
 
 from kvcredit.scoring.compiled import (
     CBanded,
-    CompiledPolicy,
     Compare,
+    CompiledPolicy,
     CRule,
     Quantity,
-    ScoreTest,
     Test,
     TextTest,
 )
@@ -82,7 +81,8 @@ class Evaluation:
     suggestions: tuple[Suggestion, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        out: dict[str, Any] = _jsonable(asdict(self))
+        return out
 
 
 def _jsonable(value: Any) -> Any:
@@ -165,7 +165,9 @@ def core(c: CompiledPolicy, rec: Record) -> _Core:
             )
             raw[ind.id], detail[ind.id] = best[0], (best[0], best[2], best[1])
         else:
-            hit = next((k for k, r in enumerate(ind.rungs) if all(holds(t, rec) for t in r.tests)), None)
+            hit = next(
+                (k for k, r in enumerate(ind.rungs) if all(holds(t, rec) for t in r.tests)), None
+            )
             raw[ind.id] = ind.rungs[hit].points if hit is not None else 0
             detail[ind.id] = (raw[ind.id], None, hit)
     scores: dict[str, int] = {f"points.{k}": v for k, v in raw.items()}
@@ -184,7 +186,11 @@ def core(c: CompiledPolicy, rec: Record) -> _Core:
     by_score = None
     if not failed_req:
         by_score = next(
-            (k for k, m in enumerate(c.grade_min) if total * m.denominator >= m.numerator * c.score_scale),
+            (
+                k
+                for k, m in enumerate(c.grade_min)
+                if total * m.denominator >= m.numerator * c.score_scale
+            ),
             None,
         )
     uplifts: tuple[str, ...] = ()
@@ -196,7 +202,11 @@ def core(c: CompiledPolicy, rec: Record) -> _Core:
             steps = min(steps, c.max_uplift) if c.max_uplift is not None else steps
             grade = max(0, by_score - steps)
         for r in c.routes:
-            if r.id in routes and r.min_grade is not None and (grade is None or r.min_grade < grade):
+            if (
+                r.id in routes
+                and r.min_grade is not None
+                and (grade is None or r.min_grade < grade)
+            ):
                 grade, qualified_by = r.min_grade, r.id
     elif grade is None and routes:
         grade, qualified_by = 0, routes[0]

@@ -41,9 +41,13 @@ FIELDS: tuple[Field, ...] = (
     Field("ip_design", "外观设计专利", Kind.COUNT, True, "design patents"),
     Field("ip_software_copyright", "软件著作权", Kind.COUNT, True, "software copyrights"),
     Field("ip_ic_layout", "集成电路布图设计", Kind.COUNT, True, "IC layout designs"),
-    Field("high_tech_certified", "高新技术企业", Kind.FLAG, True, "High-Tech Enterprise certificate"),
+    Field(
+        "high_tech_certified", "高新技术企业", Kind.FLAG, True, "High-Tech Enterprise certificate"
+    ),
     Field("national_sci_award_5y", "近五年国家级科技奖励", Kind.FLAG, True, "national S&T award"),
-    Field("provincial_rd_center", "省部级以上研发机构", Kind.FLAG, True, "provincial R&D institution"),
+    Field(
+        "provincial_rd_center", "省部级以上研发机构", Kind.FLAG, True, "provincial R&D institution"
+    ),
     Field("led_standard_5y", "近五年主导制定标准", Kind.FLAG, True, "led a standard"),
     Field("abnormal_operation", "经营异常名录", Kind.FLAG, True, "abnormal-operation list"),
     Field("serious_dishonesty", "严重违法失信名单", Kind.FLAG, True, "serious-dishonesty list"),

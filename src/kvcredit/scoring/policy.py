@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import tomllib
 from decimal import Decimal
@@ -119,7 +120,7 @@ class Banded(Named):
     @classmethod
     def _descending(cls, bands: list[Band]) -> list[Band]:
         edges = [b.from_ for b in bands]
-        if any(a <= b for a, b in zip(edges, edges[1:], strict=False)):
+        if any(a <= b for a, b in itertools.pairwise(edges)):
             raise ValueError("bands must be listed from the highest 'from' down, no repeats")
         return bands
 
@@ -193,7 +194,7 @@ class Outcome(_Model):
             if not self.grades or self.min_score is not None:
                 raise ValueError("a 'grades' outcome lists grades (best first), not min_score")
             scores = [g.min_score for g in self.grades]
-            if any(a <= b for a, b in zip(scores, scores[1:], strict=False)):
+            if any(a <= b for a, b in itertools.pairwise(scores)):
                 raise ValueError("grades must be listed best first, min_score strictly falling")
             names = [g.grade for g in self.grades]
             if len(set(names)) != len(names):

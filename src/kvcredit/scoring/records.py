@@ -42,8 +42,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "应为 是/否、true/false 或 1/0：{value}",
         "must be true/false, 1/0 or 是/否: {value}",
     ),
-    "uscc_length": ("统一社会信用代码应为18位，实际{length}位", "USCC must be 18 characters, got {length}"),
-    "uscc_chars": ("统一社会信用代码含非法字符：{chars}", "characters not allowed in a USCC: {chars}"),
+    "uscc_length": (
+        "统一社会信用代码应为18位，实际{length}位",
+        "USCC must be 18 characters, got {length}",
+    ),
+    "uscc_chars": (
+        "统一社会信用代码含非法字符：{chars}",
+        "characters not allowed in a USCC: {chars}",
+    ),
     "uscc_check": (
         "统一社会信用代码校验位错误：应为{expected}，实际为{actual}",
         "USCC check character is {actual}, expected {expected}",

@@ -25,7 +25,19 @@ def _thresholds(policy: Policy) -> list[tuple[Compare, str]]:
         out += [(t, ind.id) for r in ind.rungs for t in r.tests if isinstance(t, Compare)]
     for rule in (*c.routes, *c.uplifts):
         out += [(t, rule.id) for t in rule.tests if isinstance(t, Compare)]
-    return [(t, why) for t, why in out if t.op in (">=", ">")]
+    return [(t, why) for t, why in out if t.op in (">=", ">") or _is_flag_true(t)]
+
+
+def _is_flag_true(t: Compare) -> bool:
+    """``flag == true``: obtaining the status (a certificate, say) is a change to suggest."""
+    terms = t.quantity.num.terms
+    return (
+        t.op == "=="
+        and t.quantity.den is None
+        and len(terms) == 1
+        and BY_NAME[terms[0][1]].kind is Kind.FLAG
+        and t.b == t.a
+    )
 
 
 def _increase(t: Compare, rec: Record, field: str, coef: int) -> int | None:
@@ -35,7 +47,7 @@ def _increase(t: Compare, rec: Record, field: str, coef: int) -> int | None:
     d = sum(c * int(rec[f]) for c, f in q.den.terms) if q.den else 1
     if d <= 0:
         return None
-    # need (n + coef*x) * a  >=  d * b   (or >)
+    # need (n + coef*x) * a  >=  d * b   (or >; a flag's == true is >= 1 for a 0/1 value)
     need = d * t.b - n * t.a + (1 if t.op == ">" else 0)
     if need <= 0:
         return None

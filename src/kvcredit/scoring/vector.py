@@ -8,6 +8,9 @@ credit_limit, qualified_by, knocked_out_by and, with ``explain``, each indicator
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -15,9 +18,10 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from kvcredit.scoring.compiled import CBanded, CompiledPolicy, Compare, CRule, ScoreTest, Test
+from kvcredit.scoring.compiled import CBanded, Compare, CompiledPolicy, CRule, ScoreTest, Test
 from kvcredit.scoring.policy import Policy
 
+CHUNK_ROWS = 131_072
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 _OPS = {
@@ -63,13 +67,15 @@ class _Columns:
         return self.cache[key]
 
 
-def _compare(t: Compare, cols: _Columns) -> B:
+def _compare(t: Compare, cols: _Columns, *, masked: bool = True) -> B:
+    """Exact ``N * a <op> D * b``; rows with D == 0 are False unless ``masked`` is off."""
     n, d = cols.ratio(t)
     lhs = n if t.a == 1 else n * t.a
     if d is None:
         return np.asarray(_OPS[t.op](lhs, t.b), dtype=bool)
     rhs = d if t.b == 1 else d * t.b
-    return np.asarray(_OPS[t.op](lhs, rhs), dtype=bool) & (d != 0)
+    out = np.asarray(_OPS[t.op](lhs, rhs), dtype=bool)
+    return out & (d != 0) if masked else out
 
 
 def _test(t: Test, cols: _Columns, scores: dict[str, Any] | None = None) -> B:
@@ -81,12 +87,17 @@ def _test(t: Test, cols: _Columns, scores: dict[str, Any] | None = None) -> B:
         scale = scores[f"scale.{t.target}"]
         th = t.threshold
         return np.asarray(_OPS[t.op](scores[key] * th.denominator, th.numerator * scale))
-    series: pl.Series = cols.arrays[t.field]
-    hit = series.is_in(sorted(t.values)).fill_null(False).to_numpy()
+    key = f"text:{t.field}:{sorted(t.values)}"
+    if key not in cols.cache:
+        series: pl.Series = cols.arrays[t.field]
+        cols.cache[key] = (series.is_in(sorted(t.values)).fill_null(False).to_numpy(), None)
+    hit = cols.cache[key][0]
     return np.asarray(~hit if t.negate else hit, dtype=bool)
 
 
 def _rule(rule: CRule, cols: _Columns, scores: dict[str, Any] | None = None) -> B:
+    if len(rule.tests) == 1:
+        return _test(rule.tests[0], cols, scores)
     ok = np.ones(cols.n, dtype=bool)
     for t in rule.tests:
         ok &= _test(t, cols, scores)
@@ -94,12 +105,13 @@ def _rule(rule: CRule, cols: _Columns, scores: dict[str, Any] | None = None) -> 
 
 
 def _banded(alt: CBanded, cols: _Columns) -> I64:
-    count = np.zeros(cols.n, dtype=np.int64)
-    for edge in alt.edges:
-        count += _compare(edge, cols)
+    """Points of one banded alternative: count the edges met, then look the band up."""
     table = np.array([0, *reversed(alt.points)], dtype=np.int64)
-    points = table[count]
     _, d = cols.ratio(alt.edges[0])
+    count8 = np.zeros(cols.n, dtype=np.uint8)
+    for edge in alt.edges:
+        count8 += _compare(edge, cols, masked=False)
+    points = table[count8]
     if d is not None:
         points = np.where(d == 0, alt.if_undefined, points)
     return np.asarray(points, dtype=np.int64)
@@ -113,8 +125,10 @@ def _scores(c: CompiledPolicy, cols: _Columns) -> dict[str, Any]:
             for alt in ind.alternatives[1:]:
                 pts = np.maximum(pts, _banded(alt, cols))
         else:
-            conds = [_rule(CRule("", "", "", r.tests), cols) for r in ind.rungs]
-            pts = np.select(conds, [np.int64(r.points) for r in ind.rungs], np.int64(0))
+            pts = np.zeros(cols.n, dtype=np.int64)
+            for rung in reversed(ind.rungs):  # the first rung that holds wins
+                hit = _rule(CRule("", "", "", rung.tests), cols)
+                pts = np.where(hit, rung.points, pts)
         scores[f"points.{ind.id}"] = pts.astype(np.int64)
     weights = {i.id: i.weight for i in c.indicators}
     total = np.zeros(cols.n, dtype=np.int64)
@@ -132,8 +146,8 @@ def _scores(c: CompiledPolicy, cols: _Columns) -> dict[str, Any]:
     return scores
 
 
-def _decide(c: CompiledPolicy, cols: _Columns, scores: dict[str, Any]) -> tuple[I64, I64, B]:
-    """(grade index with len(grades) meaning none, qualified_by code, knocked out)."""
+def _decide(c: CompiledPolicy, cols: _Columns, scores: dict[str, Any]) -> tuple[I64, I64, I64]:
+    """(grade index, len(grades) meaning none; qualified_by code; bit k set: basic k failed)."""
     n_grades = len(c.grade_min)
     total = scores["score"]
     req_ok = np.ones(cols.n, dtype=bool)
@@ -162,12 +176,13 @@ def _decide(c: CompiledPolicy, cols: _Columns, scores: dict[str, Any]) -> tuple[
         for k in reversed(range(len(c.routes))):
             use = _rule(c.routes[k], cols, scores) & ~graded
             grade, qby = np.where(use, 0, grade), np.where(use, 2 + k, qby)
-    knocked = np.zeros(cols.n, dtype=bool)
-    for r in c.basic:
-        knocked |= ~_rule(r, cols)
+    failed = np.zeros(cols.n, dtype=np.int64)
+    for k, r in enumerate(c.basic):
+        failed |= (~_rule(r, cols)).astype(np.int64) << k
+    knocked = failed != 0
     grade = np.where(knocked, n_grades, grade)
     qby = np.where(knocked, 0, qby)
-    return grade.astype(np.int64), qby.astype(np.int64), knocked
+    return grade.astype(np.int64), qby.astype(np.int64), failed
 
 
 def _decimal_series(name: str, scaled: I64, decimals: int) -> pl.Series:
@@ -179,45 +194,67 @@ def _decimal_series(name: str, scaled: I64, decimals: int) -> pl.Series:
     return pl.Series(name, arr)
 
 
-def _labels(name: str, codes: I64, labels: list[str | None]) -> pl.Series:
-    mapping = dict(enumerate(labels))
-    return pl.Series(name, codes).replace_strict(mapping, return_dtype=pl.String)
+def _labels(name: str, codes: I64, labels: Mapping[int, str | None]) -> pl.Series:
+    return pl.Series(name, codes).replace_strict(labels, return_dtype=pl.String)
 
 
-def evaluate_frame(policy: Policy, frame: pl.DataFrame, *, explain: bool = False) -> pl.DataFrame:
-    """Evaluate every row of a frame in internal units; one output row per input row."""
+def _failed_labels(c: CompiledPolicy, failed: I64) -> pl.Series:
+    """Comma-joined ids of the basic conditions each row failed ('' for none)."""
+    codes = np.unique(failed).tolist()
+    ids = [r.id for r in c.basic]
+    labels: dict[int, str | None] = {
+        code: ",".join(i for k, i in enumerate(ids) if code >> k & 1) for code in codes
+    }
+    return _labels("knocked_out_by", failed, labels)
+
+
+def evaluate_frame(
+    policy: Policy, frame: pl.DataFrame, *, explain: bool = False, chunk_rows: int = CHUNK_ROWS
+) -> pl.DataFrame:
+    """Evaluate every row of a frame in internal units; one output row per input row.
+
+    Large frames are cut into chunks (cache-sized arrays) evaluated on a thread per core:
+    NumPy releases the GIL inside its loops, and rows are independent.
+    """
+    if frame.height <= chunk_rows:
+        return _evaluate_chunk(policy, frame, explain)
+    parts = [frame.slice(k, chunk_rows) for k in range(0, frame.height, chunk_rows)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(lambda part: _evaluate_chunk(policy, part, explain), parts))
+    return pl.concat(results, rechunk=False)
+
+
+def _evaluate_chunk(policy: Policy, frame: pl.DataFrame, explain: bool) -> pl.DataFrame:
     c = policy.compiled
     cols = _Columns(frame, c.fields_used)
     scores = _scores(c, cols)
-    grade, qby, knocked = _decide(c, cols, scores)
+    grade, qby, failed = _decide(c, cols, scores)
     n_grades = len(c.grade_min)
-    eligible = grade < n_grades
-    out: list[pl.Series | pl.Expr] = [
-        frame.get_column("uscc") if "uscc" in frame.columns else pl.Series("uscc", [None] * cols.n),
-        pl.Series("eligible", eligible),
+    n = cols.n
+    out: list[pl.Series] = [
+        frame.get_column("uscc") if "uscc" in frame.columns else pl.Series("uscc", [None] * n),
+        pl.Series("eligible", grade < n_grades),
         _decimal_series("score", scores["score"], c.score_decimals),
     ]
     if c.graded:
-        out.append(_labels("grade", grade, [*c.grade_names, None]))
+        out.append(_labels("grade", grade, {**dict(enumerate(c.grade_names)), n_grades: None}))
         limits = np.array([*c.grade_limit_fen, 0], dtype=np.int64)[grade]
         out.append(_decimal_series("credit_limit", limits, 2))
     else:
-        out.append(pl.Series("grade", [None] * cols.n, dtype=pl.String))
-        out.append(pl.Series("credit_limit", [None] * cols.n, dtype=pl.Decimal(38, 2)))
-    out.append(_labels("qualified_by", qby, ["", "score", *(r.id for r in c.routes)]))
-    result = pl.DataFrame(out)
-    failed = [
-        pl.when(pl.Series(~_rule(r, cols))).then(pl.lit(r.id)).otherwise(None) for r in c.basic
-    ]
-    knocked_col = (
-        pl.concat_str(failed, separator=",", ignore_nulls=True) if failed else pl.lit("")
-    )
-    result = result.with_columns(knocked_col.fill_null("").alias("knocked_out_by"))
+        out.append(pl.Series("grade", [None] * n, dtype=pl.String))
+        out.append(pl.Series("credit_limit", [None] * n, dtype=pl.Decimal(38, 2)))
+    routes = {0: "", 1: "score", **{2 + k: r.id for k, r in enumerate(c.routes)}}
+    out.append(_labels("qualified_by", qby, routes))
+    out.append(_failed_labels(c, failed))
     if explain:
-        result = result.with_columns(
-            _decimal_series(
-                f"points.{i.id}", scores[f"points.{i.id}"], len(str(c.points_scale)) - 1
-            )
+        digits = len(str(c.points_scale)) - 1
+        out += [
+            _decimal_series(f"points.{i.id}", scores[f"points.{i.id}"], digits)
             for i in c.indicators
-        )
-    return result
+        ]
+    result = pl.DataFrame(out)
+    return result.with_columns(
+        pl.lit(policy.id).alias("policy_id"),
+        pl.lit(policy.version).alias("policy_version"),
+        pl.lit(policy.content_hash).alias("policy_hash"),
+    )
