@@ -233,3 +233,54 @@ def test_rates_accept_at_most_six_decimals_of_a_percent():
     assert rate_units(D("4.35")) == 4_350_000
     with pytest.raises(ValueError, match="at most 6 decimals"):
         rate_units(D("4.0000001"))
+
+
+def _one_loan_book(method, start, term=12, grace=0):
+    from kvcredit.lending.domain.aging import penalty_rate_units
+    from kvcredit.lending.domain.eod import new_book
+
+    sched = build_schedules(
+        principal_fen=np.array([300_000_000]),
+        rate=np.array([4_350_000]),
+        start=np.array([start], dtype="datetime64[D]"),
+        term_months=term,
+        method=method,
+    )
+    book = new_book(
+        due_dates=sched.due_dates,
+        sched_principal=np.ascontiguousarray(sched.principal),
+        rate=np.array([4_350_000]),
+        monthly_rate_interest=np.array(
+            [method in (Method.EQUAL_INSTALMENT, Method.EQUAL_PRINCIPAL)]
+        ),
+        grace_days=np.array([grace]),
+        penalty_rate=np.array([penalty_rate_units(4_350_000)]),
+        start=start,
+    )
+    return sched, book
+
+
+def test_end_of_day_interest_due_equals_the_schedule_and_an_unpaid_loan_ages():
+    from kvcredit.lending.domain.eod import DayAlreadyRun, DaySkipped, run_day
+
+    start = dt.date(2024, 4, 15)
+    sched, book = _one_loan_book(Method.MONTHLY_INTEREST, start)
+    rules = ClassificationRules()
+    day = start
+    for _ in range(30):  # 2024-04-15 .. 2024-05-14: accrue 30 days
+        book = run_day(book, as_of=day, rules=rules).book
+        day += dt.timedelta(days=1)
+    result = run_day(book, as_of=day, rules=rules)  # 2024-05-15: the first instalment is due
+    assert day == dt.date(2024, 5, 15)
+    assert result.book.due_interest[0] == sched.interest[0, 0] == 1_087_500
+    with pytest.raises(DayAlreadyRun):
+        run_day(result.book, as_of=day, rules=rules)
+    with pytest.raises(DaySkipped):
+        run_day(result.book, as_of=day + dt.timedelta(days=2), rules=rules)
+    book = result.book
+    for _ in range(91):  # nothing repaid: interest only is due, so no principal penalty yet
+        day += dt.timedelta(days=1)
+        result = run_day(book, as_of=day, rules=rules)
+        book = result.book
+    assert result.dpd[0] == 91
+    assert result.category[0] == Category.SUBSTANDARD

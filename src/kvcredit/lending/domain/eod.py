@@ -1,0 +1,156 @@
+"""The end-of-day run over a whole loan book, vectorised: one array operation per step.
+
+For the day ``as_of`` and every active loan: accrue a day of interest on the outstanding
+principal (exactly: whole fen plus a remainder, so a period's interest equals the schedule's
+once-rounded figure), move the instalment falling due into the due buckets, accrue a day of
+penalty interest on principal past due beyond the grace days, compute days past due and the
+five-category class, close loans with nothing left, and flag maturities. The caller persists
+the new state; running the same day twice is refused by ``last_eod_date``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from kvcredit.lending.domain.aging import ClassificationRules, daily_penalty, days_past_due
+from kvcredit.lending.domain.schedule import DAILY, MONTHLY, div_half_up
+
+I64 = npt.NDArray[np.int64]
+Dates = npt.NDArray[np.datetime64]
+
+
+class DayAlreadyRun(ValueError):
+    """The end of day for this date, or a later one, has already run."""
+
+
+class DaySkipped(ValueError):
+    """A day between the last run and the requested date has not been run."""
+
+
+@dataclass(frozen=True)
+class Book:
+    """State of N loans. Schedules are (N, P) arrays padded with NaT / 0 past each loan's end."""
+
+    due_dates: Dates  # (N, P)
+    sched_principal: I64  # (N, P)
+    n_periods: I64  # instalments of each loan (<= P)
+    monthly_rate_interest: npt.NDArray[np.bool_]  # amortising methods: interest = bal * r / 12
+    rate: I64  # 1e-8 units
+    penalty_rate: I64
+    grace_days: I64
+    outstanding: I64  # principal not yet repaid (due or not)
+    next_k: I64  # index of the next instalment to fall due
+    due_principal: I64  # principal due and unpaid
+    due_interest: I64  # interest due and unpaid
+    penalty: I64  # penalty interest accrued and unpaid
+    acc_whole: I64  # interest accrued this period: whole fen ...
+    acc_rem: I64  # ... and the remainder in 1/(360e8) fen
+    oldest_due: Dates  # oldest unpaid due date (NaT when nothing is due)
+    closed: npt.NDArray[np.bool_]
+    last_eod: dt.date
+
+    @property
+    def size(self) -> int:
+        return len(self.outstanding)
+
+
+@dataclass(frozen=True)
+class DayResult:
+    book: Book
+    dpd: I64
+    category: I64
+    matured: npt.NDArray[np.bool_]  # the last instalment fell due today
+    newly_closed: npt.NDArray[np.bool_]
+
+
+def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayResult:
+    """Age the book by one day. Refuses a day already run, or one that skips a day."""
+    if as_of <= book.last_eod:
+        raise DayAlreadyRun(f"end of day {as_of.isoformat()} has already run")
+    if as_of != book.last_eod + dt.timedelta(days=1):
+        raise DaySkipped(f"run {book.last_eod + dt.timedelta(days=1)} first")
+    day = np.datetime64(as_of.isoformat(), "D")
+    live = ~book.closed
+    rows = np.arange(book.size)
+    periods = book.due_dates.shape[1]
+    k = np.minimum(book.next_k, periods - 1)
+
+    # 1. the instalment falling due today takes the interest accrued up to yesterday
+    #    (the disbursement day counts, the due date belongs to the next period)
+    falls_due = live & (book.next_k < book.n_periods) & (book.due_dates[rows, k] == day)
+    period_interest = np.where(
+        book.monthly_rate_interest,
+        div_half_up((book.outstanding - book.due_principal) * book.rate, MONTHLY),
+        book.acc_whole + div_half_up(book.acc_rem, DAILY),
+    )
+    due_interest = book.due_interest + np.where(falls_due, period_interest, 0)
+    due_principal = book.due_principal + np.where(falls_due, book.sched_principal[rows, k], 0)
+
+    # 2. a day of interest on the outstanding principal that is not yet due
+    q, r = np.divmod((book.outstanding - due_principal) * book.rate * live, DAILY)
+    acc_whole = np.where(falls_due, 0, book.acc_whole) + q
+    acc_rem = np.where(falls_due, 0, book.acc_rem) + r
+    next_k = book.next_k + falls_due
+    has_due = (due_principal + due_interest) > 0
+    oldest = np.where(np.isnat(book.oldest_due) & falls_due & has_due, day, book.oldest_due)
+
+    # 3. penalty on principal past due beyond the grace days
+    dpd = days_past_due(oldest, as_of=as_of, grace_days=0)
+    past_grace = dpd > book.grace_days
+    day_penalty = daily_penalty(due_principal, book.penalty_rate)
+    penalty = book.penalty + np.where(past_grace & live, day_penalty, 0)
+    dpd = np.where(past_grace, dpd, 0)
+
+    matured = falls_due & (next_k >= book.n_periods)
+    newly_closed = live & (book.outstanding == 0) & (due_interest == 0) & (penalty == 0)
+    new = replace(
+        book,
+        next_k=next_k,
+        due_principal=due_principal,
+        due_interest=due_interest,
+        penalty=penalty,
+        acc_whole=acc_whole,
+        acc_rem=acc_rem,
+        oldest_due=oldest,
+        closed=book.closed | newly_closed,
+        last_eod=as_of,
+    )
+    return DayResult(new, dpd, rules.classify(dpd), matured, newly_closed)
+
+
+def new_book(
+    *,
+    due_dates: Dates,
+    sched_principal: I64,
+    rate: I64,
+    monthly_rate_interest: npt.NDArray[np.bool_],
+    grace_days: I64,
+    penalty_rate: I64,
+    start: dt.date,
+) -> Book:
+    """A book of freshly disbursed loans whose last end of day is the day before ``start``."""
+    n = len(rate)
+    zeros = np.zeros(n, dtype=np.int64)
+    return Book(
+        due_dates=due_dates,
+        sched_principal=sched_principal,
+        n_periods=(~np.isnat(due_dates)).sum(axis=1).astype(np.int64),
+        monthly_rate_interest=monthly_rate_interest,
+        rate=rate,
+        penalty_rate=penalty_rate,
+        grace_days=grace_days,
+        outstanding=sched_principal.sum(axis=1),
+        next_k=zeros.copy(),
+        due_principal=zeros.copy(),
+        due_interest=zeros.copy(),
+        penalty=zeros.copy(),
+        acc_whole=zeros.copy(),
+        acc_rem=zeros.copy(),
+        oldest_due=np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
+        closed=np.zeros(n, dtype=bool),
+        last_eod=start - dt.timedelta(days=1),
+    )
