@@ -1,0 +1,1 @@
+"""Pure fund rules: double-entry books, compensation, recovery sharing, breaker, service fees."""

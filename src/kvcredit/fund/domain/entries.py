@@ -1,0 +1,105 @@
+"""The journal entries of each fund event, built from the rules. Pure: no storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from kvcredit.fund.domain.ledger import JournalEntry, PoolAccount, Posting, account, transfer
+
+
+class Contributor(StrEnum):
+    CITY = "CITY"
+    DISTRICT = "DISTRICT"
+
+
+class InsufficientFunds(ValueError):
+    """The pool cannot cover a payment; the claim waits."""
+
+    def __init__(self, needed_fen: int, available_fen: int) -> None:
+        self.needed_fen, self.available_fen = needed_fen, available_fen
+        super().__init__(
+            f"the pool holds {available_fen / 100:.2f} yuan, {needed_fen / 100:.2f} are needed"
+        )
+
+
+def contribution(
+    district: str, who: Contributor, amount_fen: int, *, on: dt.date, ref: str
+) -> JournalEntry:
+    equity = (
+        PoolAccount.CITY_CONTRIBUTIONS
+        if who is Contributor.CITY
+        else PoolAccount.DISTRICT_CONTRIBUTIONS
+    )
+    return transfer(
+        on,
+        f"{who.value.lower()} contribution {ref}",
+        debit=account(district, PoolAccount.BANK),
+        credit=account(district, equity),
+        amount_fen=amount_fen,
+    )
+
+
+def _pay(district: str, amount_fen: int, cash_fen: int) -> None:
+    if amount_fen > cash_fen:
+        raise InsufficientFunds(amount_fen, cash_fen)
+
+
+def compensation(
+    district: str, amount_fen: int, *, on: dt.date, ref: str, cash_fen: int
+) -> JournalEntry:
+    """Pay a bank's claim from the pool; refused when the pool's cash cannot cover it."""
+    _pay(district, amount_fen, cash_fen)
+    return transfer(
+        on,
+        f"compensation {ref}",
+        debit=account(district, PoolAccount.COMPENSATION_PAID),
+        credit=account(district, PoolAccount.BANK),
+        amount_fen=amount_fen,
+    )
+
+
+def recovery(district: str, pool_share_fen: int, *, on: dt.date, ref: str) -> JournalEntry:
+    """The pool's share of an amount recovered from a borrower."""
+    return transfer(
+        on,
+        f"recovery {ref}",
+        debit=account(district, PoolAccount.BANK),
+        credit=account(district, PoolAccount.RECOVERIES),
+        amount_fen=pool_share_fen,
+    )
+
+
+def fee(district: str, amount_fen: int, *, on: dt.date, ref: str) -> JournalEntry:
+    return transfer(
+        on,
+        f"service fee {ref}",
+        debit=account(district, PoolAccount.BANK),
+        credit=account(district, PoolAccount.SERVICE_FEES),
+        amount_fen=amount_fen,
+    )
+
+
+def bridge_loan_out(
+    district: str, amount_fen: int, *, on: dt.date, ref: str, cash_fen: int
+) -> JournalEntry:
+    _pay(district, amount_fen, cash_fen)
+    return transfer(
+        on,
+        f"bridge loan {ref}",
+        debit=account(district, PoolAccount.BRIDGE_LOANS),
+        credit=account(district, PoolAccount.BANK),
+        amount_fen=amount_fen,
+    )
+
+
+def bridge_loan_repaid(
+    district: str, principal_fen: int, fee_fen: int, *, on: dt.date, ref: str
+) -> JournalEntry:
+    postings = [
+        Posting(account(district, PoolAccount.BANK), principal_fen + fee_fen),
+        Posting(account(district, PoolAccount.BRIDGE_LOANS), -principal_fen),
+    ]
+    if fee_fen:
+        postings.append(Posting(account(district, PoolAccount.SERVICE_FEES), -fee_fen))
+    return JournalEntry(on, f"bridge loan repaid {ref}", tuple(postings))

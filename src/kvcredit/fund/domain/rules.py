@@ -1,0 +1,96 @@
+"""The fund's rules: compensation, recovery sharing, contribution split, service fees.
+
+All shares are exact fractions; amounts are integer fen rounded half up once, with the
+complementary share taking the remainder so that the parts always add up to the whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+
+def share_of(amount_fen: int, share: Decimal) -> int:
+    """round_half_up(amount * share) for a non-negative amount."""
+    exact = Fraction(amount_fen) * Fraction(share)
+    return int((2 * exact.numerator + exact.denominator) // (2 * exact.denominator))
+
+
+@dataclass(frozen=True)
+class FundRules:
+    """A region's fund rules; the defaults are the published ones or ours where none is."""
+
+    compensation_share: Decimal = Decimal("0.80")  # of overdue principal, paid to the bank
+    min_days_overdue: int = 90  # before a claim may be filed (our default)
+    city_share: Decimal = Decimal("0.40")  # of contributions: city 4 : district 6
+    service_fee_rate: Decimal = Decimal("0.01")  # a year, of the loan amount (our default)
+    warn_npl_ratio: Decimal = Decimal("0.05")  # circuit breaker (our default, as Hubei)
+    suspend_npl_ratio: Decimal = Decimal("0.08")
+
+    def __post_init__(self) -> None:
+        for name in ("compensation_share", "city_share", "service_fee_rate"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if not 0 < self.warn_npl_ratio <= self.suspend_npl_ratio <= 1:
+            raise ValueError("need 0 < warning ratio <= suspension ratio <= 1")
+
+
+class ClaimRefused(ValueError):
+    """A claim that the rules do not allow."""
+
+
+def claim_amount(*, overdue_principal_fen: int, days_overdue: int, rules: FundRules) -> int:
+    """What the pool pays the bank for a loan: the share of the overdue principal."""
+    if days_overdue < rules.min_days_overdue:
+        raise ClaimRefused(
+            f"the loan is {days_overdue} days overdue; a claim needs {rules.min_days_overdue}"
+        )
+    if overdue_principal_fen <= 0:
+        raise ClaimRefused("the loan has no overdue principal")
+    return share_of(overdue_principal_fen, rules.compensation_share)
+
+
+def recovery_split(recovered_fen: int, rules: FundRules) -> tuple[int, int]:
+    """(pool, bank) shares of an amount recovered; they add up to the amount."""
+    pool = share_of(recovered_fen, rules.compensation_share)
+    return pool, recovered_fen - pool
+
+
+def contribution_split(total_fen: int, rules: FundRules) -> tuple[int, int]:
+    """(city, district) shares of a pool's size; they add up to it."""
+    city = share_of(total_fen, rules.city_share)
+    return city, total_fen - city
+
+
+@dataclass(frozen=True)
+class FeeReduction:
+    """``percent_off`` of fees charged in [valid_from, valid_to); ``valid_to`` None is open."""
+
+    valid_from: dt.date
+    valid_to: dt.date | None
+    percent_off: Decimal
+    reason: str = ""
+
+    def covers(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+def service_fee(
+    *,
+    amount_fen: int,
+    term_months: int,
+    charged_on: dt.date,
+    rules: FundRules,
+    reductions: Sequence[FeeReduction] = (),
+) -> int:
+    """The service fee charged on a loan on ``charged_on``; a reduction in force applies."""
+    rate = Fraction(rules.service_fee_rate) * Fraction(term_months, 12)
+    for r in reductions:
+        if r.covers(charged_on):
+            rate *= 1 - Fraction(r.percent_off) / 100
+            break
+    exact = amount_fen * rate
+    return int((2 * exact.numerator + exact.denominator) // (2 * exact.denominator))
