@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= demo-data
 
-.PHONY: demo test install install-test lint bench clean
+.PHONY: demo test install install-test lint bench bench-cli clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,8 @@ install-test: $(VENV)/.installed-test
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy src/kvcredit/scoring src/kvcredit/money.py src/kvcredit/errors.py
+	$(BIN)/mypy src/kvcredit/scoring src/kvcredit/lending/domain src/kvcredit/fund/domain \
+		src/kvcredit/money.py src/kvcredit/errors.py
 	$(BIN)/lint-imports
 
 test: lint
@@ -40,6 +41,10 @@ demo: install
 bench: install-test
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/evaluate.py
+
+# End to end: kvcredit synth + kvcredit evaluate of a 1,000,000-row Parquet file, peak memory.
+bench-cli: install
+	$(BIN)/python bench/evaluate_cli.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis

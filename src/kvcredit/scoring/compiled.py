@@ -216,11 +216,10 @@ class _Compiler:
                 node.right, right, out, path
             )
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-            const, name = node.left, node.right
-            if isinstance(name, ast.Constant):
-                const, name = name, const
-            if isinstance(const, ast.Constant) and type(const.value) is int:
-                return self._collect(name, sign * const.value, out, path)
+            for const, name in ((node.left, node.right), (node.right, node.left)):
+                value = _int_constant(const)
+                if value is not None:
+                    return self._collect(name, sign * value, out, path)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return self._collect(node.operand, -sign, out, path)
         if isinstance(node, ast.Name):
@@ -401,8 +400,8 @@ class _Compiler:
         routes = rules(doc.routes, "routes")
         self.no_score_tests(doc)
         if out.kind == "grades":
-            for k, r in enumerate(routes):
-                if r.min_grade is None:
+            for k, route in enumerate(doc.routes):
+                if route.min_grade is None:
                     self.fail(f"routes.{k}.min_grade", "a route in a grade policy needs min_grade")
         elif doc.uplifts:
             self.fail("uplifts", "uplifts apply to grade policies only")
@@ -427,6 +426,16 @@ class _Compiler:
             raise PolicyError(self.problems)
         compiled.fields_used = _fields_used(compiled)
         return compiled
+
+
+def _int_constant(node: ast.expr) -> int | None:
+    """The value of an integer literal such as ``2`` or ``-2``; None for anything else."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _int_constant(node.operand)
+        return None if value is None else -value
+    return None
 
 
 def _money() -> frozenset[str]:

@@ -222,7 +222,10 @@ class Policy:
 
         self.doc = doc
         self.source = source
-        self.compiled = compile_policy(doc)
+        try:
+            self.compiled = compile_policy(doc)
+        except PolicyError as exc:
+            raise PolicyError(exc.problems, source) from None
         self.content_hash = content_hash(doc)
 
     @property

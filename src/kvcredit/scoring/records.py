@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation, Overflow
 from typing import Any
 
 from kvcredit.errors import KvcreditError
@@ -63,6 +63,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_text": ("含不可见控制字符", "contains control characters"),
 }
 MAX_TEXT = 200
+# Exact arithmetic for yuan -> fen: no rounding to 28 digits, no underflow to zero.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,10 @@ def parse_value(name: str, raw: Any) -> int | str:
         if value > MAX_COUNT:
             raise _P(name, "too_large", value=str(raw)[:40])
         return int(value)
-    fen = value * 100
+    try:
+        fen = _EXACT.multiply(value, 100)
+    except Overflow:  # an exponent beyond any context: far too large
+        raise _P(name, "too_large", value=str(raw)[:40]) from None
     if fen != fen.to_integral_value():
         raise _P(name, "too_many_decimals", value=str(raw)[:40])
     if fen > MAX_MONEY_FEN:

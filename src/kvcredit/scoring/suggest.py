@@ -55,24 +55,40 @@ def _increase(t: Compare, rec: Record, field: str, coef: int) -> int | None:
     return -(-need // step)
 
 
-def suggestions(policy: Policy, rec: Record, grade: int | None) -> tuple[Suggestion, ...]:
-    c = policy.compiled
-    best: dict[str, tuple[int, int | None, str]] = {}
+def _candidates(policy: Policy, rec: Record) -> list[tuple[str, int, str]]:
+    """(field, increase, reason) for every threshold a single increase could cross.
+
+    The result can only change where an increase crosses a threshold of a numerator, or turns
+    a zero denominator into a defined ratio (one unit); the smallest improving increase of a
+    field is therefore one of these.
+    """
+    out: list[tuple[str, int, str]] = []
     for t, why in _thresholds(policy):
         den_fields = {f for _, f in t.quantity.den.terms} if t.quantity.den else set()
         for coef, fname in t.quantity.num.terms:
-            if coef <= 0 or fname in den_fields:
-                continue
-            x = _increase(t, rec, fname, coef)
-            if x is None or (fname in best and best[fname][0] <= x):
-                continue
-            if BY_NAME[fname].kind is Kind.FLAG and int(rec[fname]) + x > 1:
-                continue
-            trial = dict(rec)
-            trial[fname] = int(rec[fname]) + x
-            new = core(c, trial).grade
-            if new is not None and (grade is None or new < grade):
-                best[fname] = (x, new, why)
+            if coef > 0 and fname not in den_fields:
+                x = _increase(t, rec, fname, coef)
+                if x is not None:
+                    out.append((fname, x, why))
+    for q in policy.compiled.quantities.values():
+        if q.den and sum(c * int(rec[f]) for c, f in q.den.terms) == 0:
+            out += [(f, 1, q.name) for c, f in q.den.terms if c > 0]
+    return out
+
+
+def suggestions(policy: Policy, rec: Record, grade: int | None) -> tuple[Suggestion, ...]:
+    c = policy.compiled
+    best: dict[str, tuple[int, int | None, str]] = {}
+    for fname, x, why in sorted(_candidates(policy, rec), key=lambda t: t[1]):
+        if fname in best:
+            continue  # a smaller increase of this field already improves the result
+        if BY_NAME[fname].kind is Kind.FLAG and int(rec[fname]) + x > 1:
+            continue
+        trial = dict(rec)
+        trial[fname] = int(rec[fname]) + x
+        new = core(c, trial).grade
+        if new is not None and (grade is None or new < grade):
+            best[fname] = (x, new, why)
     out = []
     for fname, (x, new, why) in best.items():
         scale = 100 if BY_NAME[fname].kind is Kind.MONEY else 1

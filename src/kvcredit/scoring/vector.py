@@ -195,6 +195,8 @@ def _decimal_series(name: str, scaled: I64, decimals: int) -> pl.Series:
 
 
 def _labels(name: str, codes: I64, labels: Mapping[int, str | None]) -> pl.Series:
+    if len(codes) == 0:  # replace_strict with an empty mapping would keep the integer dtype
+        return pl.Series(name, [], dtype=pl.String)
     return pl.Series(name, codes).replace_strict(labels, return_dtype=pl.String)
 
 
