@@ -14,7 +14,7 @@ import polars as pl
 from kvcredit.money import yuan_to_fen
 from kvcredit.scoring.policy import Policy
 
-NOT_RATED = "not rated"
+NOT_RATED = "not rated 未评级"
 QUALIFIED, NOT_QUALIFIED = "qualified", "not qualified"
 
 
