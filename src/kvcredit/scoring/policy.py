@@ -244,9 +244,24 @@ class Policy:
         return f"<Policy {self.id} {self.version} {self.content_hash[:12]}>"
 
 
+def _canonical(value: Any) -> Any:
+    """Numbers as their shortest exact decimal text (0.30 and 0.3 are the same number)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal | int):
+        return f"{Decimal(value).normalize():f}"
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def content_hash(doc: PolicyDoc) -> str:
-    """SHA-256 of the policy's canonical JSON: formatting and comments do not change it."""
-    canonical = json.dumps(doc.model_dump(mode="json", by_alias=True), sort_keys=True)
+    """SHA-256 of the policy's canonical JSON: formatting, comments and the way a number is
+    written (0.30 or 0.3, 20 or 20.0) do not change it; any change of content does."""
+    data = _canonical(doc.model_dump(mode="python", by_alias=True))
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
