@@ -18,7 +18,9 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from kvcredit.errors import EvaluationError
 from kvcredit.scoring.compiled import CBanded, Compare, CompiledPolicy, CRule, ScoreTest, Test
+from kvcredit.scoring.fields import BY_NAME, Kind
 from kvcredit.scoring.policy import Policy
 
 CHUNK_ROWS = 131_072
@@ -42,6 +44,14 @@ class _Columns:
         self.frame = frame
         self.arrays: dict[str, Any] = {}
         for name in fields:
+            if name not in frame.columns:  # an optional field left out reads as 0 / empty
+                if BY_NAME[name].required:
+                    raise EvaluationError(f"the enterprise data has no column {name!r}")
+                text = BY_NAME[name].kind is Kind.TEXT
+                self.arrays[name] = (
+                    pl.Series(name, [""] * self.n) if text else np.zeros(self.n, dtype=np.int64)
+                )
+                continue
             s = frame.get_column(name)
             self.arrays[name] = s if s.dtype == pl.String else s.cast(pl.Int64).to_numpy()
         self.cache: dict[str, tuple[Any, Any]] = {}
