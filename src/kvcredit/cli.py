@@ -182,5 +182,11 @@ def synth_enterprises(
     console.print(f"{n:,} enterprises 家企业 → {out}")
 
 
+# -- the service's commands (init, serve, user, audit, enterprises): kvcredit.platform_cli --
+from kvcredit.platform_cli import register as _register_platform  # noqa: E402
+
+_register_platform(app)
+
+
 def main() -> None:  # pragma: no cover - the console script calls ``app``
     app()

@@ -3,7 +3,12 @@
     KvcreditError                   base of every error the project raises on purpose
     ├── PolicyError                 a policy file is invalid (carries key paths)
     ├── InputFileError              an input file cannot be read at all (missing column, bad format)
-    └── EvaluationError             an enterprise record cannot be evaluated by a policy
+    ├── EvaluationError             an enterprise record cannot be evaluated by a policy
+    └── ServiceError                a use case of the service refused (API: problem+json)
+        ├── NotPermitted            the acting user's role may not do this (403)
+        ├── NotFound                no such object, or not visible to the acting user (404)
+        ├── Conflict                it would duplicate or contradict a record (409)
+        └── InvalidInput            a value is wrong; ``problems`` names each field (422)
 
 Bad rows in an input file are not exceptions: they are values (``RowError``) collected into the
 error report while valid rows go through.
@@ -33,3 +38,42 @@ class InputFileError(KvcreditError):
 
 class EvaluationError(KvcreditError):
     """An enterprise record cannot be evaluated."""
+
+
+class ServiceError(KvcreditError):
+    """A service refused a use case. ``status`` is the HTTP status the API answers with."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        self.detail = detail
+        self.field = field
+        super().__init__(detail)
+
+
+class NotPermitted(ServiceError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(ServiceError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    title = "Conflict"
+
+
+class InvalidInput(ServiceError):
+    """``problems`` lists (field, message) pairs; the first one is also ``field``."""
+
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        detail = "; ".join(f"{f}: {m}" for f, m in problems)
+        super().__init__(detail, field=problems[0][0] if problems else None)

@@ -1,0 +1,67 @@
+"""Organisations, users (one organisation each) and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgKind(models.TextChoices):
+    ADMINISTRATOR = "ADMINISTRATOR", _("programme administrator")
+    TRUSTEE = "TRUSTEE", _("fund trustee")
+    DISTRICT = "DISTRICT", _("district")
+    BANK = "BANK", _("cooperating bank")
+    ENTERPRISE = "ENTERPRISE", _("enterprise")
+
+
+# Kinds that see the whole programme.
+PROGRAMME_WIDE = frozenset({OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE})
+
+
+class Organisation(models.Model):
+    kind = models.CharField(max_length=16, choices=OrgKind.choices)
+    name = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="organisation_kind_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OrgKind.values), name="organisation_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class User(AbstractUser):
+    """A person or a machine client; belongs to exactly one organisation."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="users", null=True
+    )
+
+    @property
+    def kind(self) -> str | None:
+        return self.organisation.kind if self.organisation_id else None
+
+
+class ApiToken(models.Model):
+    """A bearer token for machine clients. Only the SHA-256 digest of the token is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"

@@ -1,0 +1,133 @@
+"""Writes on organisations, users and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kvcredit.accounts.models import ApiToken, Organisation, OrgKind, User
+from kvcredit.accounts.permissions import require
+from kvcredit.audit import services as audit
+from kvcredit.errors import Conflict, InvalidInput, NotFound
+
+TOKEN_PREFIX = "kvc_"
+SYSTEM_USERNAME = "system"
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def ensure_system_user() -> User:
+    """The non-login actor that `kvcredit init` records its writes under."""
+    with transaction.atomic():
+        org, _ = Organisation.objects.get_or_create(
+            kind=OrgKind.ADMINISTRATOR, name="programme administrator"
+        )
+        user, created = User.objects.get_or_create(
+            username=SYSTEM_USERNAME, defaults={"organisation": org, "is_active": True}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            audit.record(user, "USER_CREATE", "user", user.pk, after={"username": user.username})
+    return user
+
+
+def create_organisation(actor: User, *, kind: str, name: str) -> Organisation:
+    require(actor, OrgKind.ADMINISTRATOR, action="create organisations")
+    if kind not in OrgKind.values:
+        raise InvalidInput([("kind", f"unknown organisation kind {kind!r}")])
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                org = Organisation.objects.create(kind=kind, name=name)
+        except IntegrityError:
+            raise Conflict(
+                f"an organisation {name!r} of kind {kind} exists", field="name"
+            ) from None
+        audit.record(actor, "ORGANISATION_CREATE", "organisation", org.pk, after=_org(org))
+    return org
+
+
+def add_user(
+    actor: User, *, username: str, password: str, organisation: Organisation, email: str = ""
+) -> User:
+    """Create a user in an organisation; the password must pass the validators."""
+    require(actor, OrgKind.ADMINISTRATOR, action="add users")
+    candidate = User(username=username, email=email, organisation=organisation)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        raise InvalidInput([("password", m) for m in exc.messages]) from None
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise Conflict(f"user {username!r} exists", field="username")
+        candidate.set_password(password)
+        candidate.save()
+        after = {"username": username, "organisation_id": organisation.pk}
+        audit.record(actor, "USER_CREATE", "user", candidate.pk, after=after)
+    return candidate
+
+
+def issue_token(
+    actor: User, *, name: str, days: int | None = None, now: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new API token for the acting user; the plain token is returned once, never stored."""
+    if not actor.is_authenticated or actor.organisation_id is None:
+        raise InvalidInput([("user", "the user has no organisation")])
+    now = now or timezone.now()
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    days = days if days is not None else settings.KVCREDIT_TOKEN_DAYS
+    with transaction.atomic():
+        tok = ApiToken.objects.create(
+            user=actor,
+            name=name,
+            digest=token_digest(plain),
+            prefix=plain[:10],
+            created_at=now,
+            expires_at=now + dt.timedelta(days=days),
+        )
+        after = {"name": name, "prefix": tok.prefix, "expires_at": tok.expires_at}
+        audit.record(actor, "TOKEN_ISSUE", "api_token", tok.pk, after=after, now=now)
+    return tok, plain
+
+
+def revoke_token(actor: User, token_id: int, *, now: dt.datetime | None = None) -> ApiToken:
+    now = now or timezone.now()
+    with transaction.atomic():
+        tok = ApiToken.objects.select_for_update().filter(pk=token_id, user=actor).first()
+        if tok is None:
+            raise NotFound("no such token")
+        if tok.revoked_at is None:
+            tok.revoked_at = now
+            tok.save(update_fields=["revoked_at"])
+            audit.record(actor, "TOKEN_REVOKE", "api_token", tok.pk, after={"revoked_at": now})
+    return tok
+
+
+def user_for_token(plain: str, *, now: dt.datetime | None = None) -> User | None:
+    """The active user a bearer token stands for, or None (unknown, expired or revoked)."""
+    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
+        return None
+    now = now or timezone.now()
+    tok = (
+        ApiToken.objects.select_related("user", "user__organisation")
+        .filter(digest=token_digest(plain), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if tok is None or not tok.user.is_active:
+        return None
+    return tok.user
+
+
+def _org(org: Organisation) -> dict[str, Any]:
+    return {"kind": org.kind, "name": org.name}

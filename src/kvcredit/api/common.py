@@ -1,0 +1,116 @@
+"""Shared API pieces: constrained types, pagination, money as text, the Idempotency-Key."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Schema, Status
+from pydantic import StringConstraints, create_model
+
+from kvcredit.api.models import IdempotencyKey
+from kvcredit.errors import InvalidInput
+from kvcredit.money import fen_to_yuan
+
+# Database ids fit a signed 64-bit column and a JSON number without loss (< 2^53).
+MAX_ID = 2**53 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Text a person typed: no control characters (NUL never reaches the database).
+Text = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+Yuan = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,2})?$")]
+YuanOut = Annotated[str, Field(pattern=r"^\d+\.\d{2}$", examples=["3000000.00"])]
+KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+def yuan(fen: int) -> str:
+    return str(fen_to_yuan(fen))
+
+
+def dec(value: Decimal) -> str:
+    return format(value.normalize() + 0, "f")
+
+
+class PageIn(Schema):
+    """limit (1-500, default 50) and offset (bounded, so no query can overflow a column)."""
+
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=1_000_000_000)
+
+
+def page_schema(item: type[Schema]) -> type[Schema]:
+    """``{"count": n, "items": [...]}`` of ``item``."""
+    return create_model(  # type: ignore[no-any-return]
+        f"{item.__name__.removesuffix('Out')}Page",
+        __base__=Schema,
+        count=(int, ...),
+        items=(list[item], ...),  # type: ignore[valid-type]
+    )
+
+
+def page(qs: QuerySet[Any], p: PageIn, render: Callable[[Any], Any]) -> dict[str, Any]:
+    items = [render(o) for o in qs[p.offset : p.offset + p.limit]]
+    return {"count": qs.count(), "items": items}
+
+
+def idempotent(request: HttpRequest, key: str | None, run: Callable[[], tuple[int, Any]]) -> Status:
+    status, body = _idempotent(request, key, run)
+    return Status(status, body)
+
+
+def _idempotent(
+    request: HttpRequest, key: str | None, run: Callable[[], tuple[int, Any]]
+) -> tuple[int, Any]:
+    """Run a POST once per (user, Idempotency-Key); replay its response on a retry.
+
+    The same key with a different body or path is refused (422). The key row is written in the
+    same transaction as the use case, so a failed use case leaves no key behind.
+    """
+    if key is None:
+        return run()
+    if not KEY_RE.match(key):
+        raise InvalidInput([("Idempotency-Key", "1-100 letters, digits or _ . : -")])
+    user = request.user
+    body_hash = hashlib.sha256(request.body).hexdigest()
+    path = request.path[:300]
+    try:
+        with transaction.atomic():
+            seen = IdempotencyKey.objects.filter(user=user, key=key).first()
+            if seen is not None:
+                return _replay(seen, body_hash, path)
+            status, body = run()
+            IdempotencyKey.objects.create(
+                user=user,
+                key=key,
+                method=request.method or "POST",
+                path=path,
+                body_hash=body_hash,
+                status=status,
+                response=body,
+                created_at=timezone.now(),
+            )
+            return status, body
+    except IntegrityError:
+        # A concurrent request with the same key won the race; ours was rolled back.
+        seen = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if seen is None:
+            raise
+        return _replay(seen, body_hash, path)
+
+
+def _replay(seen: IdempotencyKey, body_hash: str, path: str) -> tuple[int, Any]:
+    if seen.body_hash != body_hash or seen.path != path:
+        raise InvalidInput([("Idempotency-Key", "this key was used with a different request")])
+    return seen.status, seen.response

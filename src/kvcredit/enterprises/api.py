@@ -1,0 +1,181 @@
+"""REST resources for the enterprise registry: enterprises, submissions, evaluations, lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Header, Path, Query, Router, Schema
+
+from kvcredit.api.common import Id, PageIn, Text, idempotent, page, page_schema
+from kvcredit.api.problems import Problem
+from kvcredit.enterprises import selectors, services
+from kvcredit.enterprises.schemas import (
+    CreditLineOut,
+    EnterpriseIn,
+    EnterpriseOut,
+    EvaluationOut,
+    SubmissionIn,
+    SubmissionOut,
+    Uscc,
+    Year,
+)
+from kvcredit.errors import NotFound
+
+router = Router(tags=["enterprises"])
+ERRORS: dict[int, Any] = {c: Problem for c in (401, 403, 404, 409, 422)}
+IdemKey = Header(None, alias="Idempotency-Key", max_length=100)
+
+
+class EnterpriseFilter(Schema):
+    district_id: Id | None = None
+    uscc: Uscc | None = None
+    name_contains: Text | None = None
+
+
+@router.get("/enterprises", response={200: page_schema(EnterpriseOut), **ERRORS})
+def list_enterprises(request: HttpRequest, p: Query[PageIn], f: Query[EnterpriseFilter]) -> Any:
+    qs = selectors.enterprises(request.user)
+    if f.district_id is not None:
+        qs = qs.filter(district_id=f.district_id)
+    if f.uscc is not None:
+        qs = qs.filter(uscc=f.uscc.upper())
+    if f.name_contains is not None:
+        qs = qs.filter(name__contains=f.name_contains)
+    return page(qs, p, EnterpriseOut.of)
+
+
+@router.post("/enterprises", response={201: EnterpriseOut, **ERRORS})
+def register_enterprise(
+    request: HttpRequest, payload: EnterpriseIn, idempotency_key: str | None = IdemKey
+) -> Any:
+    def run() -> tuple[int, Any]:
+        ent = services.register_enterprise(
+            request.user, uscc=payload.uscc, name=payload.name, district_id=payload.district_id
+        )
+        return 201, EnterpriseOut.of(ent)
+
+    return idempotent(request, idempotency_key, run)
+
+
+def _enterprise(request: HttpRequest, enterprise_id: int) -> Any:
+    ent = selectors.enterprises(request.user).filter(pk=enterprise_id).first()
+    if ent is None:
+        raise NotFound("no such enterprise", field="enterprise_id")
+    return ent
+
+
+@router.get("/enterprises/{enterprise_id}", response={200: EnterpriseOut, **ERRORS})
+def get_enterprise(request: HttpRequest, enterprise_id: Path[Id]) -> Any:
+    return EnterpriseOut.of(_enterprise(request, enterprise_id))
+
+
+class SubmissionFilter(Schema):
+    year: Year | None = None
+
+
+@router.get(
+    "/enterprises/{enterprise_id}/submissions", response={200: page_schema(SubmissionOut), **ERRORS}
+)
+def list_submissions(
+    request: HttpRequest,
+    p: Query[PageIn],
+    f: Query[SubmissionFilter],
+    enterprise_id: Path[Id],
+) -> Any:
+    qs = selectors.submissions(request.user).filter(enterprise_id=enterprise_id)
+    if (
+        not qs.exists()
+        and selectors.enterprises(request.user).filter(pk=enterprise_id).count() == 0
+    ):
+        raise NotFound("no such enterprise", field="enterprise_id")
+    if f.year is not None:
+        qs = qs.filter(year=f.year)
+    return page(qs, p, SubmissionOut.of)
+
+
+@router.post("/enterprises/{enterprise_id}/submissions", response={201: SubmissionOut, **ERRORS})
+def submit_data(
+    request: HttpRequest,
+    payload: SubmissionIn,
+    enterprise_id: Path[Id],
+    idempotency_key: str | None = IdemKey,
+) -> Any:
+    def run() -> tuple[int, Any]:
+        values = payload.data.model_dump(exclude_none=True)
+        sub, ev = services.submit_data(
+            request.user, enterprise_id=enterprise_id, year=payload.year, values=values
+        )
+        return 201, SubmissionOut.of(sub, ev)
+
+    return idempotent(request, idempotency_key, run)
+
+
+@router.get("/submissions/{submission_id}", response={200: SubmissionOut, **ERRORS})
+def get_submission(request: HttpRequest, submission_id: Path[Id]) -> Any:
+    sub = selectors.submissions(request.user).filter(pk=submission_id).first()
+    if sub is None:
+        raise NotFound("no such submission", field="submission_id")
+    return SubmissionOut.of(sub)
+
+
+class EvaluationFilter(Schema):
+    enterprise_id: Id | None = None
+    grade: Text | None = None
+    eligible: bool | None = None
+
+
+@router.get("/evaluations", response={200: page_schema(EvaluationOut), **ERRORS})
+def list_evaluations(request: HttpRequest, p: Query[PageIn], f: Query[EvaluationFilter]) -> Any:
+    qs = selectors.evaluations(request.user)
+    if f.enterprise_id is not None:
+        qs = qs.filter(enterprise_id=f.enterprise_id)
+    if f.grade is not None:
+        qs = qs.filter(grade=f.grade)
+    if f.eligible is not None:
+        qs = qs.filter(eligible=f.eligible)
+    return page(qs, p, EvaluationOut.of)
+
+
+@router.get("/evaluations/{evaluation_id}", response={200: EvaluationOut, **ERRORS})
+def get_evaluation(request: HttpRequest, evaluation_id: Path[Id]) -> Any:
+    ev = selectors.evaluations(request.user).filter(pk=evaluation_id).first()
+    if ev is None:
+        raise NotFound("no such evaluation", field="evaluation_id")
+    return EvaluationOut.of(ev)
+
+
+class CreditLineFilter(Schema):
+    district_id: Id | None = None
+    enterprise_id: Id | None = None
+    uscc: Uscc | None = None
+
+
+@router.get("/credit-lines", response={200: page_schema(CreditLineOut), **ERRORS})
+def list_credit_lines(request: HttpRequest, p: Query[PageIn], f: Query[CreditLineFilter]) -> Any:
+    qs = selectors.credit_lines(request.user)
+    if f.district_id is not None:
+        qs = qs.filter(enterprise__district_id=f.district_id)
+    if f.enterprise_id is not None:
+        qs = qs.filter(enterprise_id=f.enterprise_id)
+    if f.uscc is not None:
+        qs = qs.filter(enterprise__uscc=f.uscc.upper())
+    today = timezone.localdate()
+    return page(qs, p, lambda c: CreditLineOut.of(c, today))
+
+
+@router.get("/credit-lines/{credit_line_id}", response={200: CreditLineOut, **ERRORS})
+def get_credit_line(request: HttpRequest, credit_line_id: Path[Id]) -> Any:
+    line = selectors.credit_lines(request.user).filter(pk=credit_line_id).first()
+    if line is None:
+        raise NotFound("no such credit line", field="credit_line_id")
+    return CreditLineOut.of(line, timezone.localdate())
+
+
+@router.get("/enterprises/{enterprise_id}/credit-line", response={200: CreditLineOut, **ERRORS})
+def get_enterprise_credit_line(request: HttpRequest, enterprise_id: Path[Id]) -> Any:
+    line = selectors.credit_lines(request.user).filter(enterprise_id=enterprise_id).first()
+    if line is None:
+        raise NotFound("no such enterprise", field="enterprise_id")
+    return CreditLineOut.of(line, timezone.localdate())

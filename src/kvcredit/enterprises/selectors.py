@@ -1,0 +1,92 @@
+"""Every read of programme and enterprise data, scoped to what the acting user may see.
+
+    administrator, trustee   the whole programme
+    district                 the enterprises located in that district
+    bank                     enterprises, evaluations and credit lines in the districts it is
+                             admitted to; no raw data submissions
+    enterprise               itself only
+
+Districts, banks, policies and rates are programme set-up, visible to every signed-in user.
+Objects outside the scope are simply absent (the API answers 404, never 403, for them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from kvcredit.accounts.models import OrgKind
+from kvcredit.accounts.permissions import kind_of
+from kvcredit.enterprises.models import (
+    Bank,
+    CreditLine,
+    DataSubmission,
+    District,
+    Enterprise,
+    Evaluation,
+    PublishedPolicy,
+)
+
+
+def _enterprise_scope(user: Any, prefix: str = "") -> Q | None:
+    """A filter on enterprises (through ``prefix``), Q() for everything, None for nothing."""
+    kind = kind_of(user)
+    if kind in (OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE):
+        return Q()
+    org_id = user.organisation_id
+    if kind == OrgKind.DISTRICT:
+        return Q(**{f"{prefix}district__organisation_id": org_id})
+    if kind == OrgKind.BANK:
+        admitted = District.objects.filter(admissions__bank__organisation_id=org_id)
+        return Q(**{f"{prefix}district_id__in": admitted.values("id")})
+    if kind == OrgKind.ENTERPRISE:
+        return Q(**{f"{prefix}organisation_id": org_id})
+    return None
+
+
+def _scoped(qs: QuerySet[Any], user: Any, prefix: str) -> QuerySet[Any]:
+    scope = _enterprise_scope(user, prefix)
+    return qs.none() if scope is None else qs.filter(scope)
+
+
+def enterprises(user: Any) -> QuerySet[Enterprise]:
+    return _scoped(Enterprise.objects.select_related("district"), user, "").order_by("id")
+
+
+def submissions(user: Any) -> QuerySet[DataSubmission]:
+    if kind_of(user) == OrgKind.BANK:
+        return DataSubmission.objects.none()
+    qs = DataSubmission.objects.select_related("enterprise")
+    return _scoped(qs, user, "enterprise__").order_by("id")
+
+
+def evaluations(user: Any) -> QuerySet[Evaluation]:
+    qs = Evaluation.objects.select_related("enterprise")
+    return _scoped(qs, user, "enterprise__").order_by("id")
+
+
+def credit_lines(user: Any) -> QuerySet[CreditLine]:
+    qs = CreditLine.objects.select_related("enterprise", "enterprise__district")
+    return _scoped(qs, user, "enterprise__").order_by("id")
+
+
+def _signed_in(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    return qs if kind_of(user) is not None else qs.none()
+
+
+def districts(user: Any) -> QuerySet[District]:
+    return _signed_in(District.objects.all(), user).order_by("code", "id")
+
+
+def banks(user: Any) -> QuerySet[Bank]:
+    return _signed_in(Bank.objects.prefetch_related("districts"), user).order_by("code", "id")
+
+
+def policies(user: Any) -> QuerySet[PublishedPolicy]:
+    return _signed_in(PublishedPolicy.objects.all(), user).order_by("id")
+
+
+def current_policy() -> PublishedPolicy | None:
+    """The policy in force: the latest published (no user scope: used by services)."""
+    return PublishedPolicy.objects.order_by("-id").first()

@@ -1,0 +1,242 @@
+"""`kvcredit` commands of the service: init, serve, user, audit, enterprises import.
+
+Each command is thin: it sets Django up, parses its arguments, calls one service, prints.
+Added to the main Typer app in ``kvcredit.cli``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+console = Console()
+err = Console(stderr=True)
+
+user_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
+enterprises_app = typer.Typer(help="The enterprise registry.", no_args_is_help=True)
+
+ROLES = ["ADMINISTRATOR", "TRUSTEE", "DISTRICT", "BANK", "ENTERPRISE"]
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvcredit.site.settings")
+    import django
+
+    django.setup()
+
+
+def _actor(username: str | None) -> Any:
+    from kvcredit.accounts.models import User
+    from kvcredit.accounts.services import ensure_system_user
+
+    if username is None:
+        return ensure_system_user()
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        err.print(f"[red]no active user {username!r}[/red]")
+        raise typer.Exit(2)
+    return user
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[red]{exc}[/red]")
+    return typer.Exit(1)
+
+
+def init(
+    policy: Annotated[str, typer.Option(help="shipped policy published when none is")] = "",
+) -> None:
+    """Create or upgrade the database and load the initial data (idempotent)."""
+    django_setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from kvcredit.enterprises.setup import load_initial_data
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    counts = load_initial_data(_actor(None), policy_id=policy or settings.KVCREDIT_DEFAULT_POLICY)
+    console.print(
+        f"database ready: {counts['districts']} districts, {counts['rates']} rates and "
+        f"{counts['policies']} policy added"
+    )
+
+
+def serve(
+    bind: Annotated[str, typer.Option(help="address:port to listen on")] = "127.0.0.1:8000",
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 4,
+    threads: Annotated[
+        int, typer.Option(min=1, help="threads per worker (gthread, keep-alive)")
+    ] = 4,
+) -> None:
+    """Run the service with gunicorn (several workers; static files through whitenoise)."""
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    args = [
+        "gunicorn",
+        "kvcredit.site.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
+    if threads == 1:
+        args += ["--worker-class", "sync"]
+    sys.stdout.flush()
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="|".join(ROLES))],
+    organisation: Annotated[
+        str, typer.Option(help="district code, bank code, enterprise USCC or organisation name")
+    ] = "",
+    password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
+    email: str = "",
+) -> None:
+    """Add a user to an organisation (prompts for the password)."""
+    django_setup()
+    from kvcredit.errors import KvcreditError
+
+    role = role.upper()
+    if role not in ROLES:
+        raise _fail(ValueError(f"role must be one of {', '.join(ROLES)}"))
+    org = _organisation(role, organisation)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    from kvcredit.accounts.services import add_user
+
+    try:
+        user = add_user(
+            _actor(None), username=username, password=password, organisation=org, email=email
+        )
+    except KvcreditError as exc:
+        raise _fail(exc) from None
+    console.print(f"user {user.username} added to {org.name} ({org.kind})")
+
+
+def _organisation(role: str, ref: str) -> Any:
+    from kvcredit.accounts.models import Organisation
+    from kvcredit.accounts.services import ensure_system_user
+    from kvcredit.enterprises.models import Bank, District, Enterprise
+
+    if role == "ADMINISTRATOR" and not ref:
+        return ensure_system_user().organisation
+    candidates = {
+        "DISTRICT": lambda: (
+            District.objects.filter(code=ref).first() or District.objects.filter(name=ref).first()
+        ),
+        "BANK": lambda: Bank.objects.filter(code=ref).first(),
+        "ENTERPRISE": lambda: Enterprise.objects.filter(uscc=ref.upper()).first(),
+    }
+    found = candidates[role]() if role in candidates else None
+    org = found.organisation if found is not None else None
+    org = org or Organisation.objects.filter(kind=role, name=ref).first()
+    if org is None and role == "TRUSTEE" and ref:
+        from kvcredit.accounts.services import create_organisation
+
+        org = create_organisation(ensure_system_user(), kind=role, name=ref)
+    if org is None:
+        raise _fail(ValueError(f"no {role.lower()} organisation {ref!r}"))
+    return org
+
+
+@user_app.command("token")
+def user_token(
+    username: str,
+    name: Annotated[str, typer.Option(help="what the token is for")] = "cli",
+    days: Annotated[int, typer.Option(min=1, max=366)] = 90,
+) -> None:
+    """Issue an API token for a user and print it (shown once; only its digest is kept)."""
+    django_setup()
+    from kvcredit.accounts.services import issue_token
+
+    _, plain = issue_token(_actor(username), name=name, days=days)
+    print(plain)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit hash chain; report the first broken link (exit code 1)."""
+    django_setup()
+    from kvcredit.audit.services import verify
+
+    result = verify()
+    if result.ok:
+        console.print(f"audit chain intact: {result.checked} records")
+        return
+    err.print(f"[red]audit chain broken at record {result.broken_at}: {result.reason}[/red]")
+    raise typer.Exit(1)
+
+
+@enterprises_app.command("import")
+def enterprises_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX")],
+    year: Annotated[int, typer.Option(min=2000, max=2100, help="the data year")],
+    as_user: Annotated[str | None, typer.Option("--as", help="acting user")] = None,
+    errors: Annotated[Path | None, typer.Option(help="write the per-row error report")] = None,
+) -> None:
+    """Register and submit every valid row (evaluated at once); report every bad row."""
+    django_setup()
+    from rich.progress import Progress
+
+    from kvcredit.enterprises.importing import import_rows, read_rows
+    from kvcredit.errors import KvcreditError
+
+    try:
+        rows = read_rows(file)
+        actor = _actor(as_user)
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("importing", total=len(rows))
+            report = import_rows(
+                actor, rows, year=year, progress=lambda n: bar.update(task, completed=n)
+            )
+    except KvcreditError as exc:
+        raise _fail(exc) from None
+    console.print(
+        f"{report.registered} registered, {report.submitted} submitted, "
+        f"{len({e.row for e in report.errors})} rows with errors"
+    )
+    if errors is not None:
+        with errors.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["row", "uscc", "field", "message_zh", "message_en"])
+            w.writerows([e.row, e.uscc, e.field, e.message_zh, e.message_en] for e in report.errors)
+    if report.errors and errors is None:
+        for e in report.errors[:20]:
+            err.print(f"row {e.row} {e.uscc} {e.field}: {e.message_en}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the service's commands to the main ``kvcredit`` app."""
+    app.command("init")(init)
+    app.command("serve")(serve)
+    app.add_typer(user_app, name="user")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(enterprises_app, name="enterprises")
+
+
+app = typer.Typer(help="kvcredit service commands", no_args_is_help=True)
+register(app)
+
+if __name__ == "__main__":
+    app()
