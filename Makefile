@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= demo-data
+# The database tests run again on this PostgreSQL; where none answers they skip, saying why.
+KVCREDIT_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export KVCREDIT_TEST_DATABASE_URL
 
 .PHONY: demo test install install-test lint bench bench-cli clean
 
