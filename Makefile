@@ -15,10 +15,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/kvcredit i18n compile
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/kvcredit i18n compile
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,15 +35,22 @@ lint: install-test
 	$(BIN)/lint-imports
 
 test: lint
+	@# The whole suite, tests/browser included (Playwright with Debian's chromium; skips without it).
 	$(BIN)/pytest
 	@# The database tests again on PostgreSQL (they skip, saying why, where there is none).
 	KVCREDIT_TEST_BACKEND=postgresql $(BIN)/pytest tests/integration tests/e2e
 
+# A fresh SQLite programme in $(DEMO_DIR) from a seed (kvcredit.demo), then the console.
+DEMO_SEED ?= 2017
+DEMO_ENTERPRISES ?= 5000
+DEMO_BIND ?= 127.0.0.1:8000
+DEMO_ENV = KVCREDIT_DATA_DIR=$(abspath $(DEMO_DIR)) KVCREDIT_DEBUG=1
 demo: install
-	mkdir -p $(DEMO_DIR)
-	$(BIN)/kvcredit synth enterprises 5000 --seed 2017 --out $(DEMO_DIR)/enterprises.xlsx
-	$(BIN)/kvcredit evaluate $(DEMO_DIR)/enterprises.xlsx --policy chongqing-kvc \
-		--out $(DEMO_DIR)/evaluations.xlsx --errors $(DEMO_DIR)/errors.csv
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(DEMO_ENV) $(BIN)/kvcredit init
+	$(DEMO_ENV) $(BIN)/kvcredit demo load --seed $(DEMO_SEED) --enterprises $(DEMO_ENTERPRISES)
+	@echo "The console: http://$(DEMO_BIND)/  (users and password above; Ctrl-C stops it)"
+	$(DEMO_ENV) $(BIN)/kvcredit serve --bind $(DEMO_BIND) --workers 2
 
 bench: install-test
 	$(BIN)/pip install --quiet -e '.[test,bench]'

@@ -186,6 +186,22 @@ def synth_enterprises(
 from kvcredit.platform_cli import register as _register_platform  # noqa: E402
 
 _register_platform(app)
+from kvcredit.fund.cli import app as _fund_app  # noqa: E402
+
+app.add_typer(_fund_app, name="fund")
+from kvcredit.console.cli import app as _i18n_app  # noqa: E402
+
+app.add_typer(_i18n_app, name="i18n")
+from kvcredit.console.cli import demo_app as _demo_app  # noqa: E402
+
+app.add_typer(_demo_app, name="demo")
+from kvcredit.console.cli import report as _report  # noqa: E402
+
+app.command("report")(_report)
+
+from kvcredit.lending.cli import register as _register_lending  # noqa: E402
+
+_register_lending(app)
 
 
 def main() -> None:  # pragma: no cover - the console script calls ``app``

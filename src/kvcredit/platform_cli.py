@@ -1,4 +1,5 @@
-"""`kvcredit` commands of the service: init, serve, user, audit, enterprises import.
+"""`kvcredit` commands of the service: init, serve, user, audit, enterprises import, policy
+publish.
 
 Each command is thin: it sets Django up, parses its arguments, calls one service, prints.
 Added to the main Typer app in ``kvcredit.cli``.
@@ -6,7 +7,6 @@ Added to the main Typer app in ``kvcredit.cli``.
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from pathlib import Path
@@ -71,12 +71,17 @@ def init(
 
 def serve(
     bind: Annotated[str, typer.Option(help="address:port to listen on")] = "127.0.0.1:8000",
-    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 4,
+    workers: Annotated[int, typer.Option(min=0, help="worker processes (0: 2 x cores + 1)")] = 0,
     threads: Annotated[
         int, typer.Option(min=1, help="threads per worker (gthread, keep-alive)")
-    ] = 4,
+    ] = 2,
 ) -> None:
-    """Run the service with gunicorn (several workers; static files through whitenoise)."""
+    """Run the service with gunicorn (several workers; static files through whitenoise).
+
+    Processes rather than threads: a request is CPU-bound Python between its queries, and more
+    than two threads per process queue behind the GIL (long latency tails under load).
+    """
+    workers = workers or 2 * (os.cpu_count() or 1) + 1
     django_setup()
     from django.core.management import call_command
 
@@ -190,40 +195,76 @@ def audit_verify() -> None:
 
 @enterprises_app.command("import")
 def enterprises_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, XLSX, Parquet")],
     year: Annotated[int, typer.Option(min=2000, max=2100, help="the data year")],
     as_user: Annotated[str | None, typer.Option("--as", help="acting user")] = None,
-    errors: Annotated[Path | None, typer.Option(help="write the per-row error report")] = None,
+    errors: Annotated[Path | None, typer.Option(help="error report: .csv or .xlsx")] = None,
 ) -> None:
-    """Register and submit every valid row (evaluated at once); report every bad row."""
-    django_setup()
-    from rich.progress import Progress
+    """Register and submit every valid row (evaluated at once); report every bad row.
 
-    from kvcredit.enterprises.importing import import_rows, read_rows
+    The same validation and error report as `kvcredit evaluate`; all valid rows are stored in
+    one transaction. Rows identical to the enterprise's latest data for the year are unchanged.
+    Exit status: 0 every row imported, 1 some rows rejected (the valid ones are imported).
+    """
+    django_setup()
+    from kvcredit.cli_views import errors_table
+    from kvcredit.enterprises.importing import import_file
     from kvcredit.errors import KvcreditError
+    from kvcredit.scoring.io import write_errors
 
     try:
-        rows = read_rows(file)
         actor = _actor(as_user)
-        with Progress(console=err, transient=True) as bar:
-            task = bar.add_task("importing", total=len(rows))
-            report = import_rows(
-                actor, rows, year=year, progress=lambda n: bar.update(task, completed=n)
-            )
+        with err.status("reading") as status:
+            report = import_file(actor, file, year=year, progress=status.update)
     except KvcreditError as exc:
         raise _fail(exc) from None
     console.print(
-        f"{report.registered} registered, {report.submitted} submitted, "
-        f"{len({e.row for e in report.errors})} rows with errors"
+        f"{report.rows} rows read: {report.registered} enterprises registered, "
+        f"{report.submitted} data versions submitted ({report.evaluated} evaluated), "
+        f"{report.unchanged} unchanged, {report.rejected_rows} rows rejected"
     )
+    if not report.errors:
+        return
+    frame = report.error_frame()
     if errors is not None:
-        with errors.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["row", "uscc", "field", "message_zh", "message_en"])
-            w.writerows([e.row, e.uscc, e.field, e.message_zh, e.message_en] for e in report.errors)
-    if report.errors and errors is None:
-        for e in report.errors[:20]:
-            err.print(f"row {e.row} {e.uscc} {e.field}: {e.message_en}")
+        write_errors(frame, errors)
+    console.print(errors_table(frame, errors))
+    raise typer.Exit(1)
+
+
+def policy_publish(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="policy .toml")],
+    as_user: Annotated[str | None, typer.Option("--as", help="acting administrator")] = None,
+) -> None:
+    """Publish a policy (it becomes current) and re-evaluate every enterprise, with progress."""
+    django_setup()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from kvcredit.enterprises.policies import publish_only, run_job
+    from kvcredit.errors import KvcreditError, ServiceError
+
+    try:
+        actor = _actor(as_user)
+        published = publish_only(actor, source_toml=file.read_text(encoding="utf-8"))
+        job = published.reevaluation
+        console.print(
+            f"published {published.policy_id} {published.version} "
+            f"({published.content_hash[:12]}); re-evaluation job {job.pk}"
+        )
+        columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeElapsedColumn(), console=err) as bar:
+            task = bar.add_task("re-evaluating", total=job.total or None)
+            job = run_job(
+                actor, job, progress=lambda d, t: bar.update(task, completed=d, total=t or None)
+            )
+    except ServiceError as exc:
+        details = getattr(exc, "problems", None) or [(exc.field or "", exc.detail)]
+        for f, m in details:
+            err.print(f"[red]{f}: {m}[/red]" if f else f"[red]{m}[/red]")
+        raise typer.Exit(1) from None
+    except KvcreditError as exc:
+        raise _fail(exc) from None
+    console.print(f"job {job.pk}: {job.status}, {job.done} of {job.total} enterprises")
 
 
 def register(app: typer.Typer) -> None:
@@ -233,6 +274,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(audit_app, name="audit")
     app.add_typer(enterprises_app, name="enterprises")
+    for group in app.registered_groups:  # `kvcredit policy` is the engine's group (kvcredit.cli)
+        if group.name == "policy" and group.typer_instance is not None:
+            group.typer_instance.command("publish")(policy_publish)
 
 
 app = typer.Typer(help="kvcredit service commands", no_args_is_help=True)

@@ -195,6 +195,21 @@ def test_a_policy_is_published_over_the_api(api_client, world):
     assert [p["current"] for p in listed["items"]] == [False, True]
 
 
+def test_publishing_answers_a_reevaluation_job_a_client_polls(api_client, world):
+    from importlib import resources
+
+    text = resources.files("kvcredit.scoring.policies").joinpath("most-tech-sme.toml").read_text()
+    r = _post(api_client, "/policies", {"source_toml": text}, world.auth("admin"))
+    job = r.json()["reevaluation"]
+    assert job["policy_pk"] == r.json()["id"] and job["total"] == 2
+    polled = api_client.get(f"{V1}/reevaluations/{job['id']}", headers=world.auth("admin")).json()
+    # the test settings run the job inside the request; a server runs it in the background
+    assert (polled["status"], polled["done"], polled["total"]) == ("DONE", 2, 2)
+    listed = api_client.get(V1 + "/reevaluations", headers=world.auth("bank_a")).json()
+    assert listed["items"][-1]["id"] == job["id"]  # one job per published policy
+    assert listed["count"] == 2
+
+
 def test_the_admin_site_is_open_to_the_administrator_only(world):
     from django.test import Client
 

@@ -114,9 +114,22 @@ def test_init_users_import_and_audit_from_the_command_line(env, tmp_path):
         "--errors",
         str(report),
     )
+    assert r.returncode == 1, r.stderr  # some rows rejected; the valid ones are imported
+    assert "2 enterprises registered, 2 data versions submitted (2 evaluated)" in r.stdout
+    assert "1 rows rejected" in r.stdout
+    header, *lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert header == "row,uscc,field,value,message_zh,message_en"
+    assert len(lines) == 1 and ",district,nowhere," in lines[0] and "unknown district" in lines[0]
+    again = kvcredit(env, "enterprises", "import", str(tmp_path / "e.csv"), "--year", "2024")
+    assert "0 enterprises registered, 0 data versions submitted" in again.stdout
+    assert "2 unchanged" in again.stdout
+    policy = tmp_path / "policy.toml"
+    policy.write_text(_policy_source("most-tech-sme"), encoding="utf-8")
+    r = kvcredit(env, "policy", "publish", str(policy), "--as", "bureau")
     assert r.returncode == 0, r.stderr
-    assert "2 registered, 2 submitted, 1 rows with errors" in r.stdout
-    assert "district" in report.read_text()
+    assert "published most-tech-sme" in r.stdout and "DONE, 2 of 2 enterprises" in r.stdout
+    again = kvcredit(env, "policy", "publish", str(policy), "--as", "bureau")
+    assert again.returncode == 1 and "is published" in again.stderr
     r = kvcredit(
         env,
         "user",
@@ -133,6 +146,13 @@ def test_init_users_import_and_audit_from_the_command_line(env, tmp_path):
     assert kvcredit(env, "user", "token", "district1").stdout.startswith("kvc_")
     r = kvcredit(env, "audit", "verify")
     assert r.returncode == 0 and "intact" in r.stdout
+
+
+def _policy_source(policy_id: str) -> str:
+    from importlib import resources
+
+    path = resources.files("kvcredit.scoring.policies").joinpath(f"{policy_id}.toml")
+    return path.read_text(encoding="utf-8")
 
 
 def _free_port() -> int:

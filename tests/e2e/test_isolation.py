@@ -68,7 +68,13 @@ SETUP_READS = [
     "/banks/{bank}",
     "/policies",
     "/policies/{policy}",
+    "/reevaluations",
+    "/reevaluations/{job}",
     "/rates",
+    "/products",
+    "/products/{product}",
+    "/suspensions",
+    "/eod-runs",
 ]
 
 
@@ -135,11 +141,14 @@ def test_lists_hold_only_what_the_role_may_see(api_client, world, who):
 @pytest.mark.parametrize("who", USERS)
 def test_programme_set_up_is_readable_by_every_role(api_client, world, who):
     from kvcredit.enterprises.models import PublishedPolicy
+    from kvcredit.lending.services import create_product
 
     ids = {
         "district": world.district["a"].pk,
         "bank": world.bank["a"].pk,
         "policy": PublishedPolicy.objects.first().pk,
+        "job": PublishedPolicy.objects.first().reevaluation.pk,
+        "product": create_product(world.system, code="ISO", name="iso").pk,
     }
     for template in SETUP_READS:
         r = api_client.get(V1 + template.format(**ids), headers=world.auth(who))
@@ -240,3 +249,94 @@ def test_a_user_cannot_revoke_another_users_token(api_client, world):
     r = api_client.post(f"{V1}/tokens/{other.pk}/revoke", headers=world.auth("bank_a"))
     assert r.status_code == 404
     assert api_client.get(V1 + "/me", headers=world.auth("bank_b")).status_code == 200
+
+
+# -- lending: applications, loans, repayments, commercial loans (issue 4) ---------------------
+def _lending_ids(world: Any) -> dict[str, dict[str, int]]:
+    import datetime as dt
+
+    from kvcredit.lending import loans, repayments, services
+
+    product = services.create_product(world.system, code="ISO-L", name="iso")
+    day = dt.date(2024, 5, 15)
+    out = {}
+    for side in ("a", "b"):
+        line = CreditLine.objects.get(enterprise=world.enterprise[side])
+        app = loans.apply(
+            world.users[f"enterprise_{side}"],
+            bank_id=world.bank[side].pk,
+            product_id=product.pk,
+            amount_fen=100_000,
+            term_months=12,
+            method="MONTHLY_INTEREST",
+            purpose="研发",
+            first_time_borrower=True,
+            today=line.valid_until - dt.timedelta(days=1),
+        )
+        bank = world.users[f"bank_{side}"]
+        loans.approve(bank, application_id=app.pk, amount_fen=100_000, today=day)
+        loan = loans.disburse(bank, application_id=app.pk, disbursed_on=day, today=day)
+        rep = repayments.repay(bank, loan_id=loan.pk, amount_fen=100, paid_on=day, today=day)
+        com = services.record_commercial_loan(
+            bank,
+            enterprise_id=world.enterprise[side].pk,
+            amount_fen=100_000,
+            loan_date=day,
+            term_months=12,
+            today=day,
+        )
+        out[side] = {"app": app.pk, "loan": loan.pk, "rep": rep.pk, "com": com.pk}
+    return out
+
+
+LENDING_READS = [
+    "/applications/{app}",
+    "/loans/{loan}",
+    "/loans/{loan}/instalments",
+    "/repayments/{rep}",
+]
+LENDING_LISTS = ["/applications", "/loans", "/repayments", "/commercial-loans"]
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_lending_objects_are_seen_by_their_bank_enterprise_and_district_only(
+    api_client, world, who
+):
+    ids = _lending_ids(world)
+    h = world.auth(who)
+    for template in LENDING_READS:
+        for side in ("a", "b"):
+            r = api_client.get(V1 + template.format(**ids[side]), headers=h)
+            expected = 200 if who in WIDE or side == _side(who) else 404
+            assert r.status_code == expected, (who, template, side, r.content[:200])
+            _assert_no_leak(world, who, r.content)
+    for template in LENDING_LISTS:
+        r = api_client.get(V1 + template, headers=h)
+        assert r.status_code == 200, (who, template)
+        items = r.json()["items"]
+        sides = {"a", "b"} if who in WIDE else {_side(who)}
+        assert len(items) == len(sides), (who, template, items)
+        _assert_no_leak(world, who, r.content)
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_lending_writes_on_own_and_other_sides(api_client, world, who):
+    ids = _lending_ids(world)
+    h = world.auth(who)
+    role = _role(who)
+    for side in ("a", "b"):
+        mine = who in WIDE or side == _side(who)
+        r = _post(
+            api_client,
+            f"/loans/{ids[side]['loan']}/repayments",
+            {"amount": "1.00", "paid_on": "2024-05-16"},
+            h,
+        )
+        expected = 403 if role != "bank" else 201 if mine else 404
+        assert r.status_code == expected, (who, side, r.content[:300])
+        r = _post(api_client, f"/applications/{ids[side]['app']}/reject", {"reason": "x"}, h)
+        expected = 403 if role != "bank" else 409 if mine else 404
+        assert r.status_code == expected, (who, side, r.content[:300])
+        _assert_no_leak(world, who, r.content)
+    r = _post(api_client, "/products", {"code": "P2", "name": "p"}, h)
+    assert r.status_code == (201 if role == "admin" else 403), (who, r.content[:300])

@@ -9,7 +9,12 @@ from importlib import resources
 import pytest
 
 from kvcredit.enterprises import policies, selectors, services
-from kvcredit.enterprises.models import CreditLine, Evaluation, PublishedPolicy
+from kvcredit.enterprises.models import (
+    CreditLine,
+    Evaluation,
+    PublishedPolicy,
+    ReevaluationJob,
+)
 from kvcredit.errors import Conflict, InvalidInput, NotPermitted
 from kvcredit.lending import selectors as rate_selectors
 from kvcredit.lending import services as rate_services
@@ -46,6 +51,67 @@ def test_batch_reevaluation_agrees_with_the_single_path(world):
     policies.publish_policy(world.system, source_toml=_source("chongqing-kvc", "9."))
     after = Evaluation.objects.filter(explanation__path="batch")
     assert {e.enterprise_id: (e.grade, e.limit_fen, e.score) for e in after} == before
+
+
+def test_publishing_records_a_reevaluation_job_that_counts_every_enterprise(world):
+    pub = policies.publish_policy(world.system, source_toml=_source("chongqing-kvc", "9."))
+    job = ReevaluationJob.objects.get(policy=pub)
+    assert (job.status, job.done, job.total) == ("DONE", 2, 2)
+    assert job.started_at is not None and job.finished_at is not None
+
+
+def test_a_published_policy_is_current_before_its_job_runs_and_the_job_fills_it_in(world):
+    pub = policies.publish_only(world.system, source_toml=_source("chongqing-kvc", "9."))
+    job = pub.reevaluation
+    assert selectors.current_policy() == pub and (job.status, job.done, job.total) == (
+        "PENDING",
+        0,
+        2,
+    )
+    assert not Evaluation.objects.filter(policy=pub).exists()
+    policies.run_job(world.system, job)
+    assert Evaluation.objects.filter(policy=pub).count() == 2
+
+
+def test_an_interrupted_job_resumes_without_evaluating_anyone_twice(world, monkeypatch):
+    monkeypatch.setattr(policies, "BATCH", 1)
+    pub = policies.publish_only(world.system, source_toml=_source("chongqing-kvc", "9."))
+    calls = []
+    real = policies._batch
+
+    def fail_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(policies, "_batch", fail_second)
+    with pytest.raises(RuntimeError):
+        policies.run_job(world.system, pub.reevaluation)
+    job = ReevaluationJob.objects.get(policy=pub)
+    assert (job.status, job.done) == ("FAILED", 1)
+    monkeypatch.setattr(policies, "_batch", real)
+    job = policies.run_job(world.system, job)
+    assert (job.status, job.done, job.total) == ("DONE", 2, 2)
+    assert Evaluation.objects.filter(policy=pub).count() == 2
+
+
+def test_a_job_whose_policy_is_superseded_stops(world):
+    old = policies.publish_only(world.system, source_toml=_source("chongqing-kvc", "9."))
+    policies.publish_only(world.system, source_toml=_source("chongqing-kvc", "10."))
+    job = policies.run_job(world.system, old.reevaluation)
+    assert job.status == "SUPERSEDED" and not Evaluation.objects.filter(policy=old).exists()
+
+
+def test_a_published_policy_is_never_changed_by_publishing_another(world):
+    first = PublishedPolicy.objects.get()
+    source, digest = first.source_toml, first.content_hash
+    policies.publish_policy(world.system, source_toml=_source("chongqing-kvc", "9."))
+    first.refresh_from_db()
+    assert (first.source_toml, first.content_hash) == (source, digest)
+    assert [p.pk for p in PublishedPolicy.objects.all() if p == selectors.current_policy()] == [
+        PublishedPolicy.objects.order_by("-id").first().pk
+    ]
 
 
 def test_a_published_policy_version_cannot_be_published_again(world):

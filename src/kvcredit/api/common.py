@@ -60,6 +60,11 @@ def page_schema(item: type[Schema]) -> type[Schema]:
     )
 
 
+def one(qs: QuerySet[Any]) -> Any:
+    """The single object a unique filter selects, or None; without the list's ORDER BY."""
+    return next(iter(qs.order_by()[:1]), None)
+
+
 def page(qs: QuerySet[Any], p: PageIn, render: Callable[[Any], Any]) -> dict[str, Any]:
     items = [render(o) for o in qs[p.offset : p.offset + p.limit]]
     return {"count": qs.count(), "items": items}

@@ -1,8 +1,12 @@
 """Writing and verifying the audit chain.
 
-``record`` is called by every service inside its transaction, as its last step. The chain head is
-serialised: on PostgreSQL by a transaction-level advisory lock, on SQLite by the write lock the
-connection takes at BEGIN (``transaction_mode = IMMEDIATE``).
+``record`` (one entry) and ``record_many`` (all the entries of one use case) are called by every
+service inside its transaction, as its last step. The chain head is serialised: on PostgreSQL by
+a transaction-level advisory lock, on SQLite by the write lock the connection takes at BEGIN
+(``transaction_mode = IMMEDIATE``). The lock is held from the chain step to COMMIT, so every
+write in the programme passes through it one at a time; that is why the chain step comes last
+and writes all of a use case's records in one statement: the serialised stretch is one lock,
+one read of the head and one INSERT, not the whole use case (validation, evaluation, inserts).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +54,17 @@ def _fields(r: AuditRecord) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One audit record to be appended: what was done to which object, before and after."""
+
+    action: str
+    object_type: str
+    object_id: Any
+    before: Any = None
+    after: Any = None
+
+
 def record(
     actor: Any,
     action: str,
@@ -61,28 +76,69 @@ def record(
     now: dt.datetime | None = None,
 ) -> AuditRecord:
     """Append one audit record to the chain. Must run inside the caller's transaction."""
+    return record_many(actor, [Entry(action, obj_type, obj_id, before, after)], now=now)[0]
+
+
+def record_many(
+    actor: Any, entries: Sequence[Entry], *, now: dt.datetime | None = None
+) -> list[AuditRecord]:
+    """Append several records, in order, in one chain step (one lock, one read, one INSERT).
+
+    Must run inside the caller's transaction, as its last step: the chain lock is held until
+    COMMIT. The records are built and hashed before the lock is taken, except for the links.
+    """
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the service's transaction")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-    last = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
-    r = AuditRecord(
-        at=now or timezone.now(),
-        actor_id=getattr(actor, "pk", None),
-        actor_username=getattr(actor, "username", "") or "",
-        organisation_id=getattr(actor, "organisation_id", None),
-        action=action,
-        object_type=obj_type,
-        object_id=str(obj_id),
-        before=_canonical(before),
-        after=_canonical(after),
-        request_id=current_request_id(),
-        prev_hash=last or GENESIS,
-    )
-    r.hash = record_hash(r.prev_hash, _fields(r))
-    r.save(force_insert=True)
-    return r
+    at = now or timezone.now()
+    common = {
+        "at": at,
+        "actor_id": getattr(actor, "pk", None),
+        "actor_username": getattr(actor, "username", "") or "",
+        "organisation_id": getattr(actor, "organisation_id", None),
+        "request_id": current_request_id(),
+    }
+    records = [
+        AuditRecord(
+            **common,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=str(e.object_id),
+            before=_canonical(e.before),
+            after=_canonical(e.after),
+        )
+        for e in entries
+    ]
+    if not records:
+        return []
+    prev = _lock_chain_head()
+    for r in records:
+        r.prev_hash = prev
+        r.hash = prev = record_hash(prev, _fields(r))
+    if len(records) == 1:
+        records[0].save(force_insert=True)
+    else:
+        AuditRecord.objects.bulk_create(records)
+    return records
+
+
+def _lock_chain_head() -> str:
+    """Take the chain lock (until COMMIT) and read the head's hash.
+
+    On PostgreSQL both go in one round trip, as two statements: the second one takes its
+    snapshot after the lock is granted, so it sees the head the previous holder committed.
+    """
+    if connection.vendor != "postgresql":
+        last = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
+        return last or GENESIS
+    table = AuditRecord._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT pg_advisory_xact_lock({_LOCK_KEY:d}); "
+            f'SELECT "hash" FROM "{table}" ORDER BY "id" DESC LIMIT 1'
+        )
+        cur.nextset()
+        row = cur.fetchone()
+    return str(row[0]) if row else GENESIS
 
 
 @dataclass(frozen=True)

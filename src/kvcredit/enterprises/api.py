@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Header, Path, Query, Router, Schema
 
-from kvcredit.api.common import Id, PageIn, Text, idempotent, page, page_schema
+from kvcredit.api.common import Id, PageIn, Text, idempotent, one, page, page_schema
 from kvcredit.api.problems import Problem
 from kvcredit.enterprises import selectors, services
 from kvcredit.enterprises.schemas import (
@@ -60,7 +60,7 @@ def register_enterprise(
 
 
 def _enterprise(request: HttpRequest, enterprise_id: int) -> Any:
-    ent = selectors.enterprises(request.user).filter(pk=enterprise_id).first()
+    ent = one(selectors.enterprises(request.user).filter(pk=enterprise_id))
     if ent is None:
         raise NotFound("no such enterprise", field="enterprise_id")
     return ent
@@ -114,7 +114,7 @@ def submit_data(
 
 @router.get("/submissions/{submission_id}", response={200: SubmissionOut, **ERRORS})
 def get_submission(request: HttpRequest, submission_id: Path[Id]) -> Any:
-    sub = selectors.submissions(request.user).filter(pk=submission_id).first()
+    sub = one(selectors.submissions(request.user).filter(pk=submission_id))
     if sub is None:
         raise NotFound("no such submission", field="submission_id")
     return SubmissionOut.of(sub)
@@ -140,7 +140,7 @@ def list_evaluations(request: HttpRequest, p: Query[PageIn], f: Query[Evaluation
 
 @router.get("/evaluations/{evaluation_id}", response={200: EvaluationOut, **ERRORS})
 def get_evaluation(request: HttpRequest, evaluation_id: Path[Id]) -> Any:
-    ev = selectors.evaluations(request.user).filter(pk=evaluation_id).first()
+    ev = one(selectors.evaluations(request.user).filter(pk=evaluation_id))
     if ev is None:
         raise NotFound("no such evaluation", field="evaluation_id")
     return EvaluationOut.of(ev)
@@ -167,7 +167,7 @@ def list_credit_lines(request: HttpRequest, p: Query[PageIn], f: Query[CreditLin
 
 @router.get("/credit-lines/{credit_line_id}", response={200: CreditLineOut, **ERRORS})
 def get_credit_line(request: HttpRequest, credit_line_id: Path[Id]) -> Any:
-    line = selectors.credit_lines(request.user).filter(pk=credit_line_id).first()
+    line = one(selectors.credit_lines(request.user).filter(pk=credit_line_id))
     if line is None:
         raise NotFound("no such credit line", field="credit_line_id")
     return CreditLineOut.of(line, timezone.localdate())
@@ -175,7 +175,7 @@ def get_credit_line(request: HttpRequest, credit_line_id: Path[Id]) -> Any:
 
 @router.get("/enterprises/{enterprise_id}/credit-line", response={200: CreditLineOut, **ERRORS})
 def get_enterprise_credit_line(request: HttpRequest, enterprise_id: Path[Id]) -> Any:
-    line = selectors.credit_lines(request.user).filter(enterprise_id=enterprise_id).first()
+    line = one(selectors.credit_lines(request.user).filter(enterprise_id=enterprise_id))
     if line is None:
         raise NotFound("no such enterprise", field="enterprise_id")
     return CreditLineOut.of(line, timezone.localdate())

@@ -19,6 +19,8 @@ from kvcredit.enterprises.schemas import (
     PolicyIn,
     PolicyOut,
     PolicySourceOut,
+    PublishOut,
+    ReevaluationOut,
 )
 from kvcredit.errors import NotFound
 
@@ -105,12 +107,28 @@ def get_policy(request: HttpRequest, policy_pk: Path[Id]) -> Any:
     return {**PolicyOut.of(pol, current.id if current else None), "source_toml": pol.source_toml}
 
 
-@router.post("/policies", response={201: PolicyOut, **ERRORS})
+@router.post("/policies", response={201: PublishOut, **ERRORS})
 def publish_policy(
     request: HttpRequest, payload: PolicyIn, idempotency_key: str | None = IdemKey
 ) -> Any:
+    """Publish a policy; every enterprise is re-evaluated by the job this answers (poll it)."""
+
     def run() -> tuple[int, Any]:
-        pol = policies.publish_policy(request.user, source_toml=payload.source_toml)
-        return 201, PolicyOut.of(pol, pol.id)
+        job = policies.publish_in_background(request.user, source_toml=payload.source_toml)
+        pol = job.policy
+        return 201, {**PolicyOut.of(pol, pol.id), "reevaluation": ReevaluationOut.of(job)}
 
     return idempotent(request, idempotency_key, run)
+
+
+@router.get("/reevaluations", response={200: page_schema(ReevaluationOut), **ERRORS})
+def list_reevaluations(request: HttpRequest, p: Query[PageIn]) -> Any:
+    return page(selectors.reevaluations(request.user), p, ReevaluationOut.of)
+
+
+@router.get("/reevaluations/{job_id}", response={200: ReevaluationOut, **ERRORS})
+def get_reevaluation(request: HttpRequest, job_id: Path[Id]) -> Any:
+    job = selectors.reevaluations(request.user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("no such re-evaluation job", field="job_id")
+    return ReevaluationOut.of(job)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
+
+import polars as pl
 
 from kvcredit.enterprises.models import (
     CreditLine,
@@ -18,15 +19,21 @@ from kvcredit.money import yuan_to_fen
 from kvcredit.scoring import Policy
 from kvcredit.scoring.policy import parse_policy
 
-
-@lru_cache(maxsize=16)
-def _compiled(content_hash: str, source: str) -> Policy:
-    return parse_policy(source, content_hash[:12])
+_COMPILED: dict[str, Policy] = {}
 
 
 def compiled_policy(published: PublishedPolicy) -> Policy:
-    """The engine's policy for a published row (parsed once per process)."""
-    return _compiled(published.content_hash, published.source_toml)
+    """The engine's policy for a published row (parsed once per process, keyed by its hash).
+
+    ``published`` may come with ``source_toml`` deferred: the text is read only on a miss.
+    """
+    policy = _COMPILED.get(published.content_hash)
+    if policy is None:
+        policy = parse_policy(published.source_toml, published.content_hash[:12])
+        if len(_COMPILED) >= 16:
+            _COMPILED.clear()
+        _COMPILED[published.content_hash] = policy
+    return policy
 
 
 def valid_until(start: dt.date) -> dt.date:
@@ -85,4 +92,65 @@ def credit_state(line: CreditLine) -> dict[str, Any]:
         "reserved_fen": line.reserved_fen,
         "used_fen": line.used_fen,
         "valid_until": line.valid_until,
+    }
+
+
+def batch_evaluations(
+    subs: list[DataSubmission],
+    result: pl.DataFrame,
+    published: PublishedPolicy,
+    now: dt.datetime,
+    today: dt.date,
+) -> list[Evaluation]:
+    """Unsaved Evaluation rows from ``evaluate_frame(..., explain=True)``, one per submission."""
+    points = [c for c in result.columns if c.startswith("points.")]
+    evs = []
+    for sub, row in zip(subs, result.iter_rows(named=True), strict=True):
+        explanation = {
+            "path": "batch",
+            "eligible": row["eligible"],
+            "qualified_by": row["qualified_by"],
+            "knocked_out_by": [k for k in row["knocked_out_by"].split(",") if k],
+            "points": {c.removeprefix("points."): str(row[c]) for c in points},
+        }
+        limit = row["credit_limit"]
+        evs.append(
+            new_evaluation(
+                enterprise=sub.enterprise,
+                submission=sub,
+                published=published,
+                eligible=bool(row["eligible"]),
+                score=Decimal(row["score"]),
+                grade=row["grade"],
+                credit_limit=Decimal(limit) if limit is not None else None,
+                explanation=explanation,
+                now=now,
+                today=today,
+            )
+        )
+    return evs
+
+
+def audit_submission(sub: DataSubmission) -> dict[str, Any]:
+    """A data submission as its audit record shows it."""
+    return {
+        "enterprise_id": sub.enterprise_id,
+        "year": sub.year,
+        "version": sub.version,
+        "data": sub.data,
+    }
+
+
+def audit_evaluation(ev: Evaluation) -> dict[str, Any]:
+    """An evaluation as its audit record shows it."""
+    return {
+        "enterprise_id": ev.enterprise_id,
+        "submission_id": ev.submission_id,
+        "policy": f"{ev.policy_code} {ev.policy_version}",
+        "policy_hash": ev.policy_hash,
+        "eligible": ev.eligible,
+        "score": ev.score,
+        "grade": ev.grade,
+        "limit_fen": ev.limit_fen,
+        "valid_until": ev.valid_until,
     }

@@ -166,3 +166,42 @@ class CreditLine(models.Model):
     @property
     def available_fen(self) -> int:
         return max(self.limit_fen - self.reserved_fen - self.used_fen, 0)
+
+
+class ReevaluationJob(models.Model):
+    """Re-evaluating every enterprise under a newly published policy, batch by batch.
+
+    ``done`` grows as each batch commits, so a client polling the job sees the progress. A job
+    whose policy is no longer current stops (SUPERSEDED); an interrupted one can be resumed:
+    it skips the credit lines already evaluated under its policy.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        RUNNING = "RUNNING"
+        DONE = "DONE"
+        FAILED = "FAILED"
+        SUPERSEDED = "SUPERSEDED"
+
+    policy = models.OneToOneField(
+        PublishedPolicy, on_delete=models.PROTECT, related_name="reevaluation"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    total = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__gte=0) & Q(total__gte=0), name="reevaluation_counts_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["PENDING", "RUNNING", "DONE", "FAILED", "SUPERSEDED"]),
+                name="reevaluation_status_valid",
+            ),
+        ]

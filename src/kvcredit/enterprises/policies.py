@@ -1,31 +1,51 @@
-"""Publishing an evaluation policy, and re-evaluating every enterprise under it in one batch."""
+"""Publishing an evaluation policy, and re-evaluating every enterprise under it in batches.
+
+Publishing stores the policy (immutable; the latest published is the one current) and a
+re-evaluation job in one transaction. The job then evaluates the latest submission of every
+enterprise through the vectorised path, ``BATCH`` at a time, each batch in its own transaction
+that also advances ``job.done``: the progress is visible (``kvcredit policy publish`` draws a bar,
+the API answers the job for polling). New submissions meanwhile are evaluated under the new
+policy already; a job whose policy is superseded stops; an interrupted job resumes where it
+stopped (``run_job``), skipping the credit lines already evaluated under its policy.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import threading
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from django.db import transaction
-from django.db.models import Max
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
-from kvcredit.enterprises.evaluating import apply_limit, compiled_policy, new_evaluation
-from kvcredit.enterprises.models import CreditLine, DataSubmission, Evaluation, PublishedPolicy
+from kvcredit.enterprises import selectors
+from kvcredit.enterprises.evaluating import apply_limit, batch_evaluations, compiled_policy
+from kvcredit.enterprises.models import (
+    CreditLine,
+    DataSubmission,
+    Evaluation,
+    PublishedPolicy,
+    ReevaluationJob,
+)
 from kvcredit.errors import Conflict, InvalidInput, PolicyError
 from kvcredit.scoring import Policy
 from kvcredit.scoring.fields import FIELDS, MAX_MONEY_FEN, Kind
 from kvcredit.scoring.policy import parse_policy
 from kvcredit.scoring.vector import evaluate_frame
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 BATCH = 2000
+Status = ReevaluationJob.Status
 
 
 def publish_policy(
@@ -35,7 +55,44 @@ def publish_policy(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> PublishedPolicy:
-    """Validate, store (immutable) and make current a policy; re-evaluate every enterprise."""
+    """Publish a policy and re-evaluate every enterprise now, in this call (CLI, tests)."""
+    published = publish_only(actor, source_toml=source_toml, now=now)
+    run_job(actor, published.reevaluation, progress=progress, now=now)
+    published.refresh_from_db()
+    return published
+
+
+def publish_in_background(actor: User, *, source_toml: str) -> ReevaluationJob:
+    """Publish a policy; re-evaluate in a background thread after COMMIT (the API's way).
+
+    With ``KVCREDIT_REEVALUATE_IN_BACKGROUND`` off (tests), the job runs before returning.
+    """
+    published = publish_only(actor, source_toml=source_toml)
+    job = published.reevaluation
+    if not settings.KVCREDIT_REEVALUATE_IN_BACKGROUND:
+        run_job(actor, job)
+        job.refresh_from_db()
+        return job
+    transaction.on_commit(lambda: _start_thread(actor, job.pk))
+    return job
+
+
+def _start_thread(actor: User, job_id: int) -> None:
+    def work() -> None:
+        try:
+            run_job(actor, ReevaluationJob.objects.get(pk=job_id))
+        except Exception:  # recorded on the job by run_job; keep the worker alive
+            log.exception("re-evaluation job %s failed", job_id)
+        finally:
+            close_old_connections()
+
+    threading.Thread(target=work, name=f"reevaluation-{job_id}", daemon=True).start()
+
+
+def publish_only(
+    actor: User, *, source_toml: str, now: dt.datetime | None = None
+) -> PublishedPolicy:
+    """Validate, store (immutable) and make current a policy, with its pending job."""
     require(actor, OrgKind.ADMINISTRATOR, action="publish policies")
     now = now or timezone.now()
     try:
@@ -60,10 +117,13 @@ def publish_policy(
             published_by=actor,
         )
         after = {"policy_id": policy.id, "version": policy.version, "hash": policy.content_hash}
+        job = ReevaluationJob.objects.create(
+            policy=published,
+            total=DataSubmission.objects.values("enterprise_id").distinct().count(),
+            created_at=now,
+        )
+        after |= {"reevaluation_job": job.pk}
         audit.record(actor, "POLICY_PUBLISH", "policy", published.pk, after=after, now=now)
-        n = reevaluate_all(actor, published, progress=progress, now=now)
-        PublishedPolicy.objects.filter(pk=published.pk).update(reevaluated=n)
-        published.reevaluated = n
     return published
 
 
@@ -94,78 +154,103 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     )
 
 
-def reevaluate_all(
-    actor: User, published: PublishedPolicy, *, progress: Progress | None, now: dt.datetime
-) -> int:
-    """Evaluate the latest submission of every enterprise through the vectorised path."""
-    policy = compiled_policy(published)
-    latest = (
+def _latest_submissions() -> Any:
+    """The id of every enterprise's latest submission (a subquery)."""
+    return (
         DataSubmission.objects.values("enterprise_id")
         .annotate(last=Max("id"))
         .values_list("last", flat=True)
     )
-    ids = sorted(latest)
-    today = timezone.localdate(now)
-    done = 0
-    for start in range(0, len(ids), BATCH):
+
+
+def run_job(
+    actor: User,
+    job: ReevaluationJob,
+    *,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> ReevaluationJob:
+    """Run (or resume) a re-evaluation job, one committed batch at a time."""
+    published = job.policy
+    policy = compiled_policy(published)
+    ids = sorted(_latest_submissions())
+    already = set(
+        CreditLine.objects.filter(evaluation__policy=published).values_list(
+            "evaluation__submission_id", flat=True
+        )
+    )
+    todo = [i for i in ids if i not in already]
+    done = len(ids) - len(todo)
+    ReevaluationJob.objects.filter(pk=job.pk).update(
+        status=Status.RUNNING, total=len(ids), done=done, started_at=timezone.now()
+    )
+    try:
+        for start in range(0, len(todo), BATCH):
+            if selectors.current_policy() != published:
+                _finish(job, Status.SUPERSEDED, done)
+                return _reload(job)
+            done += _batch(actor, published, policy, todo[start : start + BATCH], job, now)
+            if progress:
+                progress(done, len(ids))
+    except Exception as exc:
+        _finish(job, Status.FAILED, done, error=str(exc)[:500])
+        raise
+    with transaction.atomic():
+        PublishedPolicy.objects.filter(pk=published.pk).update(reevaluated=done)
+        _finish(job, Status.DONE, done)
+        after = {"enterprises": done, "reevaluation_job": job.pk}
+        audit.record(actor, "POLICY_REEVALUATE", "policy", published.pk, after=after, now=now)
+    if progress and not ids:
+        progress(0, 0)
+    return _reload(job)
+
+
+def _reload(job: ReevaluationJob) -> ReevaluationJob:
+    job.refresh_from_db()
+    return job
+
+
+def _finish(job: ReevaluationJob, status: str, done: int, error: str = "") -> None:
+    ReevaluationJob.objects.filter(pk=job.pk).update(
+        status=status, done=done, finished_at=timezone.now(), error=error
+    )
+
+
+def _batch(
+    actor: User,
+    published: PublishedPolicy,
+    policy: Policy,
+    sub_ids: list[int],
+    job: ReevaluationJob,
+    now: dt.datetime | None,
+) -> int:
+    """Evaluate one batch of submissions and set their credit lines; one transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
         chunk = list(
-            DataSubmission.objects.filter(id__in=ids[start : start + BATCH])
+            DataSubmission.objects.filter(id__in=sub_ids)
             .select_related("enterprise")
             .order_by("id")
         )
         result = evaluate_frame(policy, _frame([s.data for s in chunk]), explain=True)
-        _store_batch(chunk, result, published, now, today)
-        done += len(chunk)
-        if progress:
-            progress(done, len(ids))
-    audit.record(
-        actor, "POLICY_REEVALUATE", "policy", published.pk, after={"enterprises": done}, now=now
-    )
-    return done
-
-
-def _store_batch(
-    chunk: list[DataSubmission],
-    result: pl.DataFrame,
-    published: PublishedPolicy,
-    now: dt.datetime,
-    today: dt.date,
-) -> None:
-    points = [c for c in result.columns if c.startswith("points.")]
-    evs = []
-    for sub, row in zip(chunk, result.iter_rows(named=True), strict=True):
-        explanation = {
-            "path": "batch",
-            "eligible": row["eligible"],
-            "qualified_by": row["qualified_by"],
-            "knocked_out_by": [k for k in row["knocked_out_by"].split(",") if k],
-            "points": {c.removeprefix("points."): str(row[c]) for c in points},
-        }
-        limit = row["credit_limit"]
-        evs.append(
-            new_evaluation(
-                enterprise=sub.enterprise,
-                submission=sub,
-                published=published,
-                eligible=bool(row["eligible"]),
-                score=Decimal(row["score"]),
-                grade=row["grade"],
-                credit_limit=Decimal(limit) if limit is not None else None,
-                explanation=explanation,
-                now=now,
-                today=today,
+        evs = batch_evaluations(chunk, result, published, now, timezone.localdate(now))
+        Evaluation.objects.bulk_create(evs)
+        lines = {
+            cl.enterprise_id: cl
+            for cl in CreditLine.objects.select_for_update().filter(
+                enterprise_id__in=[e.enterprise_id for e in evs]
             )
+        }
+        for ev in evs:
+            apply_limit(lines[ev.enterprise_id], ev, now)
+        CreditLine.objects.bulk_update(
+            list(lines.values()), ["evaluation", "limit_fen", "valid_until", "updated_at"]
         )
-    Evaluation.objects.bulk_create(evs)
-    lines = {
-        cl.enterprise_id: cl
-        for cl in CreditLine.objects.select_for_update().filter(
-            enterprise_id__in=[e.enterprise_id for e in evs]
-        )
-    }
-    stored = Evaluation.objects.filter(policy=published, submission__in=chunk)
-    for ev in stored:
-        apply_limit(lines[ev.enterprise_id], ev, now)
-    CreditLine.objects.bulk_update(
-        list(lines.values()), ["evaluation", "limit_fen", "valid_until", "updated_at"]
-    )
+        ReevaluationJob.objects.filter(pk=job.pk).update(done=F("done") + len(chunk))
+        after = {
+            "reevaluation_job": job.pk,
+            "evaluations": [ev.pk for ev in evs],
+            "credit_lines": sorted(cl.pk for cl in lines.values()),
+        }
+        audit.record(actor, "POLICY_REEVALUATE_BATCH", "policy", published.pk, after=after, now=now)
+    return len(chunk)

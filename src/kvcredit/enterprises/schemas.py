@@ -17,6 +17,7 @@ from kvcredit.enterprises.models import (
     Enterprise,
     Evaluation,
     PublishedPolicy,
+    ReevaluationJob,
 )
 from kvcredit.scoring.fields import FIELDS, MAX_COUNT, Kind
 
@@ -97,6 +98,40 @@ class PolicyOut(Schema):
 
 class PolicySourceOut(PolicyOut):
     source_toml: str
+
+
+class ReevaluationOut(Schema):
+    """A policy's re-evaluation job: poll it until ``status`` is DONE (or FAILED/SUPERSEDED)."""
+
+    id: int
+    policy_pk: int
+    status: str = Field(examples=["RUNNING"])
+    total: int
+    done: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    error: str
+
+    @staticmethod
+    def of(job: ReevaluationJob) -> dict[str, Any]:
+        return ReevaluationOut(
+            id=job.pk,
+            policy_pk=job.policy_id,
+            status=job.status,
+            total=job.total,
+            done=job.done,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            error=job.error,
+        ).model_dump(mode="json")
+
+
+class PublishOut(PolicyOut):
+    """The published policy and its re-evaluation job (``reevaluation.id`` to poll)."""
+
+    reevaluation: ReevaluationOut
 
 
 class EnterpriseIn(Schema):

@@ -26,6 +26,7 @@ from kvcredit.enterprises.models import (
     Enterprise,
     Evaluation,
     PublishedPolicy,
+    ReevaluationJob,
 )
 
 
@@ -87,6 +88,13 @@ def policies(user: Any) -> QuerySet[PublishedPolicy]:
     return _signed_in(PublishedPolicy.objects.all(), user).order_by("id")
 
 
+def reevaluations(user: Any) -> QuerySet[ReevaluationJob]:
+    return _signed_in(ReevaluationJob.objects.all(), user).order_by("id")
+
+
 def current_policy() -> PublishedPolicy | None:
-    """The policy in force: the latest published (no user scope: used by services)."""
-    return PublishedPolicy.objects.order_by("-id").first()
+    """The policy in force: the latest published (no user scope: used by services).
+
+    Its TOML text is deferred (read only when this process has not compiled that hash yet).
+    """
+    return PublishedPolicy.objects.defer("source_toml").order_by("-id").first()

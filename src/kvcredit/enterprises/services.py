@@ -18,7 +18,13 @@ from kvcredit.accounts.models import Organisation, OrgKind, User
 from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
 from kvcredit.enterprises import selectors
-from kvcredit.enterprises.evaluating import apply_limit, compiled_policy, new_evaluation
+from kvcredit.enterprises.evaluating import (
+    apply_limit,
+    audit_evaluation,
+    audit_submission,
+    compiled_policy,
+    new_evaluation,
+)
 from kvcredit.enterprises.models import (
     Bank,
     BankAdmission,
@@ -139,10 +145,14 @@ def submit_data(
     values: Mapping[str, Any],
     now: dt.datetime | None = None,
 ) -> tuple[DataSubmission, Evaluation | None]:
-    """Store a new version of an enterprise's yearly data and evaluate it at once."""
+    """Store a new version of an enterprise's yearly data and evaluate it at once.
+
+    The audit records (submission, evaluation, credit limit) are appended in one chain step at
+    the end of the transaction, so the programme-wide chain lock is held only until COMMIT.
+    """
     require(actor, ADMIN, OrgKind.DISTRICT, OrgKind.ENTERPRISE, action="submit enterprise data")
     now = _now(now)
-    ent = selectors.enterprises(actor).filter(pk=enterprise_id).first()
+    ent = next(iter(selectors.enterprises(actor).filter(pk=enterprise_id).order_by()[:1]), None)
     if ent is None:
         raise NotFound("no such enterprise", field="enterprise_id")
     record = _normalise(ent, values)
@@ -163,14 +173,22 @@ def submit_data(
             submitted_at=now,
             submitted_by=actor,
         )
-        audit.record(actor, "DATA_SUBMIT", "data_submission", sub.pk, after=_sub(sub), now=now)
-        evaluation = _evaluate(actor, ent, sub, line, now)
+        entries = [
+            audit.Entry("DATA_SUBMIT", "data_submission", sub.pk, after=audit_submission(sub))
+        ]
+        evaluation = _evaluate(ent, sub, line, now, entries)
+        audit.record_many(actor, entries, now=now)
     return sub, evaluation
 
 
 def _evaluate(
-    actor: User, ent: Enterprise, sub: DataSubmission, line: CreditLine, now: dt.datetime
+    ent: Enterprise,
+    sub: DataSubmission,
+    line: CreditLine,
+    now: dt.datetime,
+    entries: list[audit.Entry],
 ) -> Evaluation | None:
+    """Evaluate a stored submission with the current policy, set the limit; append the audit."""
     published = selectors.current_policy()
     if published is None:
         return None
@@ -189,17 +207,12 @@ def _evaluate(
     )
     ev.save(force_insert=True)
     before = apply_limit(line, ev, now)
-    line.save()
-    audit.record(actor, "EVALUATE", "evaluation", ev.pk, after=_ev(ev), now=now)
-    audit.record(
-        actor,
-        "CREDIT_LIMIT_SET",
-        "credit_line",
-        line.pk,
-        before=before,
-        after={"limit_fen": line.limit_fen, "valid_until": line.valid_until},
-        now=now,
-    )
+    line.save(update_fields=["evaluation", "limit_fen", "valid_until", "updated_at"])
+    after = {"limit_fen": line.limit_fen, "valid_until": line.valid_until}
+    entries += [
+        audit.Entry("EVALUATE", "evaluation", ev.pk, after=audit_evaluation(ev)),
+        audit.Entry("CREDIT_LIMIT_SET", "credit_line", line.pk, before=before, after=after),
+    ]
     return ev
 
 
@@ -218,26 +231,3 @@ def _organisation(kind: str, name: str) -> Organisation:
             return Organisation.objects.create(kind=kind, name=name)
     except IntegrityError:
         raise Conflict(f"an organisation named {name!r} exists", field="name") from None
-
-
-def _sub(sub: DataSubmission) -> dict[str, Any]:
-    return {
-        "enterprise_id": sub.enterprise_id,
-        "year": sub.year,
-        "version": sub.version,
-        "data": sub.data,
-    }
-
-
-def _ev(ev: Evaluation) -> dict[str, Any]:
-    return {
-        "enterprise_id": ev.enterprise_id,
-        "submission_id": ev.submission_id,
-        "policy": f"{ev.policy_code} {ev.policy_version}",
-        "policy_hash": ev.policy_hash,
-        "eligible": ev.eligible,
-        "score": ev.score,
-        "grade": ev.grade,
-        "limit_fen": ev.limit_fen,
-        "valid_until": ev.valid_until,
-    }

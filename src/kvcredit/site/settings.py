@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "kvcredit.audit",
     "kvcredit.enterprises",
     "kvcredit.lending",
+    "kvcredit.console",
+    "kvcredit.fund",
 ]
 
 MIDDLEWARE = [
@@ -94,7 +96,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/api/v1/docs"
+LOGIN_REDIRECT_URL = "/"  # the console sends each role to its start page
 
 # django-axes: five failures for a username from one address lock it out for 15 minutes.
 AXES_FAILURE_LIMIT = 5
@@ -121,6 +123,8 @@ TEMPLATES = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The project's catalogues (compiled from .po with Babel: `kvcredit i18n compile`).
+LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -160,3 +164,6 @@ LOGGING = {
 # kvcredit's own settings
 KVCREDIT_DEFAULT_POLICY = os.environ.get("KVCREDIT_DEFAULT_POLICY", "chongqing-kvc")
 KVCREDIT_TOKEN_DAYS = int(os.environ.get("KVCREDIT_TOKEN_DAYS", "90"))
+# Publishing a policy through the API answers at once with a re-evaluation job and runs the job
+# in a background thread of the web worker (off: the job runs inside the request, as in tests).
+KVCREDIT_REEVALUATE_IN_BACKGROUND = _flag("KVCREDIT_REEVALUATE_IN_BACKGROUND", True)

@@ -26,3 +26,4 @@ DATABASES = {
 if TEST_BACKEND == "postgresql" and os.environ.get("KVCREDIT_TEST_DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["KVCREDIT_TEST_DATABASE_URL"])}  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+KVCREDIT_REEVALUATE_IN_BACKGROUND = False  # a published policy's job runs inside the request

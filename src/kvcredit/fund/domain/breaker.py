@@ -25,19 +25,37 @@ class BreakerState(StrEnum):
 class Exposure:
     outstanding_fen: int
     non_performing_fen: int  # substandard + doubtful + loss
-    compensated_fen: int = 0
+    compensated_fen: int = 0  # compensation the fund has paid the bank in the district
+    lent_fen: int = 0  # principal the bank has lent in the district (all loans, ever)
 
 
 def npl_ratio(e: Exposure) -> Fraction:
     return Fraction(e.non_performing_fen, e.outstanding_fen) if e.outstanding_fen else Fraction(0)
 
 
-def next_state(current: BreakerState, e: Exposure, rules: FundRules) -> BreakerState:
-    """The state after an end-of-day computation."""
-    ratio = npl_ratio(e)
-    if current is BreakerState.SUSPENDED or ratio >= Fraction(rules.suspend_npl_ratio):
+def compensation_ratio(e: Exposure) -> Fraction:
+    """Compensation paid over principal lent (0 when nothing was lent)."""
+    return Fraction(e.compensated_fen, e.lent_fen) if e.lent_fen else Fraction(0)
+
+
+def _level(ratio: Fraction, warn: Decimal, suspend: Decimal) -> BreakerState:
+    if ratio >= Fraction(suspend):
         return BreakerState.SUSPENDED
-    return BreakerState.WARNING if ratio >= Fraction(rules.warn_npl_ratio) else BreakerState.NORMAL
+    return BreakerState.WARNING if ratio >= Fraction(warn) else BreakerState.NORMAL
+
+
+_ORDER = (BreakerState.NORMAL, BreakerState.WARNING, BreakerState.SUSPENDED)
+
+
+def next_state(current: BreakerState, e: Exposure, rules: FundRules) -> BreakerState:
+    """The state after an end-of-day computation: the worse of the two ratios' levels."""
+    if current is BreakerState.SUSPENDED:
+        return BreakerState.SUSPENDED
+    npl = _level(npl_ratio(e), rules.warn_npl_ratio, rules.suspend_npl_ratio)
+    comp = _level(
+        compensation_ratio(e), rules.warn_compensation_ratio, rules.suspend_compensation_ratio
+    )
+    return max(npl, comp, key=_ORDER.index)
 
 
 def lift(current: BreakerState, *, reason: str) -> BreakerState:

@@ -40,9 +40,14 @@ def contribution(
     )
 
 
-def _pay(district: str, amount_fen: int, cash_fen: int) -> None:
+def require_cover(amount_fen: int, cash_fen: int) -> None:
+    """Refuse a payment of ``amount_fen`` from a pool that can spend ``cash_fen``."""
     if amount_fen > cash_fen:
         raise InsufficientFunds(amount_fen, cash_fen)
+
+
+def _pay(district: str, amount_fen: int, cash_fen: int) -> None:
+    require_cover(amount_fen, cash_fen)
 
 
 def compensation(
@@ -96,10 +101,12 @@ def bridge_loan_out(
 def bridge_loan_repaid(
     district: str, principal_fen: int, fee_fen: int, *, on: dt.date, ref: str
 ) -> JournalEntry:
-    postings = [
-        Posting(account(district, PoolAccount.BANK), principal_fen + fee_fen),
-        Posting(account(district, PoolAccount.BRIDGE_LOANS), -principal_fen),
-    ]
+    """A repayment of a bridge loan: principal back into the pool's cash, the fee as income."""
+    if principal_fen < 0 or fee_fen < 0 or principal_fen + fee_fen == 0:
+        raise ValueError("a repayment needs a positive amount")
+    postings = [Posting(account(district, PoolAccount.BANK), principal_fen + fee_fen)]
+    if principal_fen:
+        postings.append(Posting(account(district, PoolAccount.BRIDGE_LOANS), -principal_fen))
     if fee_fen:
         postings.append(Posting(account(district, PoolAccount.SERVICE_FEES), -fee_fen))
     return JournalEntry(on, f"bridge loan repaid {ref}", tuple(postings))

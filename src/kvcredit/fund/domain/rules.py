@@ -29,13 +29,23 @@ class FundRules:
     service_fee_rate: Decimal = Decimal("0.01")  # a year, of the loan amount (our default)
     warn_npl_ratio: Decimal = Decimal("0.05")  # circuit breaker (our default, as Hubei)
     suspend_npl_ratio: Decimal = Decimal("0.08")
+    # compensation paid over principal lent, per bank and district (our default: as the NPL)
+    warn_compensation_ratio: Decimal = Decimal("0.05")
+    suspend_compensation_ratio: Decimal = Decimal("0.08")
+    bridge_fee_rate: Decimal = Decimal("0.01")  # a year, actual days / 360 (our default)
 
     def __post_init__(self) -> None:
         for name in ("compensation_share", "city_share", "service_fee_rate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
+        if not 0 <= self.bridge_fee_rate <= 1:
+            raise ValueError("bridge_fee_rate must be between 0 and 1")
         if not 0 < self.warn_npl_ratio <= self.suspend_npl_ratio <= 1:
             raise ValueError("need 0 < warning ratio <= suspension ratio <= 1")
+        if not 0 < self.warn_compensation_ratio <= self.suspend_compensation_ratio <= 1:
+            raise ValueError("need 0 < compensation warning ratio <= suspension ratio <= 1")
+        if self.min_days_overdue < 0:
+            raise ValueError("min_days_overdue must not be negative")
 
 
 class ClaimRefused(ValueError):
@@ -94,3 +104,34 @@ def service_fee(
             break
     exact = amount_fen * rate
     return int((2 * exact.numerator + exact.denominator) // (2 * exact.denominator))
+
+
+def _half_up(exact: Fraction) -> int:
+    return int((2 * exact.numerator + exact.denominator) // (2 * exact.denominator))
+
+
+def bridge_fee(*, principal_fen: int, term_days: int, rules: FundRules) -> int:
+    """The fee of an emergency bridge loan: the yearly rate on actual days / 360."""
+    if principal_fen <= 0 or term_days <= 0:
+        raise ValueError("a bridge loan needs a positive amount and term")
+    return _half_up(principal_fen * Fraction(rules.bridge_fee_rate) * Fraction(term_days, 360))
+
+
+def contributions_owed(*, target_fen: int, rules: FundRules) -> tuple[int, int]:
+    """(city, district) amounts owed towards a pool of ``target_fen``."""
+    return contribution_split(target_fen, rules)
+
+
+def bridge_repayment_split(
+    *, amount_fen: int, fee_due_fen: int, principal_due_fen: int
+) -> tuple[int, int]:
+    """(fee, principal) parts of a bridge-loan repayment: the fee first, then principal.
+
+    Refuses a repayment larger than what is owed.
+    """
+    if amount_fen <= 0:
+        raise ValueError("a repayment must be positive")
+    if amount_fen > fee_due_fen + principal_due_fen:
+        raise ValueError("the repayment is more than the bridge loan owes")
+    fee_part = min(amount_fen, fee_due_fen)
+    return fee_part, amount_fen - fee_part

@@ -94,9 +94,10 @@ class Owed:
     """What a borrower owes now: due amounts, and principal not yet due (prepayable)."""
 
     penalty_fen: int
-    interest_fen: int  # interest due plus interest accrued to date
+    interest_fen: int  # interest due (plus, if the caller lumps them, interest accrued)
     principal_due_fen: int
     principal_not_due_fen: int
+    interest_accrued_fen: int = 0  # accrued, not yet due: paid only with a prepayment
 
     @property
     def total_fen(self) -> int:
@@ -105,6 +106,7 @@ class Owed:
             + self.interest_fen
             + self.principal_due_fen
             + self.principal_not_due_fen
+            + self.interest_accrued_fen
         )
 
 
@@ -120,7 +122,10 @@ class Allocation:
 
 
 def allocate(amount_fen: int, owed: Owed, *, order: Sequence[Bucket] = DEFAULT_ORDER) -> Allocation:
-    """Split a repayment over what is owed in ``order``; never pays more than is owed."""
+    """Split a repayment over what is owed in ``order``; never pays more than is owed.
+
+    The due buckets are met in ``order``; what is left pays the interest accrued but not yet
+    due (``interest_accrued_fen``), then prepays principal not yet due."""
     if amount_fen <= 0:
         raise ValueError("a repayment must be a positive amount")
     if amount_fen > owed.total_fen:
@@ -137,5 +142,8 @@ def allocate(amount_fen: int, owed: Owed, *, order: Sequence[Bucket] = DEFAULT_O
     for bucket in order:
         paid[bucket] = min(left, due[bucket])
         left -= paid[bucket]
-    prepaid = min(left, owed.principal_not_due_fen)
-    return Allocation(paid[Bucket.PENALTY], paid[Bucket.INTEREST], paid[Bucket.PRINCIPAL] + prepaid)
+    accrued = min(left, owed.interest_accrued_fen)
+    prepaid = min(left - accrued, owed.principal_not_due_fen)
+    return Allocation(
+        paid[Bucket.PENALTY], paid[Bucket.INTEREST] + accrued, paid[Bucket.PRINCIPAL] + prepaid
+    )

@@ -6,6 +6,14 @@ once-rounded figure), move the instalment falling due into the due buckets, accr
 penalty interest on principal past due beyond the grace days, compute days past due and the
 five-category class, close loans with nothing left, and flag maturities. The caller persists
 the new state; running the same day twice is refused by ``last_eod_date``.
+
+Prepayments shorten the schedule from its end: an instalment falls due with the smaller of its
+scheduled principal and the principal not yet due, and the last one with all that is left. An
+amortising loan's period interest is rate / 12 on the balance not yet due, unless interest was
+paid early during the period (``acc_paid``): then the period charges the actual days accrued.
+
+The schedule arrays may be a window: a caller that keeps only each loan's next instalment
+passes them as (N, 1) with ``next_k`` 0 and ``n_periods`` the instalments still to fall due.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ class Book:
     penalty: I64  # penalty interest accrued and unpaid
     acc_whole: I64  # interest accrued this period: whole fen ...
     acc_rem: I64  # ... and the remainder in 1/(360e8) fen
+    acc_paid: I64  # accrued interest paid early this period
     oldest_due: Dates  # oldest unpaid due date (NaT when nothing is due)
     closed: npt.NDArray[np.bool_]
     last_eod: dt.date
@@ -65,6 +74,14 @@ class DayResult:
     category: I64
     matured: npt.NDArray[np.bool_]  # the last instalment fell due today
     newly_closed: npt.NDArray[np.bool_]
+    fell_due: npt.NDArray[np.bool_]  # an instalment fell due today ...
+    charged_principal: I64  # ... with this principal
+    charged_interest: I64  # ... and this interest
+
+
+def accrued_interest(acc_whole: I64, acc_rem: I64) -> I64:
+    """Interest accrued and not yet due, in whole fen (the remainder rounded half up)."""
+    return np.asarray(acc_whole + div_half_up(acc_rem, DAILY), dtype=np.int64)
 
 
 def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayResult:
@@ -82,18 +99,24 @@ def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayRes
     # 1. the instalment falling due today takes the interest accrued up to yesterday
     #    (the disbursement day counts, the due date belongs to the next period)
     falls_due = live & (book.next_k < book.n_periods) & (book.due_dates[rows, k] == day)
+    not_due = book.outstanding - book.due_principal
     period_interest = np.where(
-        book.monthly_rate_interest,
-        div_half_up((book.outstanding - book.due_principal) * book.rate, MONTHLY),
-        book.acc_whole + div_half_up(book.acc_rem, DAILY),
+        book.monthly_rate_interest & (book.acc_paid == 0),
+        div_half_up(not_due * book.rate, MONTHLY),
+        accrued_interest(book.acc_whole, book.acc_rem),
     )
-    due_interest = book.due_interest + np.where(falls_due, period_interest, 0)
-    due_principal = book.due_principal + np.where(falls_due, book.sched_principal[rows, k], 0)
+    is_last = book.next_k >= book.n_periods - 1
+    principal_now = np.where(is_last, not_due, np.minimum(book.sched_principal[rows, k], not_due))
+    charged_interest = np.where(falls_due, period_interest, 0)
+    charged_principal = np.where(falls_due, principal_now, 0)
+    due_interest = book.due_interest + charged_interest
+    due_principal = book.due_principal + charged_principal
 
     # 2. a day of interest on the outstanding principal that is not yet due
     q, r = np.divmod((book.outstanding - due_principal) * book.rate * live, DAILY)
     acc_whole = np.where(falls_due, 0, book.acc_whole) + q
     acc_rem = np.where(falls_due, 0, book.acc_rem) + r
+    acc_paid = np.where(falls_due, 0, book.acc_paid)
     next_k = book.next_k + falls_due
     has_due = (due_principal + due_interest) > 0
     oldest = np.where(np.isnat(book.oldest_due) & falls_due & has_due, day, book.oldest_due)
@@ -106,7 +129,10 @@ def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayRes
     dpd = np.where(past_grace, dpd, 0)
 
     matured = falls_due & (next_k >= book.n_periods)
-    newly_closed = live & (book.outstanding == 0) & (due_interest == 0) & (penalty == 0)
+    owes_nothing = (
+        (due_interest == 0) & (penalty == 0) & (accrued_interest(acc_whole, acc_rem) == 0)
+    )
+    newly_closed = live & (book.outstanding == 0) & owes_nothing
     new = replace(
         book,
         next_k=next_k,
@@ -115,11 +141,21 @@ def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayRes
         penalty=penalty,
         acc_whole=acc_whole,
         acc_rem=acc_rem,
+        acc_paid=acc_paid,
         oldest_due=oldest,
         closed=book.closed | newly_closed,
         last_eod=as_of,
     )
-    return DayResult(new, dpd, rules.classify(dpd), matured, newly_closed)
+    return DayResult(
+        new,
+        dpd,
+        rules.classify(dpd),
+        matured,
+        newly_closed,
+        falls_due,
+        charged_principal,
+        charged_interest,
+    )
 
 
 def new_book(
@@ -150,6 +186,7 @@ def new_book(
         penalty=zeros.copy(),
         acc_whole=zeros.copy(),
         acc_rem=zeros.copy(),
+        acc_paid=zeros.copy(),
         oldest_due=np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
         closed=np.zeros(n, dtype=bool),
         last_eod=start - dt.timedelta(days=1),

@@ -1,0 +1,311 @@
+"""Forms: parse what a person typed into the values a service takes (CSRF via the templates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from kvcredit.console.reads import field_label
+from kvcredit.errors import ServiceError
+from kvcredit.scoring.fields import FIELDS, Kind
+
+IDENTITY = {"uscc", "name", "district"}
+DATA_FIELDS = [f for f in FIELDS if f.name not in IDENTITY]
+MAX_POLICY_BYTES = 1_000_000
+
+
+def _data_field(f: Any) -> forms.Field:
+    label = field_label(f.name)
+    if f.kind is Kind.MONEY:
+        return forms.DecimalField(
+            label=label, required=f.required, min_value=0, max_digits=16, decimal_places=2
+        )
+    if f.kind is Kind.COUNT:
+        return forms.IntegerField(label=label, required=f.required, min_value=0)
+    if f.kind is Kind.FLAG:
+        return forms.BooleanField(label=label, required=False)
+    return forms.CharField(label=label, required=False, max_length=200)
+
+
+class SubmissionForm(forms.Form):
+    """A year's data of one enterprise, in yuan, counts and yes/no."""
+
+    year = forms.IntegerField(label=_("Year of the data"), min_value=2000, max_value=2100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for f in DATA_FIELDS:
+            self.fields[f.name] = _data_field(f)
+
+    @staticmethod
+    def initial_from(data: dict[str, Any] | None, year: int) -> dict[str, Any]:
+        """Form values from a stored submission (internal units: fen, 0/1)."""
+        out: dict[str, Any] = {"year": year}
+        for f in DATA_FIELDS:
+            v = (data or {}).get(f.name)
+            if v is None:
+                continue
+            out[f.name] = (
+                Decimal(int(v)) / 100
+                if f.kind is Kind.MONEY
+                else bool(v)
+                if f.kind is Kind.FLAG
+                else v
+            )
+        return out
+
+    @staticmethod
+    def initial_rows(data: dict[str, Any]) -> list[tuple[Any, Any]]:
+        """(field, value in user units) of a stored submission, in dictionary order."""
+        values = SubmissionForm.initial_from(data, 0)
+        return [(f, values.get(f.name)) for f in DATA_FIELDS]
+
+    def groups(self) -> list[list[forms.BoundField]]:
+        """Fields by kind, for the fieldsets of the page: counts and money, IP, flags, more."""
+        required = [self[f.name] for f in DATA_FIELDS if f.required and f.kind is not Kind.FLAG]
+        flags = [self[f.name] for f in DATA_FIELDS if f.kind is Kind.FLAG and f.required]
+        extra = [self[f.name] for f in DATA_FIELDS if not f.required]
+        return [required, flags, extra]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        tech, total = data.get("tech_staff"), data.get("total_staff")
+        if tech is not None and total is not None and tech > total:
+            self.add_error("tech_staff", gettext("Technology staff cannot exceed all staff."))
+        return data
+
+    def values(self) -> dict[str, Any]:
+        """The submission in user units, as ``services.submit_data`` takes it."""
+        out: dict[str, Any] = {}
+        for f in DATA_FIELDS:
+            v = self.cleaned_data.get(f.name)
+            if v is None or v == "":
+                continue
+            out[f.name] = str(v) if isinstance(v, Decimal) else v
+        return out
+
+
+class PolicyForm(forms.Form):
+    file = forms.FileField(label=_("Policy file (TOML)"), required=False)
+    source = forms.CharField(
+        label=_("or paste the policy"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > MAX_POLICY_BYTES:
+                raise forms.ValidationError(gettext("The file is larger than 1 MB."))
+            try:
+                data["source"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError(gettext("The file is not UTF-8 text.")) from None
+        if not (data.get("source") or "").strip():
+            raise forms.ValidationError(gettext("Choose a policy file or paste its text."))
+        return data
+
+
+class PublishForm(forms.Form):
+    source = forms.CharField(widget=forms.HiddenInput, max_length=MAX_POLICY_BYTES)
+
+
+class RateForm(forms.Form):
+    rate_type = forms.CharField(label=_("Rate type"), max_length=40, initial="LPR_1Y")
+    effective_date = forms.DateField(
+        label=_("In force from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    annual_rate_percent = forms.DecimalField(
+        label=_("Annual rate (%)"), min_value=0, max_value=100, decimal_places=4
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class DistrictForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=12)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    name_en = forms.CharField(label=_("English name"), max_length=100, required=False)
+    participating_since = forms.DateField(
+        label=_("Participating since"),
+        initial=dt.date(2017, 1, 1),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class BankForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=32)
+    name = forms.CharField(label=_("Name"), max_length=200)
+
+
+class AdmissionForm(forms.Form):
+    bank = forms.ModelChoiceField(label=_("Bank"), queryset=None)
+    district = forms.ModelChoiceField(label=_("District"), queryset=None)
+
+    def __init__(self, *args: Any, banks: Any, districts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].queryset = banks  # type: ignore[attr-defined]
+        self.fields["district"].queryset = districts  # type: ignore[attr-defined]
+
+
+class UserForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters, not a common password."),
+    )
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+
+    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations  # type: ignore[attr-defined]
+
+
+class CreditLineFilter(forms.Form):
+    district = forms.TypedChoiceField(label=_("District"), required=False, coerce=int)
+    grade = forms.ChoiceField(label=_("Grade"), required=False)
+    q = forms.CharField(label=_("Name or USCC"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, districts: Any, grades: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        everything = [("", gettext("all"))]
+        self.fields["district"].choices = everything + [(d.pk, str(d)) for d in districts]  # type: ignore[attr-defined]
+        self.fields["grade"].choices = (  # type: ignore[attr-defined]
+            everything + [(g, g) for g in grades] + [("-", gettext("not rated"))]
+        )
+
+
+def add_service_error(form: forms.Form, exc: ServiceError) -> None:
+    """Show a service's refusal on the form: at its field when the form has it."""
+    problems = getattr(exc, "problems", None) or [(exc.field, exc.detail)]
+    for name, message in problems:
+        key = (name or "").removeprefix("source_toml.").split(".")[0]
+        text = gettext(message)
+        if key in form.fields and not isinstance(form.fields[key].widget, forms.HiddenInput):
+            form.add_error(key, text)
+        else:
+            form.add_error(None, f"{name}: {text}" if name else text)
+
+
+# -- lending --------------------------------------------------------------------------------
+TERMS = [(n, n) for n in (3, 6, 9, 12)]
+
+
+class ApplyForm(forms.Form):
+    """An enterprise's application: bank, amount, term, method, purpose, first-time."""
+
+    bank = forms.TypedChoiceField(label=_("Bank"), coerce=int)
+    product = forms.TypedChoiceField(label=_("Loan product"), coerce=int)
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    term_months = forms.TypedChoiceField(label=_("Term (months)"), coerce=int, choices=TERMS)
+    method = forms.ChoiceField(label=_("Repayment method"))
+    purpose = forms.CharField(label=_("Purpose"), max_length=200)
+    first_time_borrower = forms.BooleanField(
+        label=_("This is our first bank loan (first-time borrower)"), required=False
+    )
+
+    def __init__(self, *args: Any, banks: Any, products: Any, **kwargs: Any) -> None:
+        from kvcredit.lending.models import Method
+
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].choices = [(b.pk, b.name) for b in banks]  # type: ignore[attr-defined]
+        self.fields["product"].choices = [(p.pk, p.name) for p in products]  # type: ignore[attr-defined]
+        self.fields["method"].choices = list(Method.choices)  # type: ignore[attr-defined]
+        self.fields["term_months"].initial = 12
+
+    def values(self) -> dict[str, Any]:
+        from kvcredit.money import yuan_to_fen
+
+        d = self.cleaned_data
+        return {
+            "bank_id": d["bank"],
+            "product_id": d["product"],
+            "amount_fen": yuan_to_fen(d["amount"]),
+            "term_months": d["term_months"],
+            "method": d["method"],
+            "purpose": d["purpose"],
+            "first_time_borrower": d["first_time_borrower"],
+        }
+
+
+class ApproveForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Approved amount (yuan)"), min_value=Decimal("0.01"), decimal_places=2
+    )
+
+    def amount_fen(self) -> int:
+        from kvcredit.money import yuan_to_fen
+
+        return yuan_to_fen(self.cleaned_data["amount"])
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class RepaymentUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Repayments file (XLSX or CSV)"),
+        help_text=_("Columns: loan_id, amount (yuan), paid_on (YYYY-MM-DD), reference, note."),
+    )
+
+
+# -- fund -----------------------------------------------------------------------------------
+class AmountForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+
+    def amount_fen(self) -> int:
+        from kvcredit.money import yuan_to_fen
+
+        return yuan_to_fen(self.cleaned_data["amount"])
+
+
+class ContributionForm(AmountForm):
+    district = forms.TypedChoiceField(label=_("District"), coerce=int)
+    contributor = forms.ChoiceField(
+        label=_("Paid by"), choices=[("CITY", _("the city")), ("DISTRICT", _("the district"))]
+    )
+    paid_date = forms.DateField(label=_("Paid on"))
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, districts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = [(d.pk, str(d)) for d in districts]  # type: ignore[attr-defined]
+
+
+class FeeReductionForm(forms.Form):
+    valid_from = forms.DateField(label=_("From"))
+    valid_to = forms.DateField(label=_("Until (exclusive)"), required=False)
+    percent_off = forms.DecimalField(
+        label=_("Percent off"), min_value=Decimal("0.01"), max_value=100, decimal_places=2
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ClaimFileForm(forms.Form):
+    loan_id = forms.IntegerField(label=_("Loan number"), min_value=1)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for lifting"), max_length=300, min_length=5)
+
+
+class DateWindowForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False)
+    date_to = forms.DateField(label=_("To"), required=False)

@@ -1,0 +1,1 @@
+"""The console's views by area; each parses, calls one service or read, and renders."""

@@ -1,0 +1,82 @@
+"""Pages of an enterprise: its evaluation, its data submissions, submitting a new year."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kvcredit.accounts.models import OrgKind
+from kvcredit.console import reads
+from kvcredit.console.access import EVERY_ROLE, role_required
+from kvcredit.console.forms import SubmissionForm, add_service_error
+from kvcredit.enterprises import selectors, services
+from kvcredit.errors import InvalidInput, NotFound
+
+ENTERPRISE = OrgKind.ENTERPRISE
+
+
+def _evaluation_page(request: HttpRequest, ent: object, template: str) -> HttpResponse:
+    ev = reads.latest_evaluation(request.user, ent)  # type: ignore[arg-type]
+    explained = reads.explain(request.user, ev) if ev is not None else None
+    line = selectors.credit_lines(request.user).filter(enterprise=ent).first()
+    context = {"enterprise": ent, "explained": explained, "line": line}
+    return render(request, template, context)
+
+
+@role_required(ENTERPRISE)
+def evaluation(request: HttpRequest) -> HttpResponse:
+    return _evaluation_page(request, reads.own_enterprise(request.user), "console/evaluation.html")
+
+
+@role_required(*EVERY_ROLE)
+def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One enterprise's grade and why, for whoever may see it (404 outside the scope)."""
+    return _evaluation_page(request, reads.enterprise(request.user, pk), "console/evaluation.html")
+
+
+@role_required(ENTERPRISE)
+def submissions(request: HttpRequest) -> HttpResponse:
+    ent = reads.own_enterprise(request.user)
+    subs = selectors.submissions(request.user).filter(enterprise=ent).order_by("-year", "-version")
+    return render(request, "console/submissions.html", {"enterprise": ent, "submissions": subs})
+
+
+@role_required(OrgKind.ENTERPRISE, OrgKind.DISTRICT, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE)
+def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sub = selectors.submissions(request.user).filter(pk=pk).first()
+    if sub is None:
+        raise NotFound("no such submission")
+    rows = [
+        (reads.field_label(f.name), v, f.kind) for f, v in SubmissionForm.initial_rows(sub.data)
+    ]
+    return render(request, "console/submission.html", {"submission": sub, "rows": rows})
+
+
+@role_required(ENTERPRISE)
+def submit(request: HttpRequest) -> HttpResponse:
+    ent = reads.own_enterprise(request.user)
+    if request.method == "POST":
+        form = SubmissionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.submit_data(
+                    request.user,
+                    enterprise_id=ent.pk,
+                    year=form.cleaned_data["year"],
+                    values=form.values(),
+                )
+            except InvalidInput as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("Your data was submitted and evaluated."))
+                return redirect("console:evaluation")
+    else:
+        last = selectors.submissions(request.user).filter(enterprise=ent).order_by("-id").first()
+        year = timezone.localdate().year - 1
+        form = SubmissionForm(
+            initial=SubmissionForm.initial_from(last.data if last else None, year)
+        )
+    return render(request, "console/submit.html", {"enterprise": ent, "form": form})

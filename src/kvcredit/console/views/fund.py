@@ -1,0 +1,237 @@
+"""Fund pages: pools and contributions, claims (bank files; trustee A checks, trustee B pays),
+recoveries, fees and reductions, circuit breakers with lift-and-reason. Reads through
+``fund.selectors`` (scoped); writes through the fund's services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kvcredit.accounts.models import OrgKind
+from kvcredit.accounts.permissions import kind_of
+from kvcredit.console import clock
+from kvcredit.console.access import role_required
+from kvcredit.console.forms import (
+    AmountForm,
+    ClaimFileForm,
+    ContributionForm,
+    FeeReductionForm,
+    LiftForm,
+    NoteForm,
+    add_service_error,
+)
+from kvcredit.enterprises import selectors as ent_selectors
+from kvcredit.errors import InvalidInput, NotPermitted, ServiceError
+from kvcredit.fund import breakers, claims, selectors, services
+from kvcredit.fund.domain.ledger import PoolAccount
+from kvcredit.fund.models import ClaimStatus
+from kvcredit.lending import selectors as lending_selectors
+from kvcredit.lending.models import LoanStatus
+
+TRUSTEE, BANK, DISTRICT, ADMIN = (
+    OrgKind.TRUSTEE,
+    OrgKind.BANK,
+    OrgKind.DISTRICT,
+    OrgKind.ADMINISTRATOR,
+)
+
+
+def _refused(request: HttpRequest, exc: Exception) -> None:
+    detail = getattr(exc, "detail", None) or str(exc)
+    problems = getattr(exc, "problems", None)
+    if problems:
+        detail = "; ".join(_(m) for _f, m in problems)
+    messages.error(request, _("Refused: %(why)s") % {"why": _(detail)})
+
+
+@role_required(TRUSTEE, DISTRICT, ADMIN)
+def pools(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = clock.today()
+    rows = []
+    for pool in selectors.pools(user).select_related("district"):
+        s = selectors.pool_summary(pool, as_of=today)
+        rows.append(
+            {
+                "pool": pool,
+                "cash": s.balance(PoolAccount.BANK),
+                "city": s.balance(PoolAccount.CITY_CONTRIBUTIONS),
+                "district": s.balance(PoolAccount.DISTRICT_CONTRIBUTIONS),
+                "paid": s.balance(PoolAccount.COMPENSATION_PAID),
+                "recovered": s.balance(PoolAccount.RECOVERIES),
+                "fees": s.balance(PoolAccount.SERVICE_FEES),
+                "city_owed": s.city_owed_fen,
+                "district_owed": s.district_owed_fen,
+                "waiting": s.waiting_claims,
+            }
+        )
+    form = ContributionForm(
+        request.POST or None,
+        districts=ent_selectors.districts(user),
+        initial={"paid_date": today},
+    )
+    if request.method == "POST":
+        if kind_of(user) != TRUSTEE:
+            raise NotPermitted("record contributions")
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.record_contribution(
+                    user,
+                    district_id=d["district"],
+                    contributor=d["contributor"],
+                    amount_fen=form.amount_fen(),
+                    paid_date=d["paid_date"],
+                    reference=d["reference"],
+                )
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("The contribution was recorded."))
+                return redirect("console:pools")
+    contributions = selectors.contributions(user).select_related("pool__district")
+    context = {
+        "rows": rows,
+        "form": form if kind_of(user) == TRUSTEE else None,
+        "contributions": contributions.order_by("-paid_date", "-id")[:50],
+    }
+    return render(request, "console/fund/pools.html", context)
+
+
+@role_required(TRUSTEE, BANK, DISTRICT, ADMIN)
+def claim_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = ClaimFileForm(request.POST or None) if kind_of(user) == BANK else None
+    if request.method == "POST":
+        if form is None:
+            raise NotPermitted("file claims")
+        if form.is_valid():
+            today = clock.today()
+            try:
+                c = claims.register(user, loan_id=form.cleaned_data["loan_id"], on=today)
+                claims.file(user, claim_id=c.pk, on=today)
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("Claim %(id)s was filed.") % {"id": c.pk})
+                return redirect("console:claims")
+    rows = selectors.claims(user).select_related("loan__enterprise", "bank", "pool__district")
+    overdue = []
+    if kind_of(user) == BANK:
+        overdue = list(
+            lending_selectors.loans(user)
+            .filter(status=LoanStatus.ACTIVE, days_past_due__gt=0, fund_claims__isnull=True)
+            .order_by("-days_past_due")[:20]
+        )
+    context = {"claims": rows.order_by("-id")[:100], "form": form, "overdue": overdue}
+    return render(request, "console/fund/claims.html", context)
+
+
+@role_required(TRUSTEE, BANK, DISTRICT, ADMIN)
+def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    c = selectors.claims(request.user).filter(pk=pk).select_related("loan", "bank").first()
+    if c is None:
+        raise Http404
+    context = {
+        "claim": c,
+        "events": c.events.order_by("id"),
+        "recoveries": c.recoveries.order_by("id"),
+        "note_form": NoteForm(),
+        "amount_form": AmountForm(),
+        "can_recover": c.status in (ClaimStatus.PAID, ClaimStatus.RECOVERING),
+    }
+    return render(request, "console/fund/claim.html", context)
+
+
+@require_POST
+@role_required(TRUSTEE, BANK)
+def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """check (trustee A), pay (trustee B: the maker-checker rule refuses A), recover."""
+    user = request.user
+    if not selectors.claims(user).filter(pk=pk).exists():
+        raise Http404
+    today = clock.today()
+    try:
+        if step == "check" and kind_of(user) == TRUSTEE:
+            form = NoteForm(request.POST)
+            note = form.cleaned_data["note"] if form.is_valid() else ""
+            claims.check(user, claim_id=pk, on=today, note=note)
+            messages.success(request, _("The claim was checked; a second trustee approves it."))
+        elif step == "pay" and kind_of(user) == TRUSTEE:
+            c = claims.pay(user, claim_id=pk, on=today)
+            if c.status == ClaimStatus.PAID:
+                messages.success(request, _("The claim was approved and paid."))
+            else:
+                messages.warning(request, _("The pool cannot pay this claim yet; it waits."))
+        elif step == "recover":
+            amount = AmountForm(request.POST)
+            if not amount.is_valid():
+                raise InvalidInput([("amount", _("a positive amount in yuan"))])
+            claims.recover(user, claim_id=pk, amount_fen=amount.amount_fen(), on=today)
+            messages.success(request, _("The recovery was recorded."))
+        else:
+            raise Http404
+    except NotPermitted as exc:
+        _refused(request, exc)
+    except ServiceError as exc:
+        _refused(request, exc)
+    return redirect("console:claim", pk=pk)
+
+
+@role_required(TRUSTEE, ADMIN, DISTRICT)
+def fees(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = FeeReductionForm(request.POST or None) if kind_of(user) == TRUSTEE else None
+    if request.method == "POST":
+        if form is None:
+            raise NotPermitted("set fee reductions")
+        if form.is_valid():
+            try:
+                services.add_fee_reduction(user, **form.cleaned_data)
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("The fee reduction was added."))
+                return redirect("console:fees")
+    context: dict[str, Any] = {
+        "form": form,
+        "reductions": selectors.fee_reductions(user).order_by("valid_from"),
+        "fees": selectors.fees(user).select_related("loan", "reduction").order_by("-id")[:50],
+    }
+    return render(request, "console/fund/fees.html", context)
+
+
+@role_required(TRUSTEE, BANK, DISTRICT, ADMIN)
+def breaker_list(request: HttpRequest) -> HttpResponse:
+    rows = selectors.breakers(request.user).select_related("bank", "district")
+    context = {
+        "breakers": rows.order_by("district__code", "bank__code"),
+        "can_lift": kind_of(request.user) == TRUSTEE,
+        "form": LiftForm(),
+    }
+    return render(request, "console/fund/breakers.html", context)
+
+
+@require_POST
+@role_required(TRUSTEE)
+def breaker_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    if not selectors.breakers(request.user).filter(pk=pk).exists():
+        raise Http404
+    form = LiftForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write why the suspension is lifted (5 characters or more)."))
+        return redirect("console:breakers")
+    try:
+        breakers.lift(
+            request.user, breaker_id=pk, on=clock.today(), reason=form.cleaned_data["reason"]
+        )
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("The suspension was lifted."))
+    return redirect("console:breakers")

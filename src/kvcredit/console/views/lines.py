@@ -1,0 +1,81 @@
+"""Credit lines of the enterprises a user may see (bank: its districts; district: its own)."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from kvcredit.accounts.models import OrgKind
+from kvcredit.console import reads
+from kvcredit.console.access import role_required
+from kvcredit.console.forms import CreditLineFilter, DateWindowForm
+from kvcredit.reporting import export, programme
+from kvcredit.reporting.aggregate import DIMENSIONS
+
+PER_PAGE = 25
+
+
+@role_required(OrgKind.BANK, OrgKind.DISTRICT, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE)
+def credit_lines(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = CreditLineFilter(
+        request.GET or None, districts=reads.visible_districts(user), grades=programme.grade_order()
+    )
+    chosen = form.cleaned_data if form.is_valid() else {}
+    lines = reads.credit_lines(
+        user,
+        district_id=chosen.get("district") or None,
+        grade=chosen.get("grade") or "",
+        query=chosen.get("q") or "",
+    )
+    page = Paginator(lines, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "console/credit_lines.html", context)
+
+
+def _window(request: HttpRequest) -> tuple[DateWindowForm, str, dict[str, object]]:
+    form = DateWindowForm(request.GET or None)
+    window = form.cleaned_data if form.is_valid() else {}
+    by = request.GET.get("by", "district")
+    by = by if by in DIMENSIONS else "district"
+    return form, by, window
+
+
+@role_required(OrgKind.BANK, OrgKind.DISTRICT, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE)
+def statistics(request: HttpRequest) -> HttpResponse:
+    figures = programme.figures(request.user)
+    form, by, window = _window(request)
+    stats = programme.statistics(
+        request.user, by=by, date_from=window.get("date_from"), date_to=window.get("date_to")
+    )
+    context = {
+        "figures": figures,
+        "stats": stats,
+        "form": form,
+        "by": by,
+        "dimensions": DIMENSIONS,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "console/statistics.html", context)
+
+
+@role_required(OrgKind.BANK, OrgKind.DISTRICT, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE)
+def statistics_export(request: HttpRequest) -> HttpResponse:
+    """The statistics of the page as an Excel workbook with charts."""
+    _form, by, window = _window(request)
+    s = programme.statistics(
+        request.user, by=by, date_from=window.get("date_from"), date_to=window.get("date_to")
+    )
+    buf = io.BytesIO()
+    export.to_xlsx(buf, by, s["total"], s["groups"], by_month=s["by_month"], pools=s["pools"])
+    response = HttpResponse(
+        buf.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="kvcredit-statistics-{by}.xlsx"'
+    return response

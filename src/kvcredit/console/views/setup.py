@@ -1,0 +1,133 @@
+"""The administrator's programme set-up: districts, banks and admissions, users, rates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from kvcredit.accounts import services as accounts
+from kvcredit.accounts.models import OrgKind
+from kvcredit.console import reads
+from kvcredit.console.access import role_required
+from kvcredit.console.forms import (
+    AdmissionForm,
+    BankForm,
+    DistrictForm,
+    RateForm,
+    UserForm,
+    add_service_error,
+)
+from kvcredit.enterprises import selectors, services
+from kvcredit.errors import Conflict, InvalidInput, NotFound
+from kvcredit.lending import selectors as lending_selectors
+from kvcredit.lending import services as lending
+
+ADMIN = OrgKind.ADMINISTRATOR
+REFUSALS = (InvalidInput, Conflict, NotFound)
+
+
+def _submitted(request: HttpRequest, form: Any, action: Any, done: str, to: str) -> Any:
+    """Run ``action(cleaned_data)`` for a valid form; a refusal is shown on the form."""
+    if not form.is_valid():
+        return None
+    try:
+        action(form.cleaned_data)
+    except REFUSALS as exc:
+        add_service_error(form, exc)
+        return None
+    messages.success(request, done)
+    return redirect(to)
+
+
+@role_required(ADMIN)
+def districts(request: HttpRequest) -> HttpResponse:
+    form = DistrictForm(request.POST or None)
+    if request.method == "POST":
+        done = _submitted(
+            request,
+            form,
+            lambda d: services.create_district(request.user, **d),
+            _("The district was added."),
+            "console:districts",
+        )
+        if done:
+            return done
+    rows = selectors.districts(request.user)
+    return render(request, "console/setup/districts.html", {"form": form, "districts": rows})
+
+
+@role_required(ADMIN)
+def banks(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    all_banks, all_districts = selectors.banks(user), selectors.districts(user)
+    post = request.POST if request.method == "POST" else None
+    bank_form = BankForm(post if post and "add_bank" in post else None)
+    admit_form = AdmissionForm(
+        post if post and "admit" in post else None, banks=all_banks, districts=all_districts
+    )
+    if post and "add_bank" in post:
+        done = _submitted(
+            request,
+            bank_form,
+            lambda d: services.create_bank(user, code=d["code"], name=d["name"]),
+            _("The bank was added."),
+            "console:banks",
+        )
+        if done:
+            return done
+    if post and "admit" in post:
+        done = _submitted(
+            request,
+            admit_form,
+            lambda d: services.admit_bank(user, bank_id=d["bank"].pk, district_id=d["district"].pk),
+            _("The bank was admitted to the district."),
+            "console:banks",
+        )
+        if done:
+            return done
+    context = {"banks": all_banks, "bank_form": bank_form, "admit_form": admit_form}
+    return render(request, "console/setup/banks.html", context)
+
+
+@role_required(ADMIN)
+def users(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = UserForm(request.POST or None, organisations=reads.organisations(user))
+    if request.method == "POST":
+        done = _submitted(
+            request,
+            form,
+            lambda d: accounts.add_user(
+                user,
+                username=d["username"],
+                password=d["password"],
+                organisation=d["organisation"],
+                email=d["email"],
+            ),
+            _("The user was added."),
+            "console:users",
+        )
+        if done:
+            return done
+    return render(request, "console/setup/users.html", {"form": form, "users": reads.users(user)})
+
+
+@role_required(ADMIN)
+def rates(request: HttpRequest) -> HttpResponse:
+    form = RateForm(request.POST or None)
+    if request.method == "POST":
+        done = _submitted(
+            request,
+            form,
+            lambda d: lending.add_rate(request.user, **d),
+            _("The rate was added."),
+            "console:rates",
+        )
+        if done:
+            return done
+    rows = lending_selectors.rates(request.user).order_by("rate_type", "-effective_date")
+    return render(request, "console/setup/rates.html", {"form": form, "rates": rows})

@@ -1,0 +1,309 @@
+"""REST resources of the fund under /api/v1/fund/: pools, books, contributions, fees, bridge
+loans (claims and breakers in ``api_claims``). Thin: parse, call one service or selector,
+render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Header, Path, Query, Router, Schema
+
+from kvcredit.api.common import Id, PageIn, idempotent, page, page_schema, yuan
+from kvcredit.api.problems import Problem
+from kvcredit.errors import InvalidInput, NotFound
+from kvcredit.fund import config, selectors, services
+from kvcredit.fund.api_claims import router as claims_router
+from kvcredit.fund.schemas import (
+    BalancesOut,
+    BridgeIn,
+    BridgeOut,
+    ContributionIn,
+    ContributionOut,
+    Day,
+    EntryOut,
+    FeeChargeIn,
+    FeeOut,
+    FeeReductionIn,
+    FeeReductionOut,
+    FeesOut,
+    PoolOut,
+    PoolTargetIn,
+    RepaymentIn,
+    ReverseIn,
+    RulesOut,
+    TrialBalanceOut,
+)
+from kvcredit.money import yuan_to_fen
+
+router = Router(tags=["fund"])
+router.add_router("", claims_router)
+ERRORS: dict[int, Any] = {c: Problem for c in (401, 403, 404, 409, 422)}
+IdemKey = Header(None, alias="Idempotency-Key", max_length=100)
+
+
+def today(on: dt.date | None) -> dt.date:
+    return on or timezone.localdate()
+
+
+def fen(text: str, field: str = "amount") -> int:
+    try:
+        return yuan_to_fen(text)
+    except ValueError as exc:
+        raise InvalidInput([(field, str(exc))]) from None
+
+
+class AsOf(Schema):
+    as_of: Day | None = None
+
+
+@router.get("/fund/rules", response={200: RulesOut, **ERRORS})
+def get_rules(request: HttpRequest) -> Any:
+    """The fund rules in force (configuration)."""
+    return {"rules": config.as_dict(config.rules())}
+
+
+@router.get("/fund/pools", response={200: page_schema(PoolOut), **ERRORS})
+def list_pools(request: HttpRequest, p: Query[PageIn], a: Query[AsOf]) -> Any:
+    qs = selectors.pools(request.user)
+    return page(qs, p, lambda pool: PoolOut.of(selectors.pool_summary(pool, as_of=a.as_of)))
+
+
+def _pool(request: HttpRequest, district_id: int) -> Any:
+    pool = selectors.pools(request.user).filter(district_id=district_id).first()
+    if pool is None:
+        raise NotFound("no pool for this district", field="district_id")
+    return pool
+
+
+@router.get("/fund/pools/{district_id}", response={200: PoolOut, **ERRORS})
+def get_pool(request: HttpRequest, district_id: Path[Id], a: Query[AsOf]) -> Any:
+    """A district's pool: cash, target, what the city and the district owe and have paid."""
+    return PoolOut.of(selectors.pool_summary(_pool(request, district_id), as_of=a.as_of))
+
+
+@router.put("/fund/pools/{district_id}/target", response={200: PoolOut, **ERRORS})
+def set_target(request: HttpRequest, district_id: Path[Id], payload: PoolTargetIn) -> Any:
+    pool = services.set_pool_target(
+        request.user, district_id=district_id, target_fen=fen(payload.target, "target")
+    )
+    return PoolOut.of(selectors.pool_summary(pool))
+
+
+@router.get("/fund/pools/{district_id}/balances", response={200: BalancesOut, **ERRORS})
+def pool_balances(request: HttpRequest, district_id: Path[Id], a: Query[AsOf]) -> Any:
+    s = selectors.pool_summary(_pool(request, district_id), as_of=a.as_of)
+    return {"as_of": a.as_of, "balances": {k: yuan(v) for k, v in s.balances.items()}}
+
+
+class EntryFilter(Schema):
+    district_id: Id | None = None
+    kind: str | None = None
+    from_date: Day | None = None
+    to_date: Day | None = None
+
+
+@router.get("/fund/entries", response={200: page_schema(EntryOut), **ERRORS})
+def list_entries(request: HttpRequest, p: Query[PageIn], f: Query[EntryFilter]) -> Any:
+    qs = selectors.entries(request.user)
+    if f.district_id is not None:
+        qs = qs.filter(pool__district_id=f.district_id)
+    if f.kind is not None:
+        qs = qs.filter(kind=f.kind)
+    if f.from_date is not None:
+        qs = qs.filter(entry_date__gte=f.from_date)
+    if f.to_date is not None:
+        qs = qs.filter(entry_date__lte=f.to_date)
+    return page(qs, p, EntryOut.of)
+
+
+def _entry(request: HttpRequest, entry_id: int) -> Any:
+    e = selectors.entries(request.user).filter(pk=entry_id).first()
+    if e is None:
+        raise NotFound("no such journal entry", field="entry_id")
+    return e
+
+
+@router.get("/fund/entries/{entry_id}", response={200: EntryOut, **ERRORS})
+def get_entry(request: HttpRequest, entry_id: Path[Id]) -> Any:
+    return EntryOut.of(_entry(request, entry_id))
+
+
+@router.post("/fund/entries/{entry_id}/reverse", response={201: EntryOut, **ERRORS})
+def reverse_entry(
+    request: HttpRequest,
+    entry_id: Path[Id],
+    payload: ReverseIn,
+    idempotency_key: str | None = IdemKey,
+) -> Any:
+    """Correct an entry by a reversing entry (entries are never edited)."""
+
+    def run() -> tuple[int, Any]:
+        _entry(request, entry_id)
+        row = services.reverse_entry(
+            request.user, entry_id=entry_id, on=today(payload.on), reason=payload.reason
+        )
+        return 201, EntryOut.of(_entry(request, row.pk))
+
+    return idempotent(request, idempotency_key, run)
+
+
+class TrialFilter(Schema):
+    as_of: Day | None = None
+    district_id: Id | None = None
+
+
+@router.get("/fund/trial-balance", response={200: TrialBalanceOut, **ERRORS})
+def trial_balance(request: HttpRequest, f: Query[TrialFilter]) -> Any:
+    """Debit and credit balance of every account of the pools the user sees."""
+    lines = selectors.trial_balance(request.user, as_of=f.as_of, district_id=f.district_id)
+    return {
+        "as_of": f.as_of,
+        "lines": [
+            {
+                "account": x.account,
+                "type": x.type.value,
+                "debit": yuan(x.debit_fen),
+                "credit": yuan(x.credit_fen),
+            }
+            for x in lines
+        ],
+        "total_debit": yuan(sum(x.debit_fen for x in lines)),
+        "total_credit": yuan(sum(x.credit_fen for x in lines)),
+    }
+
+
+class DistrictFilter(Schema):
+    district_id: Id | None = None
+
+
+@router.get("/fund/contributions", response={200: page_schema(ContributionOut), **ERRORS})
+def list_contributions(request: HttpRequest, p: Query[PageIn], f: Query[DistrictFilter]) -> Any:
+    qs = selectors.contributions(request.user)
+    if f.district_id is not None:
+        qs = qs.filter(pool__district_id=f.district_id)
+    return page(qs, p, ContributionOut.of)
+
+
+@router.post("/fund/contributions", response={201: ContributionOut, **ERRORS})
+def record_contribution(
+    request: HttpRequest, payload: ContributionIn, idempotency_key: str | None = IdemKey
+) -> Any:
+    def run() -> tuple[int, Any]:
+        c = services.record_contribution(
+            request.user,
+            district_id=payload.district_id,
+            contributor=payload.contributor,
+            amount_fen=fen(payload.amount),
+            paid_date=payload.paid_date,
+            reference=payload.reference,
+        )
+        return 201, ContributionOut.of(c)
+
+    return idempotent(request, idempotency_key, run)
+
+
+@router.get("/fund/fee-reductions", response={200: page_schema(FeeReductionOut), **ERRORS})
+def list_fee_reductions(request: HttpRequest, p: Query[PageIn]) -> Any:
+    return page(selectors.fee_reductions(request.user), p, FeeReductionOut.of)
+
+
+@router.post("/fund/fee-reductions", response={201: FeeReductionOut, **ERRORS})
+def add_fee_reduction(
+    request: HttpRequest, payload: FeeReductionIn, idempotency_key: str | None = IdemKey
+) -> Any:
+    def run() -> tuple[int, Any]:
+        r = services.add_fee_reduction(
+            request.user,
+            valid_from=payload.valid_from,
+            valid_to=payload.valid_to,
+            percent_off=Decimal(payload.percent_off),
+            reason=payload.reason,
+        )
+        return 201, FeeReductionOut.of(r)
+
+    return idempotent(request, idempotency_key, run)
+
+
+@router.get("/fund/fees", response={200: page_schema(FeeOut), **ERRORS})
+def list_fees(request: HttpRequest, p: Query[PageIn], f: Query[DistrictFilter]) -> Any:
+    qs = selectors.fees(request.user)
+    if f.district_id is not None:
+        qs = qs.filter(pool__district_id=f.district_id)
+    return page(qs, p, FeeOut.of)
+
+
+@router.post("/fund/fees/charge", response={201: FeesOut, **ERRORS})
+def charge_fees(
+    request: HttpRequest, payload: FeeChargeIn, idempotency_key: str | None = IdemKey
+) -> Any:
+    """Charge one loan's service fee, or every loan's that has none yet."""
+
+    def run() -> tuple[int, Any]:
+        on = today(payload.on)
+        if payload.loan_id is not None:
+            done = [services.charge_service_fee(request.user, loan_id=payload.loan_id, on=on)]
+        else:
+            done = services.charge_service_fees(request.user, on=on)
+        return 201, {"count": len(done), "items": [FeeOut.of(x) for x in done]}
+
+    return idempotent(request, idempotency_key, run)
+
+
+@router.get("/fund/bridge-loans", response={200: page_schema(BridgeOut), **ERRORS})
+def list_bridge_loans(request: HttpRequest, p: Query[PageIn], f: Query[DistrictFilter]) -> Any:
+    qs = selectors.bridge_loans(request.user)
+    if f.district_id is not None:
+        qs = qs.filter(pool__district_id=f.district_id)
+    return page(qs, p, BridgeOut.of)
+
+
+def _bridge(request: HttpRequest, bridge_id: int) -> Any:
+    b = selectors.bridge_loans(request.user).filter(pk=bridge_id).first()
+    if b is None:
+        raise NotFound("no such bridge loan", field="bridge_id")
+    return b
+
+
+@router.get("/fund/bridge-loans/{bridge_id}", response={200: BridgeOut, **ERRORS})
+def get_bridge_loan(request: HttpRequest, bridge_id: Path[Id]) -> Any:
+    return BridgeOut.of(_bridge(request, bridge_id))
+
+
+@router.post("/fund/bridge-loans", response={201: BridgeOut, **ERRORS})
+def lend_bridge(
+    request: HttpRequest, payload: BridgeIn, idempotency_key: str | None = IdemKey
+) -> Any:
+    def run() -> tuple[int, Any]:
+        b = services.lend_bridge(
+            request.user,
+            enterprise_id=payload.enterprise_id,
+            principal_fen=fen(payload.principal, "principal"),
+            term_days=payload.term_days,
+            on=today(payload.on),
+            bank_id=payload.bank_id,
+            purpose=payload.purpose,
+        )
+        return 201, BridgeOut.of(b)
+
+    return idempotent(request, idempotency_key, run)
+
+
+@router.post("/fund/bridge-loans/{bridge_id}/repayments", response={201: BridgeOut, **ERRORS})
+def repay_bridge(
+    request: HttpRequest,
+    bridge_id: Path[Id],
+    payload: RepaymentIn,
+    idempotency_key: str | None = IdemKey,
+) -> Any:
+    def run() -> tuple[int, Any]:
+        _bridge(request, bridge_id)
+        services.repay_bridge(
+            request.user, bridge_id=bridge_id, amount_fen=fen(payload.amount), on=today(payload.on)
+        )
+        return 201, BridgeOut.of(_bridge(request, bridge_id))
+
+    return idempotent(request, idempotency_key, run)

@@ -1,0 +1,189 @@
+"""The circuit breaker per bank and district, run at the end of day.
+
+The lending app's end-of-day run passes each bank and district's exposure (outstanding and
+non-performing principal); the fund adds what it has paid in compensation and what the bank has
+lent there, and moves each breaker with the pure rules. Every change of state is stored
+(``BreakerChange``) and audited; a suspension opens the lending app's suspension record (no new
+applications) and stops new claims; only the trustee lifts it, with a written reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from kvcredit.accounts.models import OrgKind
+from kvcredit.accounts.permissions import require
+from kvcredit.audit import services as audit
+from kvcredit.errors import Conflict, InvalidInput, NotFound
+from kvcredit.fund import config, lending_port
+from kvcredit.fund.domain import breaker as db
+from kvcredit.fund.models import Breaker, BreakerChange, BreakerLevel, Claim
+
+Key = tuple[int, int]  # (bank_id, district_id)
+
+
+def is_suspended(*, bank_id: int, district_id: int) -> bool:
+    return Breaker.objects.filter(
+        bank_id=bank_id, district_id=district_id, state=BreakerLevel.SUSPENDED
+    ).exists()
+
+
+def _compensated() -> dict[Key, int]:
+    rows = (
+        Claim.objects.filter(payment_entry__isnull=False)
+        .values("bank_id", "loan__district_id")
+        .annotate(total=Sum("amount_fen"))
+    )
+    return {(r["bank_id"], r["loan__district_id"]): int(r["total"]) for r in rows}
+
+
+def _lent() -> dict[Key, int]:
+    from kvcredit.lending.models import Loan
+
+    rows = Loan.objects.values("bank_id", "district_id").annotate(total=Sum("amount_fen"))
+    return {(r["bank_id"], r["district_id"]): int(r["total"]) for r in rows}
+
+
+def exposures_from_loans() -> dict[Key, tuple[int, int]]:
+    """(outstanding, non-performing) principal per bank and district from the loan book, for
+    a recomputation outside the end-of-day run."""
+    from kvcredit.lending.models import LIVE_STATUSES, NON_PERFORMING, Loan
+
+    live = Loan.objects.filter(status__in=LIVE_STATUSES)
+    out: dict[Key, tuple[int, int]] = {}
+    for r in live.values("bank_id", "district_id").annotate(total=Sum("outstanding_principal_fen")):
+        out[(r["bank_id"], r["district_id"])] = (int(r["total"]), 0)
+    npl = live.filter(category__in=NON_PERFORMING).values("bank_id", "district_id")
+    for r in npl.annotate(total=Sum("outstanding_principal_fen")):
+        key = (r["bank_id"], r["district_id"])
+        out[key] = (out[key][0], int(r["total"]))
+    return out
+
+
+def _change(actor: Any, b: Breaker, to: str, *, on: dt.date, e: db.Exposure, reason: str) -> None:
+    ch = BreakerChange.objects.create(
+        breaker=b,
+        from_state=b.state,
+        to_state=to,
+        as_of_date=on,
+        npl_ratio=str(db.as_percent(db.npl_ratio(e))),
+        compensation_ratio=str(db.as_percent(db.compensation_ratio(e))),
+        reason=reason[:500],
+        actor=actor,
+        changed_at=timezone.now(),
+    )
+    audit.record(
+        actor,
+        "FUND_BREAKER",
+        "breaker",
+        b.pk,
+        before={"state": b.state},
+        after={
+            "state": to,
+            "on": on,
+            "npl": ch.npl_ratio,
+            "comp": ch.compensation_ratio,
+            "reason": reason,
+        },
+    )
+    if to == BreakerLevel.SUSPENDED:
+        lending_port.suspend(
+            bank_id=b.bank_id, district_id=b.district_id, on=on, reason=reason, actor=actor
+        )
+    elif b.state == BreakerLevel.SUSPENDED:
+        lending_port.lift(
+            bank_id=b.bank_id, district_id=b.district_id, on=on, reason=reason, actor=actor
+        )
+    b.state = to
+
+
+def _exposure(b: Breaker) -> db.Exposure:
+    return db.Exposure(b.outstanding_fen, b.non_performing_fen, b.compensated_fen, b.lent_fen)
+
+
+def run_end_of_day(
+    *, as_of: dt.date, exposures: Mapping[Key, tuple[int, int]], actor: Any = None
+) -> list[BreakerChange]:
+    """Move every breaker with the day's exposure ``{(bank_id, district_id): (outstanding,
+    non_performing)}`` (fen). Breakers of pairs not passed keep their state."""
+    from kvcredit.accounts.services import ensure_system_user
+
+    actor = actor or ensure_system_user()
+    rules = config.rules()
+    changes_before = BreakerChange.objects.count()
+    with transaction.atomic():
+        comp, lent = _compensated(), _lent()
+        for (bank_id, district_id), (outstanding, npl) in sorted(exposures.items()):
+            b = Breaker.objects.select_for_update().filter(
+                bank_id=bank_id, district_id=district_id
+            ).first() or Breaker(
+                bank_id=bank_id,
+                district_id=district_id,
+                state=BreakerLevel.NORMAL,
+                updated_at=timezone.now(),
+            )
+            b.outstanding_fen, b.non_performing_fen = outstanding, npl
+            b.compensated_fen = comp.get((bank_id, district_id), 0)
+            b.lent_fen = lent.get((bank_id, district_id), 0)
+            b.as_of_date, b.updated_at = as_of, timezone.now()
+            if b.pk is None:
+                b.save()
+            e = _exposure(b)
+            new = db.next_state(db.BreakerState(b.state), e, rules)
+            if new.value != b.state:
+                why = (
+                    f"end of day {as_of.isoformat()}: non-performing "
+                    f"{db.as_percent(db.npl_ratio(e))}%, compensation "
+                    f"{db.as_percent(db.compensation_ratio(e))}%"
+                )
+                _change(actor, b, new.value, on=as_of, e=e, reason=why)
+            b.save()
+    return list(BreakerChange.objects.order_by("id")[changes_before:])
+
+
+def recompute(actor: Any, *, as_of: dt.date) -> list[BreakerChange]:
+    """The trustee reruns the breakers from the loan book as it stands."""
+    require(actor, OrgKind.TRUSTEE, action="run the circuit breakers")
+    return run_end_of_day(as_of=as_of, exposures=exposures_from_loans(), actor=actor)
+
+
+def on_end_of_day(as_of: dt.date, rows: Iterable[Any]) -> list[BreakerChange]:
+    """The lending app's end-of-day hook: rows with ``bank_id``, ``district_id``,
+    ``outstanding_fen`` and ``non_performing_fen`` (attributes or keys)."""
+
+    def get(r: Any, k: str) -> int:
+        return int(r[k] if isinstance(r, Mapping) else getattr(r, k))
+
+    exposures = {
+        (get(r, "bank_id"), get(r, "district_id")): (
+            get(r, "outstanding_fen"),
+            get(r, "non_performing_fen"),
+        )
+        for r in rows
+    }
+    return run_end_of_day(as_of=as_of, exposures=exposures)
+
+
+def lift(actor: Any, *, breaker_id: int, on: dt.date, reason: str) -> Breaker:
+    """The trustee lifts a suspension with a written reason (the breaker goes to WARNING)."""
+    require(actor, OrgKind.TRUSTEE, action="lift suspensions")
+    with transaction.atomic():
+        b = Breaker.objects.select_for_update().filter(pk=breaker_id).first()
+        if b is None:
+            raise NotFound("no such breaker", field="breaker_id")
+        if b.state != BreakerLevel.SUSPENDED:
+            raise Conflict("only a suspended breaker can be lifted")
+        try:
+            new = db.lift(db.BreakerState(b.state), reason=reason)
+        except ValueError as exc:
+            raise InvalidInput([("reason", str(exc))]) from None
+        _change(actor, b, new.value, on=on, e=_exposure(b), reason=reason.strip())
+        b.updated_at = timezone.now()
+        b.save()
+    return b

@@ -1,0 +1,409 @@
+"""The fund's books and records: pools, journal entries and postings (integer fen), contributions,
+claims, recoveries, service fees, bridge loans and the circuit breaker with its history.
+
+Journal entries and postings are records of fact: the database refuses UPDATE and DELETE on them
+(triggers on both backends), and on PostgreSQL a deferred constraint trigger checks at commit that
+each entry's postings sum to zero. A correction is a reversing entry.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from kvcredit.enterprises.models import Bank, District, Enterprise
+from kvcredit.fund.domain.ledger import ACCOUNT_TYPES, PoolAccount
+
+USER = settings.AUTH_USER_MODEL
+
+
+class AccountKind(models.TextChoices):
+    BANK = PoolAccount.BANK.value, _("pool bank account")
+    BRIDGE_LOANS = PoolAccount.BRIDGE_LOANS.value, _("bridge loans outstanding")
+    CITY_CONTRIBUTIONS = PoolAccount.CITY_CONTRIBUTIONS.value, _("city contributions")
+    DISTRICT_CONTRIBUTIONS = PoolAccount.DISTRICT_CONTRIBUTIONS.value, _("district contributions")
+    COMPENSATION_PAID = PoolAccount.COMPENSATION_PAID.value, _("compensation paid")
+    RECOVERIES = PoolAccount.RECOVERIES.value, _("recoveries")
+    SERVICE_FEES = PoolAccount.SERVICE_FEES.value, _("service fees")
+    BANK_SHARE_PAYABLE = PoolAccount.BANK_SHARE_PAYABLE.value, _("recovered money owed to banks")
+
+
+assert set(AccountKind.values) == {k.value for k in ACCOUNT_TYPES}
+
+
+class EntryKind(models.TextChoices):
+    CONTRIBUTION = "CONTRIBUTION", _("contribution")
+    COMPENSATION = "COMPENSATION", _("compensation")
+    RECOVERY = "RECOVERY", _("recovery")
+    SERVICE_FEE = "SERVICE_FEE", _("service fee")
+    BRIDGE_LOAN = "BRIDGE_LOAN", _("bridge loan")
+    BRIDGE_REPAYMENT = "BRIDGE_REPAYMENT", _("bridge loan repayment")
+    REVERSAL = "REVERSAL", _("reversal")
+
+
+class Contributor(models.TextChoices):
+    CITY = "CITY", _("city")
+    DISTRICT = "DISTRICT", _("district")
+
+
+class Pool(models.Model):
+    """A district's pool (属地原则): its target size and its chart of accounts."""
+
+    district = models.OneToOneField(District, on_delete=models.PROTECT, related_name="fund_pool")
+    target_fen = models.BigIntegerField(default=0)
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target_fen__gte=0), name="pool_target_nonneg")
+        ]
+
+    def __str__(self) -> str:
+        return f"pool {self.district.code}"
+
+
+class LedgerAccount(models.Model):
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="accounts")
+    kind = models.CharField(max_length=32, choices=AccountKind.choices)
+    code = models.CharField(max_length=64, unique=True)  # POOL:<district>:<KIND>
+
+    class Meta:
+        ordering = ["code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "kind"], name="ledger_account_pool_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=AccountKind.values), name="ledger_account_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class JournalEntry(models.Model):
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="entries")
+    entry_date = models.DateField()
+    kind = models.CharField(max_length=20, choices=EntryKind.choices)
+    description = models.CharField(max_length=300)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["entry_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EntryKind.values), name="journal_entry_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | Q(kind="REVERSAL"),
+                name="journal_entry_only_reversals_reverse",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.entry_date} {self.description}"
+
+
+class Posting(models.Model):
+    """Debit positive, credit negative; an entry's postings sum to zero."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
+    amount_fen = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["entry_id", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount_fen=0), name="posting_not_zero")]
+
+
+class Contribution(models.Model):
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="contributions")
+    contributor = models.CharField(max_length=10, choices=Contributor.choices)
+    amount_fen = models.BigIntegerField()
+    paid_date = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["paid_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="contribution_positive"),
+            models.CheckConstraint(
+                condition=Q(contributor__in=Contributor.values), name="contribution_who_valid"
+            ),
+        ]
+
+
+class FeeReduction(models.Model):
+    """``percent_off`` (in basis points of a percent: 20 % = 2000) of service fees charged in
+    [valid_from, valid_to). A dated rule: fees already charged are never rewritten."""
+
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True)
+    percent_off_bp = models.IntegerField()
+    reason = models.CharField(max_length=200)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["valid_from", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent_off_bp__gte=0) & Q(percent_off_bp__lte=10_000),
+                name="fee_reduction_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="fee_reduction_period_valid",
+            ),
+        ]
+
+
+class BreakerLevel(models.TextChoices):
+    NORMAL = "NORMAL", _("normal")
+    WARNING = "WARNING", _("warning")
+    SUSPENDED = "SUSPENDED", _("suspended")
+
+
+class Breaker(models.Model):
+    """The circuit breaker of one bank in one district: the state now and the last figures."""
+
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="fund_breakers")
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="fund_breakers")
+    state = models.CharField(max_length=10, choices=BreakerLevel.choices)
+    as_of_date = models.DateField(null=True)
+    outstanding_fen = models.BigIntegerField(default=0)
+    non_performing_fen = models.BigIntegerField(default=0)
+    compensated_fen = models.BigIntegerField(default=0)
+    lent_fen = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["bank_id", "district_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "district"], name="breaker_bank_district"),
+            models.CheckConstraint(
+                condition=Q(state__in=BreakerLevel.values), name="breaker_state_valid"
+            ),
+        ]
+
+
+class BreakerChange(models.Model):
+    """Every change of a breaker's state, with the figures and who or what changed it."""
+
+    breaker = models.ForeignKey(Breaker, on_delete=models.PROTECT, related_name="changes")
+    from_state = models.CharField(max_length=10, choices=BreakerLevel.choices)
+    to_state = models.CharField(max_length=10, choices=BreakerLevel.choices)
+    as_of_date = models.DateField()
+    npl_ratio = models.CharField(max_length=20)  # percent, two decimals: "8.25"
+    compensation_ratio = models.CharField(max_length=20)
+    reason = models.CharField(max_length=500)
+    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["breaker_id", "id"]
+
+
+class BridgeLoan(models.Model):
+    """An emergency bridge loan (应急转贷) from a pool: its term, fee and repayments."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="bridge_loans")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="+", null=True)
+    purpose = models.CharField(max_length=200, blank=True)
+    principal_fen = models.BigIntegerField()
+    fee_fen = models.BigIntegerField()
+    term_days = models.IntegerField()
+    lent_on = models.DateField()
+    due_on = models.DateField()
+    repaid_principal_fen = models.BigIntegerField(default=0)
+    repaid_fee_fen = models.BigIntegerField(default=0)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(principal_fen__gt=0), name="bridge_positive"),
+            models.CheckConstraint(condition=Q(fee_fen__gte=0), name="bridge_fee_nonneg"),
+            models.CheckConstraint(condition=Q(term_days__gt=0), name="bridge_term_positive"),
+            models.CheckConstraint(
+                condition=Q(repaid_principal_fen__gte=0)
+                & Q(repaid_principal_fen__lte=F("principal_fen")),
+                name="bridge_principal_repaid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(repaid_fee_fen__gte=0) & Q(repaid_fee_fen__lte=F("fee_fen")),
+                name="bridge_fee_repaid_range",
+            ),
+        ]
+
+    @property
+    def outstanding_fen(self) -> int:
+        return self.principal_fen - self.repaid_principal_fen
+
+    @property
+    def fee_due_fen(self) -> int:
+        return self.fee_fen - self.repaid_fee_fen
+
+
+class BridgeRepayment(models.Model):
+    bridge = models.ForeignKey(BridgeLoan, on_delete=models.PROTECT, related_name="repayments")
+    amount_fen = models.BigIntegerField()
+    fee_part_fen = models.BigIntegerField()
+    principal_part_fen = models.BigIntegerField()
+    repaid_on = models.DateField()
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen=F("fee_part_fen") + F("principal_part_fen"))
+                & Q(amount_fen__gt=0),
+                name="bridge_repayment_parts_add_up",
+            )
+        ]
+
+
+class ClaimStatus(models.TextChoices):
+    REGISTERED = "REGISTERED", _("registered (overdue reported)")
+    FILED = "FILED", _("claim filed")
+    CHECKED = "CHECKED", _("checked")
+    PAID = "PAID", _("paid")
+    RECOVERING = "RECOVERING", _("recovering")
+    CLOSED = "CLOSED", _("closed")
+    WRITTEN_OFF = "WRITTEN_OFF", _("written off")
+    REJECTED = "REJECTED", _("rejected")
+
+
+class Claim(models.Model):
+    """A bank's compensation claim on one loan. At most one claim per loan that is not
+    rejected (a unique constraint), so a loan is compensated at most once."""
+
+    loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="fund_claims")
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="fund_claims")
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="claims")
+    status = models.CharField(max_length=12, choices=ClaimStatus.choices)
+    registered_on = models.DateField()
+    registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    filed_on = models.DateField(null=True)
+    days_overdue = models.IntegerField(default=0)  # when filed
+    overdue_principal_fen = models.BigIntegerField(default=0)  # when filed
+    amount_fen = models.BigIntegerField(default=0)  # the fund's share, fixed when filed
+    checked_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
+    approved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
+    waiting_since = models.DateField(null=True)  # approved, but the pool cannot cover it
+    paid_on = models.DateField(null=True)
+    payment_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    recovered_fen = models.BigIntegerField(default=0)
+    pool_recovered_fen = models.BigIntegerField(default=0)
+    bank_recovered_fen = models.BigIntegerField(default=0)
+    closed_on = models.DateField(null=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"], condition=~Q(status="REJECTED"), name="claim_one_per_loan"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_fen__gte=0) & Q(amount_fen__lte=F("overdue_principal_fen")),
+                name="claim_amount_within_overdue_principal",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("checked_by")),
+                name="claim_maker_is_not_checker",
+            ),
+            models.CheckConstraint(
+                condition=Q(recovered_fen=F("pool_recovered_fen") + F("bank_recovered_fen")),
+                name="claim_recovery_shares_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_entry__isnull=True) | Q(paid_on__isnull=False),
+                name="claim_payment_dated",
+            ),
+        ]
+
+
+class ClaimEvent(models.Model):
+    """Every step of a claim's life, who took it and when."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    on_date = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["claim_id", "id"]
+
+
+class Recovery(models.Model):
+    """An amount recovered from the borrower, shared pool : bank as compensation was paid."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="recoveries")
+    amount_fen = models.BigIntegerField()
+    pool_share_fen = models.BigIntegerField()
+    bank_share_fen = models.BigIntegerField()
+    recovered_on = models.DateField()
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0)
+                & Q(pool_share_fen__gte=0)
+                & Q(bank_share_fen__gte=0)
+                & Q(amount_fen=F("pool_share_fen") + F("bank_share_fen")),
+                name="recovery_shares_add_up",
+            )
+        ]
+
+
+class ServiceFee(models.Model):
+    """The service fee charged on a loan, once, at the rate and reduction in force that day."""
+
+    loan = models.OneToOneField("lending.Loan", on_delete=models.PROTECT, related_name="fund_fee")
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="fees")
+    charged_on = models.DateField()
+    base_fen = models.BigIntegerField()
+    rate = models.CharField(max_length=20)  # the yearly rate applied, as exact decimal text
+    reduction = models.ForeignKey(FeeReduction, on_delete=models.PROTECT, null=True)
+    amount_fen = models.BigIntegerField()
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="service_fee_nonneg"),
+            models.CheckConstraint(
+                condition=Q(entry__isnull=False) | Q(amount_fen=0), name="service_fee_booked"
+            ),
+        ]

@@ -1,0 +1,159 @@
+"""Every read of the fund, scoped to what the acting user may see.
+
+    administrator, trustee   the whole fund
+    district                 its own pool: the pool, its entries, contributions, claims on it,
+                             breakers of the banks in it, fees and bridge loans drawn on it
+    bank                     its own claims, breakers and the service fees on its loans
+    enterprise               its own bridge loans
+
+Fee reductions are programme set-up, readable by every signed-in user. Objects outside the
+scope are absent (the API answers 404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from kvcredit.accounts.models import OrgKind
+from kvcredit.accounts.permissions import kind_of
+from kvcredit.fund import books, config
+from kvcredit.fund.domain import ledger as dl
+from kvcredit.fund.domain import rules as dr
+from kvcredit.fund.models import (
+    Breaker,
+    BreakerChange,
+    BridgeLoan,
+    Claim,
+    ClaimStatus,
+    Contribution,
+    FeeReduction,
+    JournalEntry,
+    Pool,
+    ServiceFee,
+)
+
+WIDE = (OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE)
+
+
+def _scope(
+    user: Any, *, district: str | None, bank: str | None, ent: str | None = None
+) -> Q | None:
+    """Q() for everything, a filter, or None for nothing; the arguments name the lookups."""
+    kind = kind_of(user)
+    if kind in WIDE:
+        return Q()
+    org = getattr(user, "organisation_id", None)
+    paths = {OrgKind.DISTRICT: district, OrgKind.BANK: bank, OrgKind.ENTERPRISE: ent}
+    path = paths.get(kind) if kind is not None else None  # type: ignore[call-overload]
+    return Q(**{path: org}) if path else None
+
+
+def _scoped(qs: QuerySet[Any], user: Any, **paths: str | None) -> QuerySet[Any]:
+    q = _scope(user, district=paths.get("district"), bank=paths.get("bank"), ent=paths.get("ent"))
+    return qs.none() if q is None else qs.filter(q)
+
+
+def pools(user: Any) -> QuerySet[Pool]:
+    qs = Pool.objects.select_related("district").order_by("district__code", "id")
+    return _scoped(qs, user, district="district__organisation_id")
+
+
+def entries(user: Any) -> QuerySet[JournalEntry]:
+    qs = JournalEntry.objects.select_related("pool__district").prefetch_related("postings__account")
+    return _scoped(qs, user, district="pool__district__organisation_id").order_by(
+        "entry_date", "id"
+    )
+
+
+def contributions(user: Any) -> QuerySet[Contribution]:
+    qs = Contribution.objects.select_related("pool__district")
+    return _scoped(qs, user, district="pool__district__organisation_id").order_by("id")
+
+
+def claims(user: Any) -> QuerySet[Claim]:
+    qs = Claim.objects.select_related("pool__district", "bank", "loan")
+    return _scoped(
+        qs, user, district="pool__district__organisation_id", bank="bank__organisation_id"
+    ).order_by("id")
+
+
+def breakers(user: Any) -> QuerySet[Breaker]:
+    qs = Breaker.objects.select_related("bank", "district")
+    return _scoped(
+        qs, user, district="district__organisation_id", bank="bank__organisation_id"
+    ).order_by("bank__code", "district__code", "id")
+
+
+def breaker_changes(user: Any) -> QuerySet[BreakerChange]:
+    return BreakerChange.objects.filter(breaker__in=breakers(user)).order_by("id")
+
+
+def fees(user: Any) -> QuerySet[ServiceFee]:
+    qs = ServiceFee.objects.select_related("pool__district", "loan")
+    return _scoped(
+        qs, user, district="pool__district__organisation_id", bank="loan__bank__organisation_id"
+    ).order_by("id")
+
+
+def bridge_loans(user: Any) -> QuerySet[BridgeLoan]:
+    qs = BridgeLoan.objects.select_related("pool__district", "enterprise")
+    return _scoped(
+        qs, user, district="pool__district__organisation_id", ent="enterprise__organisation_id"
+    ).order_by("id")
+
+
+def fee_reductions(user: Any) -> QuerySet[FeeReduction]:
+    qs = FeeReduction.objects.order_by("valid_from", "id")
+    return qs if kind_of(user) is not None else qs.none()
+
+
+@dataclass(frozen=True)
+class PoolSummary:
+    pool: Pool
+    balances: dict[str, int]
+    city_owed_fen: int
+    district_owed_fen: int
+    waiting_claims: int
+    waiting_fen: int
+
+    def balance(self, kind: dl.PoolAccount) -> int:
+        """Normal-sign balance: debit for assets and expenses, credit for the others."""
+        bal = self.balances.get(dl.account(self.pool.district.code, kind), 0)
+        debit = dl.ACCOUNT_TYPES[kind] in (dl.AccountType.ASSET, dl.AccountType.EXPENSE)
+        return bal if debit else -bal
+
+
+def pool_summary(pool: Pool, *, as_of: dt.date | None = None) -> PoolSummary:
+    city, district = dr.contributions_owed(target_fen=pool.target_fen, rules=config.rules())
+    waiting = Claim.objects.filter(
+        pool=pool, status=ClaimStatus.CHECKED, waiting_since__isnull=False
+    )
+    return PoolSummary(
+        pool=pool,
+        balances=books.balances([pool], as_of=as_of),
+        city_owed_fen=city,
+        district_owed_fen=district,
+        waiting_claims=waiting.count(),
+        waiting_fen=sum(waiting.values_list("amount_fen", flat=True)),
+    )
+
+
+def trial_balance(
+    user: Any, *, as_of: dt.date | None, district_id: int | None = None
+) -> list[dl.TrialBalanceLine]:
+    """The trial balance of the pools the user sees (or one of them)."""
+    visible = pools(user)
+    if district_id is not None:
+        visible = visible.filter(district_id=district_id)
+    bal = books.balances(list(visible), as_of=as_of)
+    out = []
+    for code, amount in sorted(bal.items()):
+        _, kind = dl.parse_account(code)
+        out.append(
+            dl.TrialBalanceLine(code, dl.ACCOUNT_TYPES[kind], max(amount, 0), max(-amount, 0))
+        )
+    return out

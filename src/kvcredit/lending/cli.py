@@ -1,0 +1,63 @@
+"""`kvcredit eod --date D [--catch-up]`: the end of day over the whole live book.
+
+Exit status: 0 the day ran (or had already run: nothing changes and it says so); 1 refused
+(a skipped day without ``--catch-up``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err = Console(stderr=True)
+
+
+def eod(
+    date: Annotated[str, typer.Option("--date", help="the day to close, YYYY-MM-DD")],
+    catch_up: Annotated[
+        bool, typer.Option("--catch-up", help="run the missing days before it, in order")
+    ] = False,
+) -> None:
+    """Age the loan book to DATE: interest, due instalments, penalty, days past due, the five
+    categories, closures and maturities. 日终批处理。"""
+    from kvcredit.platform_cli import django_setup
+
+    django_setup()
+    from kvcredit.errors import ServiceError
+    from kvcredit.lending.endofday import run_eod
+
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        err.print(f"[red]--date must be YYYY-MM-DD, not {date!r}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        reports = run_eod(as_of=day, catch_up=catch_up)
+    except ServiceError as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from None
+    if len(reports) == 1 and reports[0].already_run:
+        console.print(f"end of day {day} has already run: nothing changed 日终已执行，未作更改")
+        return
+    table = Table("date", "loans", "fell due", "matured", "closed", "expired", "categories")
+    for r in reports:
+        cats = " ".join(f"{k}={v}" for k, v in r.categories.items() if v)
+        table.add_row(
+            str(r.day),
+            f"{r.loans:,}",
+            f"{r.fell_due:,}",
+            f"{r.matured:,}",
+            f"{r.closed:,}",
+            f"{r.expired_applications:,}",
+            cats,
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eod")(eod)

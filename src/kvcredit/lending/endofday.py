@@ -1,0 +1,414 @@
+"""The end of day over the whole live book: load as arrays, age with the pure domain, save in bulk.
+
+    run_eod(as_of=D)                 age the book to D (refuses to skip days)
+    run_eod(as_of=D, catch_up=True)  run every missing day up to D, in order
+    kvcredit eod --date D [--catch-up]
+
+A day already run changes nothing and says so (``DayReport.already_run``). Each day is one
+transaction: the loans' new state, the instalments that fell due, lapsed approvals, the
+``EodRun`` row and an audit record; then every registered exposure hook is called, inside the
+same transaction, with the day's exposure per bank and district (the fund's circuit breaker).
+
+Loans keep only their next instalment on the row (``next_due_date``, ``next_principal_fen``),
+so the book is read as (N, 1) windows: no schedule table is scanned. On PostgreSQL the book is
+read with ``COPY ... TO STDOUT`` and written back with ``COPY ... FROM STDIN`` into a temporary
+table and one ``UPDATE ... FROM``; on SQLite with plain queries and ``executemany``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kvcredit.audit import services as audit
+from kvcredit.errors import Conflict
+from kvcredit.lending.domain.aging import ClassificationRules
+from kvcredit.lending.domain.eod import Book, run_day
+from kvcredit.lending.loans import expire_approvals
+from kvcredit.lending.models import (
+    CATEGORY_CODES,
+    LIVE_STATUSES,
+    EodRun,
+    Loan,
+    LoanStatus,
+    Method,
+    Product,
+)
+
+I64 = npt.NDArray[np.int64]
+AMORTISING = (Method.EQUAL_INSTALMENT.value, Method.EQUAL_PRINCIPAL.value)
+NON_PERFORMING_FROM = 2  # category codes 2, 3, 4: substandard, doubtful, loss
+
+# (column, polars type) read for each live loan, in this order.
+READ = [
+    ("id", pl.Int64),
+    ("product_id", pl.Int64),
+    ("bank_id", pl.Int64),
+    ("district_id", pl.Int64),
+    ("status", pl.Utf8),
+    ("method", pl.Utf8),
+    ("rate_units", pl.Int64),
+    ("penalty_rate_units", pl.Int64),
+    ("grace_days", pl.Int64),
+    ("instalment_count", pl.Int64),
+    ("next_instalment", pl.Int64),
+    ("next_due_date", pl.Date),
+    ("next_principal_fen", pl.Int64),
+    ("outstanding_principal_fen", pl.Int64),
+    ("due_principal_fen", pl.Int64),
+    ("due_interest_fen", pl.Int64),
+    ("penalty_fen", pl.Int64),
+    ("accrued_interest_fen", pl.Int64),
+    ("accrued_remainder", pl.Int64),
+    ("accrued_paid_fen", pl.Int64),
+    ("oldest_unpaid_due_date", pl.Date),
+    ("matured", pl.Boolean),
+]
+# (column, SQL type) written back for each live loan.
+WRITE = [
+    ("id", "bigint"),
+    ("next_instalment", "integer"),
+    ("due_principal_fen", "bigint"),
+    ("due_interest_fen", "bigint"),
+    ("penalty_fen", "bigint"),
+    ("accrued_interest_fen", "bigint"),
+    ("accrued_remainder", "bigint"),
+    ("accrued_paid_fen", "bigint"),
+    ("oldest_unpaid_due_date", "date"),
+    ("days_past_due", "integer"),
+    ("category", "varchar(16)"),
+    ("matured", "boolean"),
+    ("status", "varchar(12)"),
+    ("closed_on", "date"),
+    ("last_eod_date", "date"),
+]
+DUE = [("loan_id", "bigint"), ("seq", "integer"), ("p", "bigint"), ("i", "bigint")]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A bank's live loans in one district at the end of a day (fen)."""
+
+    bank_id: int
+    district_id: int
+    loans: int
+    outstanding_fen: int
+    non_performing_fen: int  # outstanding principal of substandard, doubtful and loss loans
+
+
+ExposureHook = Callable[[dt.date, list[Exposure]], None]
+EXPOSURE_HOOKS: list[ExposureHook] = []
+
+
+def register_exposure_hook(hook: ExposureHook) -> None:
+    """Call ``hook(day, exposures)`` at the end of every day (inside the day's transaction).
+    The fund app registers its circuit breaker here from its ``AppConfig.ready``."""
+    if hook not in EXPOSURE_HOOKS:
+        EXPOSURE_HOOKS.append(hook)
+
+
+@dataclass(frozen=True)
+class DayReport:
+    day: dt.date
+    already_run: bool = False
+    loans: int = 0
+    fell_due: int = 0
+    matured: int = 0
+    closed: int = 0
+    expired_applications: int = 0
+    categories: dict[str, int] = field(default_factory=dict)
+    exposures: list[Exposure] = field(default_factory=list)
+
+
+def next_day_to_run() -> dt.date | None:
+    """The day after the last run; before any run, the first disbursement of a live loan."""
+    last = EodRun.objects.aggregate(d=Max("run_date"))["d"]
+    if last is not None:
+        return last + dt.timedelta(days=1)  # type: ignore[no-any-return]
+    first = Loan.objects.filter(status__in=LIVE_STATUSES).aggregate(d=Min("disbursed_on"))["d"]
+    return first  # type: ignore[no-any-return]
+
+
+def run_eod(
+    *,
+    as_of: dt.date,
+    catch_up: bool = False,
+    actor: Any = None,
+    now: dt.datetime | None = None,
+) -> list[DayReport]:
+    """Age the book to ``as_of``; with ``catch_up`` run every missing day first, in order."""
+    if actor is None:
+        from kvcredit.accounts.services import ensure_system_user
+
+        actor = ensure_system_user()
+    first = next_day_to_run() or as_of
+    if as_of < first:
+        return [DayReport(as_of, already_run=True)]
+    if as_of > first and not catch_up:
+        msg = _("the end of day for %(day)s has not run: run it first, or catch up") % {
+            "day": first
+        }
+        raise Conflict(msg, field="date")
+    reports = []
+    day = first
+    while day <= as_of:
+        reports.append(_run_one(day, actor, now or timezone.now()))
+        day += dt.timedelta(days=1)
+    return reports
+
+
+def _run_one(day: dt.date, actor: Any, now: dt.datetime) -> DayReport:
+    started = timezone.now()
+    with transaction.atomic():
+        frame = load_book(day)
+        result, extra = age(frame, day)
+        write_back(frame, result, extra, day)
+        expired = expire_approvals(actor, on=day, now=now)
+        exposures = exposure(frame, extra["category"], extra["live"])
+        report = DayReport(
+            day,
+            loans=frame.height,
+            fell_due=int(extra["fell_due"].sum()),
+            matured=int(extra["matured_today"].sum()),
+            closed=int(extra["closed_today"].sum()),
+            expired_applications=expired,
+            categories=extra["counts"],
+            exposures=exposures,
+        )
+        run = EodRun.objects.create(
+            run_date=day,
+            started_at=started,
+            finished_at=timezone.now(),
+            loans=report.loans,
+            closed=report.closed,
+            matured=report.matured,
+            fell_due=report.fell_due,
+            expired_applications=expired,
+            categories=report.categories,
+        )
+        after = {
+            "run_date": day,
+            "loans": report.loans,
+            "fell_due": report.fell_due,
+            "matured": report.matured,
+            "closed": report.closed,
+            "categories": report.categories,
+        }
+        audit.record(actor, "EOD_RUN", "eod_run", run.pk, after=after, now=now)
+        for hook in EXPOSURE_HOOKS:
+            hook(day, exposures)
+    return report
+
+
+# -- reading ---------------------------------------------------------------------------------
+def load_book(day: dt.date) -> pl.DataFrame:
+    """Every live loan disbursed on or before ``day``, one row each, ordered by id."""
+    names = [c for c, _t in READ]
+    schema = dict(READ)
+    if connection.vendor == "postgresql":
+        statuses = ",".join(f"'{s}'" for s in LIVE_STATUSES)
+        cols = ", ".join("matured::int" if c == "matured" else c for c in names)
+        sql = (
+            f"COPY (SELECT {cols} FROM lending_loan WHERE status IN ({statuses}) "
+            f"AND disbursed_on <= '{day.isoformat()}' ORDER BY id) TO STDOUT WITH (FORMAT csv)"
+        )
+        buf = io.BytesIO()
+        with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
+            for chunk in copy:
+                buf.write(chunk)
+        if buf.tell() == 0:
+            return pl.DataFrame(schema=schema)
+        buf.seek(0)
+        read_as = schema | {"matured": pl.Int8}
+        frame = pl.read_csv(buf, has_header=False, new_columns=names, schema=read_as)
+        return frame.with_columns(pl.col("matured").cast(pl.Boolean))
+    rows = (
+        Loan.objects.filter(status__in=LIVE_STATUSES, disbursed_on__lte=day)
+        .order_by("id")
+        .values_list(*names)
+    )
+    return pl.DataFrame(list(rows), schema=schema, orient="row")
+
+
+def _i64(frame: pl.DataFrame, name: str) -> I64:
+    return frame[name].to_numpy().astype(np.int64)
+
+
+def _dates(frame: pl.DataFrame, name: str) -> npt.NDArray[np.datetime64]:
+    return frame[name].cast(pl.Date).to_numpy().astype("datetime64[D]")
+
+
+def as_book(frame: pl.DataFrame, day: dt.date) -> Book:
+    """The loans as a domain ``Book`` of (N, 1) windows: the next instalment of each."""
+    n = frame.height
+    zeros = np.zeros(n, dtype=np.int64)
+    return Book(
+        due_dates=_dates(frame, "next_due_date")[:, None],
+        sched_principal=_i64(frame, "next_principal_fen")[:, None],
+        n_periods=_i64(frame, "instalment_count") - _i64(frame, "next_instalment") + 1,
+        monthly_rate_interest=frame["method"].is_in(AMORTISING).to_numpy(),
+        rate=_i64(frame, "rate_units"),
+        penalty_rate=_i64(frame, "penalty_rate_units"),
+        grace_days=_i64(frame, "grace_days"),
+        outstanding=_i64(frame, "outstanding_principal_fen"),
+        next_k=zeros,
+        due_principal=_i64(frame, "due_principal_fen"),
+        due_interest=_i64(frame, "due_interest_fen"),
+        penalty=_i64(frame, "penalty_fen"),
+        acc_whole=_i64(frame, "accrued_interest_fen"),
+        acc_rem=_i64(frame, "accrued_remainder"),
+        acc_paid=_i64(frame, "accrued_paid_fen"),
+        oldest_due=_dates(frame, "oldest_unpaid_due_date"),
+        closed=np.zeros(n, dtype=bool),
+        last_eod=day - dt.timedelta(days=1),
+    )
+
+
+# -- ageing ----------------------------------------------------------------------------------
+def _rules_by_product() -> dict[int, ClassificationRules]:
+    return {
+        pid: ClassificationRules(tuple(bounds))  # type: ignore[arg-type]
+        for pid, bounds in Product.objects.values_list("id", "classification_bounds")
+    }
+
+
+def age(frame: pl.DataFrame, day: dt.date) -> tuple[Any, dict[str, Any]]:
+    """Run the domain's day over the book; classify with each product's bounds."""
+    book = as_book(frame, day)
+    default = ClassificationRules()
+    result = run_day(book, as_of=day, rules=default)
+    category = result.category.copy()
+    products = _i64(frame, "product_id")
+    for pid, rules in _rules_by_product().items():
+        if rules != default:
+            mask = products == pid
+            category[mask] = rules.classify(result.dpd[mask])
+    counts = {code: int((category == k).sum()) for k, code in enumerate(CATEGORY_CODES)}
+    extra = {
+        "category": category,
+        "counts": counts,
+        "fell_due": result.fell_due,
+        "matured_today": result.matured,
+        "closed_today": result.newly_closed,
+        "live": ~result.newly_closed,
+    }
+    return result, extra
+
+
+# -- writing ---------------------------------------------------------------------------------
+def write_back(frame: pl.DataFrame, result: Any, extra: dict[str, Any], day: dt.date) -> None:
+    if frame.height == 0:
+        return
+    b = result.book
+    base = frame["next_instalment"].to_numpy()
+    closed = extra["closed_today"]
+    codes = np.array(CATEGORY_CODES)
+    state = pl.DataFrame(
+        {
+            "id": frame["id"],
+            "next_instalment": base + b.next_k,
+            "due_principal_fen": b.due_principal,
+            "due_interest_fen": b.due_interest,
+            "penalty_fen": b.penalty,
+            "accrued_interest_fen": b.acc_whole,
+            "accrued_remainder": b.acc_rem,
+            "accrued_paid_fen": b.acc_paid,
+            "oldest_unpaid_due_date": pl.Series(b.oldest_due).cast(pl.Date),
+            "days_past_due": result.dpd,
+            "category": codes[extra["category"]],
+            "matured": frame["matured"].to_numpy() | result.matured,
+            "status": np.where(closed, LoanStatus.CLOSED.value, frame["status"].to_numpy()),
+            "closed_on": pl.Series(np.where(closed, np.datetime64(day), np.datetime64("NaT"))).cast(
+                pl.Date
+            ),
+            "last_eod_date": pl.Series([day] * frame.height),
+        }
+    )
+    fell = result.fell_due
+    due = pl.DataFrame(
+        {
+            "loan_id": frame["id"].filter(pl.Series(fell)),
+            "seq": base[fell],
+            "p": result.charged_principal[fell],
+            "i": result.charged_interest[fell],
+        }
+    )
+    loan_cols = [c for c, _t in WRITE if c != "id"]
+    with connection.cursor() as cur:
+        _temp_table(cur, "eod_state", WRITE, state)
+        sets = ", ".join(f"{c} = t.{c}" for c in loan_cols)
+        cur.execute(f"UPDATE lending_loan SET {sets} FROM eod_state t WHERE lending_loan.id = t.id")
+        if due.height:
+            _temp_table(cur, "eod_due", DUE, due)
+            cur.execute(
+                "UPDATE lending_instalment SET principal_due_fen = t.p, interest_due_fen = t.i "
+                "FROM eod_due t WHERE lending_instalment.loan_id = t.loan_id "
+                "AND lending_instalment.seq = t.seq"
+            )
+            cur.execute(
+                "UPDATE lending_loan SET next_due_date = i.due_date, "
+                "next_principal_fen = i.principal_fen FROM eod_due t, lending_instalment i "
+                "WHERE lending_loan.id = t.loan_id AND i.loan_id = t.loan_id AND i.seq = t.seq + 1"
+            )
+            cur.execute(
+                "UPDATE lending_loan SET next_due_date = NULL, next_principal_fen = 0 "
+                "FROM eod_due t WHERE lending_loan.id = t.loan_id "
+                "AND lending_loan.next_instalment > lending_loan.instalment_count"
+            )
+        cur.execute("DROP TABLE IF EXISTS eod_state")
+        cur.execute("DROP TABLE IF EXISTS eod_due")
+
+
+def _temp_table(cur: Any, name: str, columns: list[tuple[str, str]], frame: pl.DataFrame) -> None:
+    """A temporary table ``name`` holding ``frame`` (COPY on PostgreSQL, executemany else)."""
+    cur.execute(f"DROP TABLE IF EXISTS {name}")
+    cols = ", ".join(f"{c} {t}" for c, t in columns)
+    cur.execute(f"CREATE TEMPORARY TABLE {name} ({cols})")
+    names = [c for c, _t in columns]
+    if connection.vendor == "postgresql":
+        data = frame.select(names).write_csv(include_header=False, null_value="")
+        with cur.cursor.copy(
+            f"COPY {name} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)"
+        ) as cp:
+            cp.write(data.encode())
+        cur.execute(f"ANALYZE {name}")
+        return
+    marks = ", ".join("%s" for _c in names)
+    cur.executemany(f"INSERT INTO {name} VALUES ({marks})", frame.select(names).rows())
+
+
+# -- exposure for the fund's circuit breaker -------------------------------------------------
+def exposure(frame: pl.DataFrame, category: I64, live: npt.NDArray[np.bool_]) -> list[Exposure]:
+    """Outstanding and non-performing principal of live loans per bank and district."""
+    if frame.height == 0:
+        return []
+    outstanding = _i64(frame, "outstanding_principal_fen")
+    agg = (
+        pl.DataFrame(
+            {
+                "bank_id": frame["bank_id"],
+                "district_id": frame["district_id"],
+                "out": outstanding,
+                "npl": np.where(category >= NON_PERFORMING_FROM, outstanding, 0),
+            }
+        )
+        .filter(pl.Series(live))
+        .group_by("bank_id", "district_id")
+        .agg(pl.len().alias("n"), pl.col("out").sum(), pl.col("npl").sum())
+        .sort("bank_id", "district_id")
+    )
+    return [
+        Exposure(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]))
+        for r in agg.select("bank_id", "district_id", "n", "out", "npl").rows()
+    ]

@@ -1,0 +1,481 @@
+"""Applications and loans: apply, approve, reject, withdraw, disburse, renew.
+
+The credit line is the enterprise's one limit shared by all banks. An application holds its
+requested amount in ``reserved_fen`` from the moment it is submitted (so two applications in
+flight can never together exceed the limit: both lock the credit line row), approval keeps the
+approved amount and releases the rest, disbursement moves it to ``used_fen``, and rejection,
+withdrawal or expiry release it. Repaid principal returns to the available limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kvcredit.accounts.models import OrgKind, User
+from kvcredit.accounts.permissions import require
+from kvcredit.audit import services as audit
+from kvcredit.enterprises import selectors as ent_selectors
+from kvcredit.enterprises.models import Bank, BankAdmission, CreditLine, Enterprise
+from kvcredit.errors import Conflict, InvalidInput, NotFound
+from kvcredit.lending import selectors
+from kvcredit.lending.domain.aging import penalty_rate_units
+from kvcredit.lending.domain.rates import (
+    RateBasis,
+    RateNotFound,
+    RatePoint,
+    RateTable,
+    benchmark_type_for_term,
+    loan_rate,
+)
+from kvcredit.lending.domain.schedule import MAX_PRINCIPAL_FEN, build_schedule, rate_units
+from kvcredit.lending.domain.schedule import Method as DMethod
+from kvcredit.lending.models import (
+    PPM_PER_PERCENT,
+    Application,
+    ApplicationStatus,
+    BankSuspension,
+    EodRun,
+    Instalment,
+    Loan,
+    LoanStatus,
+    Product,
+    Rate,
+)
+from kvcredit.money import fen_to_yuan
+
+S = ApplicationStatus
+HOLDING = (S.SUBMITTED, S.APPROVED)  # states that hold a reservation
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def last_eod_date() -> dt.date | None:
+    """The last day the end of day has aged the book to (None before the first run)."""
+    return EodRun.objects.aggregate(d=Max("run_date"))["d"]
+
+
+def require_open_day(day: dt.date, field: str) -> None:
+    """Refuse a value date the end of day has already closed."""
+    last = last_eod_date()
+    if last is not None and day <= last:
+        msg = _("the end of day for %(day)s has run; use a later date") % {"day": last}
+        raise InvalidInput([(field, msg)])
+
+
+def suspended(bank: Bank, district_id: int, on: dt.date) -> bool:
+    return (
+        BankSuspension.objects.filter(bank=bank, district_id=district_id, from_date__lte=on)
+        .filter(Q(to_date__isnull=True) | Q(to_date__gt=on))
+        .exists()
+    )
+
+
+def _lock_line(ent: Enterprise) -> CreditLine:
+    return CreditLine.objects.select_for_update().get(enterprise=ent)
+
+
+def _available(line: CreditLine, today: dt.date) -> int:
+    if line.valid_until is None or line.valid_until <= today:
+        return 0
+    return line.available_fen
+
+
+def _line_state(line: CreditLine) -> dict[str, Any]:
+    return {"reserved_fen": line.reserved_fen, "used_fen": line.used_fen}
+
+
+def _app_state(app: Application) -> dict[str, Any]:
+    return {
+        "status": app.status,
+        "amount_fen": app.amount_fen,
+        "approved_amount_fen": app.approved_amount_fen,
+        "reserved_fen": app.reserved_fen,
+        "reject_reason": app.reject_reason,
+    }
+
+
+def apply(
+    actor: User,
+    *,
+    bank_id: int,
+    product_id: int,
+    amount_fen: int,
+    term_months: int,
+    method: str,
+    purpose: str,
+    first_time_borrower: bool,
+    today: dt.date,
+    now: dt.datetime | None = None,
+) -> Application:
+    """An enterprise applies to a bank; the request is reserved on its credit line."""
+    require(actor, OrgKind.ENTERPRISE, action="apply for loans")
+    now = _now(now)
+    ent = Enterprise.objects.filter(organisation_id=actor.organisation_id).first()
+    if ent is None:
+        raise NotFound(_("no enterprise for this user"))
+    product = Product.objects.filter(pk=product_id, active=True).first()
+    if product is None:
+        raise NotFound(_("no such product"), field="product_id")
+    bank = Bank.objects.filter(pk=bank_id).first()
+    if bank is None:
+        raise NotFound(_("no such bank"), field="bank_id")
+    _check_terms(product, amount_fen, term_months, method)
+    if not BankAdmission.objects.filter(bank=bank, district_id=ent.district_id).exists():
+        raise InvalidInput([("bank_id", _("this bank is not admitted in your district"))])
+    if suspended(bank, ent.district_id, today):
+        raise Conflict(_("this bank takes no new applications in your district"), field="bank_id")
+    with transaction.atomic():
+        line = _lock_line(ent)
+        available = _available(line, today)
+        if amount_fen > available:
+            msg = _("the amount exceeds the available limit of %(yuan)s yuan") % {
+                "yuan": fen_to_yuan(available)
+            }
+            raise InvalidInput([("amount", msg)])
+        before = _line_state(line)
+        line.reserved_fen += amount_fen
+        line.updated_at = now
+        line.save(update_fields=["reserved_fen", "updated_at"])
+        app = Application.objects.create(
+            enterprise=ent,
+            bank=bank,
+            product=product,
+            amount_fen=amount_fen,
+            term_months=term_months,
+            method=method,
+            purpose=purpose,
+            first_time_borrower=first_time_borrower,
+            status=S.SUBMITTED,
+            reserved_fen=amount_fen,
+            submitted_at=now,
+        )
+        audit.record(actor, "LOAN_APPLY", "application", app.pk, after=_app_state(app), now=now)
+        audit.record(
+            actor, "CREDIT_RESERVE", "credit_line", line.pk, before=before, after=_line_state(line)
+        )
+    return app
+
+
+def _check_terms(product: Product, amount_fen: int, term_months: int, method: str) -> None:
+    problems = []
+    if not 0 < amount_fen <= MAX_PRINCIPAL_FEN:
+        problems.append(("amount", _("the amount must be positive and at most 100,000,000 yuan")))
+    if not 1 <= term_months <= product.max_term_months:
+        msg = _("the term must be 1 to %(n)s months") % {"n": product.max_term_months}
+        problems.append(("term_months", msg))
+    if method not in product.methods:
+        problems.append(("method", _("this product does not offer this repayment method")))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _locked_app(actor: User, application_id: int, *kinds: OrgKind, action: str) -> Application:
+    require(actor, *kinds, action=action)
+    visible = selectors.applications(actor).filter(pk=application_id)
+    if not visible.exists():
+        raise NotFound(_("no such application"), field="application_id")
+    return Application.objects.select_for_update().select_related("product").get(pk=application_id)
+
+
+def _release(app: Application, line: CreditLine, keep: int, now: dt.datetime) -> None:
+    line.reserved_fen = max(line.reserved_fen - (app.reserved_fen - keep), 0)
+    line.updated_at = now
+    line.save(update_fields=["reserved_fen", "updated_at"])
+    app.reserved_fen = keep
+
+
+def approve(
+    actor: User,
+    *,
+    application_id: int,
+    amount_fen: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+) -> Application:
+    """The bank approves an amount up to the request; the rest of the reservation is freed."""
+    now = _now(now)
+    with transaction.atomic():
+        app = _locked_app(actor, application_id, OrgKind.BANK, action="approve applications")
+        if app.status != S.SUBMITTED:
+            raise Conflict(_("only a submitted application can be approved"), field="status")
+        if not 0 < amount_fen <= app.amount_fen:
+            raise InvalidInput([("amount", _("the approved amount must be 1 fen to the request"))])
+        before = _app_state(app)
+        _release(app, _lock_line(app.enterprise), amount_fen, now)
+        app.status = S.APPROVED
+        app.approved_amount_fen = amount_fen
+        app.decided_at = now
+        app.expires_on = today + dt.timedelta(days=app.product.approval_valid_days)
+        app.save()
+        audit.record(
+            actor, "LOAN_APPROVE", "application", app.pk, before=before, after=_app_state(app)
+        )
+    return app
+
+
+def reject(
+    actor: User, *, application_id: int, reason: str, now: dt.datetime | None = None
+) -> Application:
+    """The bank rejects a submitted or approved application, with a reason; releases it."""
+    return _end(actor, application_id, S.REJECTED, reason, OrgKind.BANK, _now(now))
+
+
+def withdraw(actor: User, *, application_id: int, now: dt.datetime | None = None) -> Application:
+    """The enterprise withdraws its application before disbursement; releases it."""
+    return _end(actor, application_id, S.WITHDRAWN, "", OrgKind.ENTERPRISE, _now(now))
+
+
+def _end(
+    actor: User, application_id: int, status: str, reason: str, kind: OrgKind, now: dt.datetime
+) -> Application:
+    if status == S.REJECTED and not reason.strip():
+        raise InvalidInput([("reason", _("a rejection needs a reason"))])
+    with transaction.atomic():
+        app = _locked_app(actor, application_id, kind, action="end applications")
+        if app.status not in HOLDING:
+            raise Conflict(_("this application is no longer open"), field="status")
+        before = _app_state(app)
+        _release(app, _lock_line(app.enterprise), 0, now)
+        app.status = status
+        app.reject_reason = reason
+        app.decided_at = now
+        app.save()
+        action = "LOAN_REJECT" if status == S.REJECTED else "LOAN_WITHDRAW"
+        audit.record(actor, action, "application", app.pk, before=before, after=_app_state(app))
+    return app
+
+
+def expire_approvals(actor: User, *, on: dt.date, now: dt.datetime | None = None) -> int:
+    """Approvals not disbursed by their expiry date lapse and release their reservation."""
+    now = _now(now)
+    n = 0
+    ids = Application.objects.filter(status=S.APPROVED, expires_on__lte=on).values_list(
+        "id", flat=True
+    )
+    for app_id in list(ids):
+        app = Application.objects.select_for_update().get(pk=app_id)
+        before = _app_state(app)
+        _release(app, _lock_line(app.enterprise), 0, now)
+        app.status = S.EXPIRED
+        app.save()
+        audit.record(
+            actor, "LOAN_EXPIRE", "application", app.pk, before=before, after=_app_state(app)
+        )
+        n += 1
+    return n
+
+
+def rate_for(product: Product, term_months: int, signing_date: dt.date) -> tuple[str, int]:
+    """(rate type, annual rate in 1e-8 units) of a loan signed on ``signing_date``."""
+    basis = RateBasis(product.rate_basis)
+    rate_type = (
+        benchmark_type_for_term(term_months) if basis is RateBasis.PBOC_BENCHMARK else "LPR_1Y"
+    )
+    points = [
+        RatePoint(r.rate_type, r.effective_date, Decimal(r.annual_rate_ppm) / PPM_PER_PERCENT)
+        for r in Rate.objects.filter(rate_type=rate_type)
+    ]
+    try:
+        pct = loan_rate(
+            RateTable(points),
+            basis=basis,
+            spread_bp=product.spread_bp,
+            term_months=term_months,
+            signing_date=signing_date,
+        )
+    except RateNotFound:
+        msg = _("no %(type)s rate is in force on %(day)s") % {
+            "type": rate_type,
+            "day": signing_date,
+        }
+        raise InvalidInput([("signing_date", msg)]) from None
+    if pct < 0:
+        raise InvalidInput([("signing_date", _("the spread makes the rate negative"))])
+    return rate_type, rate_units(pct)
+
+
+def _create_loan(
+    *,
+    enterprise: Enterprise,
+    bank: Bank,
+    product: Product,
+    amount_fen: int,
+    term_months: int,
+    method: str,
+    signing_date: dt.date,
+    disbursed_on: dt.date,
+    first_time_borrower: bool,
+    now: dt.datetime,
+    application: Application | None = None,
+    renewal_of: Loan | None = None,
+) -> Loan:
+    rate_type, units = rate_for(product, term_months, signing_date)
+    rows = build_schedule(
+        principal_fen=amount_fen,
+        annual_rate_percent=Decimal(units) / 10**6,
+        start=disbursed_on,
+        term_months=term_months,
+        method=DMethod(method),
+    )
+    loan = Loan.objects.create(
+        application=application,
+        renewal_of=renewal_of,
+        enterprise=enterprise,
+        bank=bank,
+        district_id=enterprise.district_id,
+        product=product,
+        amount_fen=amount_fen,
+        term_months=term_months,
+        method=method,
+        signing_date=signing_date,
+        disbursed_on=disbursed_on,
+        maturity_date=rows[-1].due_date,
+        rate_type=rate_type,
+        rate_units=units,
+        penalty_rate_units=penalty_rate_units(units, product.penalty_uplift_percent),
+        grace_days=product.grace_days,
+        first_time_borrower=first_time_borrower,
+        instalment_count=len(rows),
+        status=LoanStatus.ACTIVE,
+        outstanding_principal_fen=amount_fen,
+        next_due_date=rows[0].due_date,
+        next_principal_fen=rows[0].principal_fen,
+        last_eod_date=disbursed_on - dt.timedelta(days=1),
+        created_at=now,
+    )
+    Instalment.objects.bulk_create(
+        Instalment(
+            loan=loan,
+            seq=r.seq,
+            due_date=r.due_date,
+            principal_fen=r.principal_fen,
+            interest_fen=r.interest_fen,
+        )
+        for r in rows
+    )
+    return loan
+
+
+def loan_state(loan: Loan) -> dict[str, Any]:
+    return {
+        "status": loan.status,
+        "amount_fen": loan.amount_fen,
+        "rate_units": loan.rate_units,
+        "outstanding_principal_fen": loan.outstanding_principal_fen,
+        "due_principal_fen": loan.due_principal_fen,
+        "due_interest_fen": loan.due_interest_fen,
+        "penalty_fen": loan.penalty_fen,
+    }
+
+
+def disburse(
+    actor: User,
+    *,
+    application_id: int,
+    disbursed_on: dt.date,
+    today: dt.date,
+    signing_date: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Loan:
+    """The bank disburses an approved application: the loan, its rate and its schedule."""
+    now = _now(now)
+    signing_date = signing_date or disbursed_on
+    if disbursed_on > today or signing_date > disbursed_on:
+        raise InvalidInput([("disbursed_on", _("signing <= disbursement <= today"))])
+    require_open_day(disbursed_on, "disbursed_on")
+    with transaction.atomic():
+        app = _locked_app(actor, application_id, OrgKind.BANK, action="disburse loans")
+        if app.status != S.APPROVED:
+            raise Conflict(_("only an approved application can be disbursed"), field="status")
+        if app.expires_on is not None and disbursed_on >= app.expires_on:
+            raise Conflict(_("the approval has expired"), field="disbursed_on")
+        amount = app.approved_amount_fen or app.amount_fen
+        line = _lock_line(app.enterprise)
+        before = _line_state(line)
+        _release(app, line, 0, now)
+        line.used_fen += amount
+        line.save(update_fields=["used_fen"])
+        loan = _create_loan(
+            enterprise=app.enterprise,
+            bank=app.bank,
+            product=app.product,
+            amount_fen=amount,
+            term_months=app.term_months,
+            method=app.method,
+            signing_date=signing_date,
+            disbursed_on=disbursed_on,
+            first_time_borrower=app.first_time_borrower,
+            now=now,
+            application=app,
+        )
+        app.status = S.DISBURSED
+        app.save()
+        audit.record(actor, "LOAN_DISBURSE", "loan", loan.pk, after=loan_state(loan), now=now)
+        audit.record(
+            actor, "CREDIT_USE", "credit_line", line.pk, before=before, after=_line_state(line)
+        )
+    return loan
+
+
+def renew(actor: User, *, loan_id: int, today: dt.date, now: dt.datetime | None = None) -> Loan:
+    """续贷: at maturity, roll a loan's principal into a new loan of the same product and term,
+    if the enterprise still holds a valid evaluation and owes no interest or penalty."""
+    from kvcredit.lending.repayments import record_renewal_payoff
+
+    require(actor, OrgKind.BANK, action="renew loans")
+    now = _now(now)
+    require_open_day(today, "today")
+    with transaction.atomic():
+        if not selectors.loans(actor).filter(pk=loan_id).exists():
+            raise NotFound(_("no such loan"), field="loan_id")
+        old = (
+            Loan.objects.select_for_update().select_related("product", "enterprise").get(pk=loan_id)
+        )
+        if old.status != LoanStatus.ACTIVE or not (old.matured or old.maturity_date <= today):
+            raise Conflict(_("only an active loan at maturity can be renewed"), field="loan_id")
+        if old.penalty_fen or old.due_interest_fen or old.accrued_interest_fen:
+            raise Conflict(_("repay the interest and penalty before renewing"), field="loan_id")
+        line = _lock_line(old.enterprise)
+        ev = (
+            ent_selectors.credit_lines(actor)
+            .filter(pk=line.pk)
+            .values_list("evaluation__eligible", flat=True)
+            .first()
+        )
+        if not ev or line.valid_until is None or line.valid_until <= today or line.limit_fen <= 0:
+            raise Conflict(_("the enterprise holds no valid evaluation"), field="loan_id")
+        if suspended(old.bank, old.district_id, today):
+            raise Conflict(_("this bank takes no new loans in this district"), field="loan_id")
+        amount = old.outstanding_principal_fen
+        if amount <= 0 or amount > line.limit_fen:
+            raise Conflict(_("the amount to renew does not fit the limit"), field="loan_id")
+        record_renewal_payoff(actor, old, today=today, now=now)
+        new = _create_loan(
+            enterprise=old.enterprise,
+            bank=old.bank,
+            product=old.product,
+            amount_fen=amount,
+            term_months=old.term_months,
+            method=old.method,
+            signing_date=today,
+            disbursed_on=today,
+            first_time_borrower=False,
+            now=now,
+            renewal_of=old,
+        )
+        old.status = LoanStatus.RENEWED
+        old.closed_on = today
+        old.save(update_fields=["status", "closed_on"])
+        audit.record(
+            actor, "LOAN_RENEW", "loan", new.pk, after=loan_state(new) | {"renewal_of": old.pk}
+        )
+    return new

@@ -1,0 +1,255 @@
+"""Repayments recorded by the bank: one by one, a file of many, and reversals.
+
+A repayment is applied to the loan's buckets as they stand after the last end of day
+(``lending.domain.repay``), in the product's allocation order; its value date must be a day
+the end of day has not closed yet. A repayment larger than everything owed is refused with
+the amount owed. A mistaken repayment is undone by a REVERSAL row carrying the same split;
+neither row is ever edited. Principal repaid returns to the enterprise's available limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kvcredit.accounts.models import OrgKind, User
+from kvcredit.accounts.permissions import require
+from kvcredit.audit import services as audit
+from kvcredit.enterprises.models import CreditLine
+from kvcredit.errors import Conflict, InvalidInput, NotFound
+from kvcredit.lending import selectors
+from kvcredit.lending.domain.aging import Bucket, Overpayment
+from kvcredit.lending.domain.repay import (
+    LoanState,
+    Split,
+    apply_repayment,
+    fifo,
+    oldest_unpaid_due,
+    reverse_repayment,
+)
+from kvcredit.lending.loans import loan_state, require_open_day
+from kvcredit.lending.models import Loan, LoanStatus, Repayment, RepaymentKind
+from kvcredit.money import fen_to_yuan
+
+REPAYABLE = (LoanStatus.ACTIVE, LoanStatus.COMPENSATED)
+
+
+def state_of(loan: Loan) -> LoanState:
+    return LoanState(
+        outstanding=loan.outstanding_principal_fen,
+        due_principal=loan.due_principal_fen,
+        due_interest=loan.due_interest_fen,
+        penalty=loan.penalty_fen,
+        acc_whole=loan.accrued_interest_fen,
+        acc_rem=loan.accrued_remainder,
+        acc_paid=loan.accrued_paid_fen,
+    )
+
+
+def _store(loan: Loan, s: LoanState) -> None:
+    loan.outstanding_principal_fen = s.outstanding
+    loan.due_principal_fen = s.due_principal
+    loan.due_interest_fen = s.due_interest
+    loan.penalty_fen = s.penalty
+    loan.accrued_interest_fen = s.acc_whole
+    loan.accrued_remainder = s.acc_rem
+    loan.accrued_paid_fen = s.acc_paid
+
+
+def _split_of(r: Repayment) -> Split:
+    return Split(
+        penalty=r.penalty_fen,
+        interest_due=r.interest_due_fen,
+        interest_accrued=r.interest_accrued_fen,
+        principal_due=r.principal_due_fen,
+        principal_prepaid=r.principal_prepaid_fen,
+    )
+
+
+def _meet_instalments(loan: Loan, principal_delta: int, interest_delta: int) -> None:
+    """Re-spread what has been paid of due principal and interest over the instalments already
+    due, oldest first, and set the loan's oldest unpaid due date."""
+    rows = list(loan.instalments.filter(principal_due_fen__isnull=False).order_by("seq"))
+    p_due = [r.principal_due_fen or 0 for r in rows]
+    i_due = [r.interest_due_fen or 0 for r in rows]
+    p_paid = sum(r.principal_paid_fen for r in rows) + principal_delta
+    i_paid = sum(r.interest_paid_fen for r in rows) + interest_delta
+    for r, pm, im in zip(rows, fifo(p_due, p_paid), fifo(i_due, i_paid), strict=True):
+        if (r.principal_paid_fen, r.interest_paid_fen) != (pm, im):
+            r.principal_paid_fen, r.interest_paid_fen = pm, im
+            r.save(update_fields=["principal_paid_fen", "interest_paid_fen"])
+    loan.oldest_unpaid_due_date = oldest_unpaid_due(
+        [r.due_date for r in rows], p_due, i_due, principal_paid=p_paid, interest_paid=i_paid
+    )
+
+
+def _release_principal(loan: Loan, principal: int, now: dt.datetime) -> None:
+    line = CreditLine.objects.select_for_update().get(enterprise_id=loan.enterprise_id)
+    line.used_fen = max(line.used_fen - principal, 0)
+    line.updated_at = now
+    line.save(update_fields=["used_fen", "updated_at"])
+
+
+def _locked_loan(actor: User, loan_id: int) -> Loan:
+    if not selectors.loans(actor).filter(pk=loan_id).exists():
+        raise NotFound(_("no such loan"), field="loan_id")
+    return Loan.objects.select_for_update().select_related("product").get(pk=loan_id)
+
+
+def repay(
+    actor: User,
+    *,
+    loan_id: int,
+    amount_fen: int,
+    paid_on: dt.date,
+    today: dt.date,
+    reference: str = "",
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Repayment:
+    """Record a full, partial or early repayment and apply it to the loan."""
+    require(actor, OrgKind.BANK, action="record repayments")
+    now = now or timezone.now()
+    if paid_on > today:
+        raise InvalidInput([("paid_on", _("a repayment cannot be dated in the future"))])
+    require_open_day(paid_on, "paid_on")
+    if amount_fen <= 0:
+        raise InvalidInput([("amount", _("a repayment must be a positive amount"))])
+    with transaction.atomic():
+        loan = _locked_loan(actor, loan_id)
+        if loan.status not in REPAYABLE:
+            raise Conflict(_("this loan takes no repayments"), field="loan_id")
+        if paid_on < loan.disbursed_on:
+            raise InvalidInput([("paid_on", _("a repayment cannot precede the disbursement"))])
+        before = loan_state(loan)
+        order = [Bucket(b) for b in loan.product.allocation_order]
+        try:
+            new, split = apply_repayment(state_of(loan), amount_fen, order=order)
+        except Overpayment as exc:
+            msg = _("repayment of %(amount)s yuan exceeds the %(owed)s yuan owed") % {
+                "amount": fen_to_yuan(exc.amount_fen),
+                "owed": fen_to_yuan(exc.owed_fen),
+            }
+            raise InvalidInput([("amount", msg)]) from None
+        _store(loan, new)
+        _meet_instalments(loan, split.principal_due, split.interest_due)
+        loan.save()
+        if split.principal:
+            _release_principal(loan, split.principal, now)
+        r = Repayment.objects.create(
+            loan=loan,
+            kind=RepaymentKind.REPAYMENT,
+            paid_on=paid_on,
+            amount_fen=amount_fen,
+            penalty_fen=split.penalty,
+            interest_due_fen=split.interest_due,
+            interest_accrued_fen=split.interest_accrued,
+            principal_due_fen=split.principal_due,
+            principal_prepaid_fen=split.principal_prepaid,
+            reference=reference,
+            note=note,
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        audit.record(actor, "REPAYMENT", "repayment", r.pk, before=before, after=_rep(r, loan))
+    return r
+
+
+def reverse(
+    actor: User,
+    *,
+    repayment_id: int,
+    today: dt.date,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Repayment:
+    """Undo a mistaken repayment with a reversing record; a closed loan opens again."""
+    require(actor, OrgKind.BANK, action="reverse repayments")
+    now = now or timezone.now()
+    require_open_day(today, "today")
+    with transaction.atomic():
+        original = selectors.repayments(actor).filter(pk=repayment_id).first()
+        if original is None:
+            raise NotFound(_("no such repayment"), field="repayment_id")
+        loan = _locked_loan(actor, original.loan_id)
+        if original.kind != RepaymentKind.REPAYMENT:
+            raise Conflict(_("only a repayment can be reversed"), field="repayment_id")
+        if Repayment.objects.filter(reverses=original).exists():
+            raise Conflict(_("this repayment has already been reversed"), field="repayment_id")
+        if loan.status not in (*REPAYABLE, LoanStatus.CLOSED):
+            raise Conflict(_("this loan can no longer change"), field="repayment_id")
+        before = loan_state(loan)
+        split = _split_of(original)
+        _store(loan, reverse_repayment(state_of(loan), split))
+        _meet_instalments(loan, -split.principal_due, -split.interest_due)
+        if loan.status == LoanStatus.CLOSED:
+            loan.status, loan.closed_on = LoanStatus.ACTIVE, None
+        loan.save()
+        line = CreditLine.objects.select_for_update().get(enterprise_id=loan.enterprise_id)
+        line.used_fen += split.principal
+        line.updated_at = now
+        line.save(update_fields=["used_fen", "updated_at"])
+        r = Repayment.objects.create(
+            loan=loan,
+            kind=RepaymentKind.REVERSAL,
+            reverses=original,
+            paid_on=today,
+            amount_fen=original.amount_fen,
+            penalty_fen=split.penalty,
+            interest_due_fen=split.interest_due,
+            interest_accrued_fen=split.interest_accrued,
+            principal_due_fen=split.principal_due,
+            principal_prepaid_fen=split.principal_prepaid,
+            reference=original.reference,
+            note=note,
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        audit.record(
+            actor, "REPAYMENT_REVERSE", "repayment", r.pk, before=before, after=_rep(r, loan)
+        )
+    return r
+
+
+def record_renewal_payoff(
+    actor: User, loan: Loan, *, today: dt.date, now: dt.datetime
+) -> Repayment:
+    """The renewal loan repays the old loan's principal (inside ``loans.renew``'s transaction;
+    the credit line is unchanged: the old principal is released and the new one used)."""
+    principal_due = loan.due_principal_fen
+    prepaid = loan.outstanding_principal_fen - principal_due
+    _meet_instalments(loan, principal_due, 0)
+    loan.outstanding_principal_fen = 0
+    loan.due_principal_fen = 0
+    loan.save()
+    return Repayment.objects.create(
+        loan=loan,
+        kind=RepaymentKind.RENEWAL,
+        paid_on=today,
+        amount_fen=principal_due + prepaid,
+        principal_due_fen=principal_due,
+        principal_prepaid_fen=prepaid,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+
+
+def _rep(r: Repayment, loan: Loan) -> dict[str, Any]:
+    return {
+        "loan_id": r.loan_id,
+        "kind": r.kind,
+        "paid_on": r.paid_on,
+        "amount_fen": r.amount_fen,
+        "split": [
+            r.penalty_fen,
+            r.interest_due_fen,
+            r.interest_accrued_fen,
+            r.principal_due_fen,
+            r.principal_prepaid_fen,
+        ],
+        "loan": loan_state(loan),
+    }

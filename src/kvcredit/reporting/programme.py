@@ -1,0 +1,166 @@
+"""Programme figures for the acting user, read through the apps' selectors (scoped)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kvcredit.accounts.permissions import sees_everything
+from kvcredit.enterprises import selectors
+from kvcredit.enterprises.evaluating import compiled_policy
+from kvcredit.reporting.aggregate import EnterpriseRow, ProgrammeFigures, programme_figures
+
+
+def grade_order() -> list[str]:
+    """The grades of the policy in force, best first (empty when none is published)."""
+    current = selectors.current_policy()
+    if current is None:
+        return []
+    c = compiled_policy(current).compiled
+    return list(c.grade_names) if c.graded else []
+
+
+def enterprise_rows(user: Any) -> list[EnterpriseRow]:
+    lines = selectors.credit_lines(user).values_list(
+        "enterprise__district__name", "evaluation__grade", "evaluation__eligible", "limit_fen"
+    )
+    return [
+        EnterpriseRow(district=d, grade=g if ok else None, limit_fen=fen) for d, g, ok, fen in lines
+    ]
+
+
+def figures(user: Any) -> ProgrammeFigures:
+    """Enterprises by district, grade mix and total credit, within what ``user`` may see."""
+    rows = enterprise_rows(user)
+    if sees_everything(user):
+        districts = list(selectors.districts(user).values_list("name", flat=True))
+    else:
+        districts = sorted({r.district for r in rows})
+    return programme_figures(rows, districts=districts, grades=grade_order())
+
+
+# -- lending and fund figures ---------------------------------------------------------------
+def _profiles(user: Any, enterprise_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """(grade, industry) of each enterprise from its credit line's evaluation."""
+    from django.db.models import F
+
+    from kvcredit.reporting.aggregate import NOT_RATED
+
+    rows = (
+        selectors.credit_lines(user)
+        .filter(enterprise_id__in=enterprise_ids)
+        .values_list(
+            "enterprise_id",
+            "evaluation__grade",
+            "evaluation__eligible",
+            F("evaluation__submission__data__industry"),
+        )
+    )
+    return {
+        e: ((g or NOT_RATED) if ok else NOT_RATED, str(ind or "") or "—") for e, g, ok, ind in rows
+    }
+
+
+def activity(user: Any) -> dict[str, list[Any]]:
+    """Every loan, compensation payment, recovery and commercial loan the user may see, as
+    the pure rows of ``reporting.aggregate`` (scoped by the lending and fund selectors)."""
+    from kvcredit.fund import selectors as fund_selectors
+    from kvcredit.lending import selectors as lending_selectors
+    from kvcredit.reporting.aggregate import LoanRow, MoneyRow
+
+    loans = list(
+        lending_selectors.loans(user).values_list(
+            "enterprise_id",
+            "disbursed_on",
+            "district__name",
+            "bank__name",
+            "amount_fen",
+            "first_time_borrower",
+        )
+    )
+    claims = fund_selectors.claims(user)
+    paid = list(
+        claims.filter(paid_on__isnull=False).values_list(
+            "loan__enterprise_id", "paid_on", "loan__district__name", "bank__name", "amount_fen"
+        )
+    )
+    recovered = list(
+        claims.filter(pool_recovered_fen__gt=0).values_list(
+            "loan__enterprise_id",
+            "recoveries__recovered_on",
+            "loan__district__name",
+            "bank__name",
+            "recoveries__amount_fen",
+        )
+    )
+    commercial = list(
+        lending_selectors.commercial_loans(user).values_list(
+            "enterprise_id", "loan_date", "enterprise__district__name", "bank__name", "amount_fen"
+        )
+    )
+    ids = {r[0] for r in [*loans, *paid, *recovered, *commercial]}
+    prof = _profiles(user, ids)
+
+    def money(rows: list[Any]) -> list[MoneyRow]:
+        out = []
+        for e, on, d, b, fen in rows:
+            if on is None:
+                continue
+            g, ind = prof.get(e, ("NOT_RATED", "—"))
+            out.append(MoneyRow(on.isoformat(), d, b, g, ind, int(fen), e))
+        return out
+
+    loan_rows = []
+    for e, on, d, b, fen, first in loans:
+        g, ind = prof.get(e, ("NOT_RATED", "—"))
+        loan_rows.append(LoanRow(e, on.isoformat(), d, b, g, ind, int(fen), bool(first)))
+    return {
+        "loans": loan_rows,
+        "paid": money(paid),
+        "recovered": money(recovered),
+        "commercial": money(commercial),
+    }
+
+
+def pool_balances(user: Any, *, as_of: Any = None) -> list[tuple[str, int]]:
+    """Cash in each pool the user may see (fen), by district."""
+    from kvcredit.fund import selectors as fund_selectors
+    from kvcredit.fund.domain.ledger import PoolAccount
+
+    out = []
+    for pool in fund_selectors.pools(user).select_related("district").order_by("district__code"):
+        s = fund_selectors.pool_summary(pool, as_of=as_of)
+        out.append((pool.district.name, s.balance(PoolAccount.BANK)))
+    return out
+
+
+def statistics(
+    user: Any, *, by: str = "district", date_from: Any = None, date_to: Any = None
+) -> dict[str, Any]:
+    """The headline figures for a window, broken down by ``by``, with the pool balances."""
+    from kvcredit.reporting.aggregate import breakdown
+
+    rows = activity(user)
+    order = grade_order() if by == "grade" else []
+    total, groups = breakdown(
+        rows["loans"],
+        by=by,
+        paid=rows["paid"],
+        recovered=rows["recovered"],
+        commercial=rows["commercial"],
+        date_from=date_from.isoformat() if date_from else None,
+        date_to=date_to.isoformat() if date_to else None,
+        order=order,
+    )
+    by_month = breakdown(
+        rows["loans"],
+        by="month",
+        date_from=date_from.isoformat() if date_from else None,
+        date_to=date_to.isoformat() if date_to else None,
+    )[1]
+    return {
+        "by": by,
+        "total": total,
+        "groups": groups,
+        "by_month": by_month,
+        "pools": pool_balances(user, as_of=date_to),
+    }
