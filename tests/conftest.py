@@ -154,6 +154,8 @@ class World:
         self.users["admin"] = self._user("admin", self.system.organisation)
         trustee = Organisation.objects.create(kind=OrgKind.TRUSTEE, name="trustee")
         self.users["trustee"] = self._user("trustee", trustee)
+        # maker-checker: a claim checked by one trustee user is approved by another
+        self.users["trustee_b"] = self._user("trustee_b", trustee)
         for name, u in self.users.items():
             self.tokens[name] = issue_token(u, name="test")[1]
 

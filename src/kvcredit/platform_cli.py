@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,11 +26,26 @@ enterprises_app = typer.Typer(help="The enterprise registry.", no_args_is_help=T
 ROLES = ["ADMINISTRATOR", "TRUSTEE", "DISTRICT", "BANK", "ENTERPRISE"]
 
 
+def cli_language(environ: Mapping[str, str] = os.environ) -> str:
+    """The language of the service's messages on the command line: $KVCREDIT_LANGUAGE, else the
+    locale's (LC_ALL, LC_MESSAGES, LANG: zh_* is Simplified Chinese), else English."""
+    chosen = environ.get("KVCREDIT_LANGUAGE", "").strip().lower()
+    if chosen:
+        return "zh-hans" if chosen.startswith("zh") else "en"
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(var, "")
+        if value:
+            return "zh-hans" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
 def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvcredit.site.settings")
     import django
+    from django.utils import translation
 
     django.setup()
+    translation.activate(cli_language())
 
 
 def _actor(username: str | None) -> Any:

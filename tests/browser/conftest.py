@@ -41,22 +41,25 @@ def browser() -> Iterator[Any]:
 
 
 def _audit_guard(on: bool) -> None:
-    """The audit log refuses DELETE and TRUNCATE; the test database's flush needs both."""
+    """The audit log refuses DELETE and TRUNCATE, and the fund's books refuse DELETE; the test
+    database's flush needs both (TRUNCATE on PostgreSQL, where row triggers do not fire, and
+    DELETE on SQLite)."""
     import importlib
 
     from django.db import connection
 
-    guard = importlib.import_module("kvcredit.audit.migrations.0002_append_only")
+    guards = [
+        importlib.import_module("kvcredit.audit.migrations.0002_append_only"),
+        importlib.import_module("kvcredit.fund.migrations.0002_ledger_integrity"),
+    ]
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(
                 f"ALTER TABLE audit_auditrecord {'ENABLE' if on else 'DISABLE'} TRIGGER USER"
             )
-        elif on:
-            for sql in guard.SQLITE_UP:
-                cur.execute(sql)
-        else:
-            for sql in guard.SQLITE_DOWN:
+            return
+        for guard in guards:
+            for sql in guard.SQLITE_UP if on else guard.SQLITE_DOWN:
                 cur.execute(sql)
 
 

@@ -101,6 +101,36 @@ def test_an_enterprise_submits_data_and_gets_its_evaluation(api_client, world):
     assert body["evaluation"]["policy_id"] == "chongqing-kvc"
 
 
+def test_what_raises_the_grade_is_read_by_the_enterprise_and_never_by_a_bank(api_client, world):
+    """Suggestions (computed on reading) and indicator values come from the enterprise's data:
+    its own users see them; a bank sees grade, points and bands only."""
+    ent = world.enterprise["a"]
+    weaker = strong_values(rd_expense="900000", ip_invention=1, high_tech_certified=False)
+    r = _post(
+        api_client,
+        f"/enterprises/{ent.pk}/submissions",
+        {"year": 2025, "data": weaker},
+        world.auth("enterprise_a"),
+    )
+    assert r.status_code == 201, r.content
+    ev = r.json()["evaluation"]
+    assert ev["grade"] != "A" and "suggestions" not in ev["explanation"]
+    own = api_client.get(f"{V1}/evaluations/{ev['id']}", headers=world.auth("enterprise_a"))
+    explained = own.json()["explanation"]
+    assert explained["suggestions"], "a grade below A has something that raises it"
+    assert {"field", "current", "increase", "new_grade"} <= set(explained["suggestions"][0])
+    assert any(i.get("value") is not None for i in explained["indicators"])
+    for path in (f"/evaluations/{ev['id']}", f"/evaluations?enterprise_id={ent.pk}"):
+        r = api_client.get(V1 + path, headers=world.auth("bank_a"))
+        assert r.status_code == 200, r.content
+        body = r.json()
+        for seen in body.get("items", [body]):
+            assert "suggestions" not in seen["explanation"]
+            assert all("value" not in i for i in seen["explanation"]["indicators"])
+            assert all("points" in i for i in seen["explanation"]["indicators"])
+        assert "900000" not in r.content.decode()
+
+
 def test_invalid_data_is_a_problem_naming_each_field(api_client, world):
     ent = world.enterprise["a"]
     r = _post(

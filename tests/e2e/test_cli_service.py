@@ -128,8 +128,14 @@ def test_init_users_import_and_audit_from_the_command_line(env, tmp_path):
     r = kvcredit(env, "policy", "publish", str(policy), "--as", "bureau")
     assert r.returncode == 0, r.stderr
     assert "published most-tech-sme" in r.stdout and "DONE, 2 of 2 enterprises" in r.stdout
-    again = kvcredit(env, "policy", "publish", str(policy), "--as", "bureau")
-    assert again.returncode == 1 and "is published" in again.stderr
+    # the service's refusal, in the language of the operator's locale
+    zh = {**env, "LANG": "zh_CN.UTF-8", "LC_ALL": ""}
+    again = kvcredit(zh, "policy", "publish", str(policy), "--as", "bureau")
+    assert again.returncode == 1 and "政策 most-tech-sme 版本 2022 已发布" in again.stderr
+    en = {**env, "LANG": "C.UTF-8", "LC_ALL": "", "KVCREDIT_LANGUAGE": "en"}
+    again = kvcredit(en, "policy", "publish", str(policy), "--as", "bureau")
+    assert again.returncode == 1
+    assert "policy most-tech-sme version 2022 is published" in again.stderr
     r = kvcredit(
         env,
         "user",

@@ -197,7 +197,12 @@ def test_a_claims_life_over_the_api_with_maker_checker(api_client, world):
     assert (c["status"], c["amount"]) == ("FILED", "80000.00")
     _post(api_client, f"/fund/claims/{c['id']}/check", {"note": "documents in order"}, t)
     r = _post(api_client, f"/fund/claims/{c['id']}/pay", {}, t)
-    assert r.status_code == 403 and "maker-checker" in r.json()["detail"]
+    # the refusal is worded in the programme's language (zh-hans), or in the one asked for
+    assert r.status_code == 403
+    assert r.json()["detail"] == "复核代偿申请的用户不得审批同一申请（双人复核）"
+    r = _post(api_client, f"/fund/claims/{c['id']}/pay", {}, t | {"Accept-Language": "en"})
+    assert r.status_code == 403 and "(maker-checker)" in r.json()["detail"]
+    assert r.headers["Content-Language"] == "en"
     r = _post(api_client, f"/fund/claims/{c['id']}/pay", {}, t2h)
     assert r.status_code == 202 and r.json()["waiting_for_funds"] is True
     pool = api_client.get(f"{V1}/fund/pools/{d}", headers=w.auth("district_a")).json()

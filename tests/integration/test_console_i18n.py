@@ -122,3 +122,35 @@ def test_the_login_page_and_the_policy_preview_are_chinese_too(world) -> None:  
     response = c.post(reverse("console:policy_preview"), {"source": text})
     assert response.status_code == 200
     assert english_words(response.content.decode()) == []
+
+
+@pytest.mark.django_db
+def test_a_services_refusal_reaches_the_page_in_the_users_language(world) -> None:  # type: ignore[no-untyped-def]
+    """A claim step the claim's status does not allow: the fund's refusal, worded by the
+    service, is shown in Chinese to a Chinese browser and in English to an English one."""
+    import datetime as dt
+    import html
+
+    from kvcredit.fund import claims
+    from kvcredit.fund.testing import make_loan
+
+    loan = make_loan(
+        enterprise=world.enterprise["a"],
+        bank=world.bank["a"],
+        due_principal_fen=100_000_00,
+        days_past_due=95,
+    )
+    claim = claims.register(world.users["bank_a"], loan_id=loan.pk, on=dt.date(2025, 6, 30))
+    url = reverse("console:claim_step", args=[claim.pk, "check"])
+    for lang, text in (
+        (
+            "zh-CN,zh;q=0.9",
+            "未能办理：代偿申请当前状态为“已登记（逾期已报告）”；此步骤要求状态为“已申请代偿”",
+        ),
+        ("en", "Refused: the claim is registered (overdue reported); this step needs claim filed"),
+    ):
+        c = Client(HTTP_ACCEPT_LANGUAGE=lang)
+        c.force_login(world.users["trustee"])
+        page = c.post(url, follow=True)
+        assert page.status_code == 200
+        assert text in html.unescape(page.content.decode()), lang

@@ -142,7 +142,6 @@ def test_a_page_outside_the_role_is_forbidden(world, who: str, page: str) -> Non
 
 
 def test_claim_checked_by_one_trustee_is_paid_by_another_only(world, today) -> None:  # type: ignore[no-untyped-def]
-    from kvcredit.accounts.models import User
     from kvcredit.fund import claims, services
     from kvcredit.fund.testing import make_loan
 
@@ -171,10 +170,7 @@ def test_claim_checked_by_one_trustee_is_paid_by_another_only(world, today) -> N
     claim.refresh_from_db()
     assert claim.status == "CHECKED"
     assert "未能办理" in refused.content.decode()  # the maker-checker refusal is shown
-    second = User(username="trustee_b", organisation=world.users["trustee"].organisation)
-    second.save()
-    b = Client()
-    b.force_login(second)
+    b = login(world, "trustee_b")  # a second user of the same trustee
     b.post(reverse("console:claim_step", args=[claim.pk, "pay"]))
     claim.refresh_from_db()
     assert claim.status == "PAID"

@@ -29,6 +29,15 @@ DAY = dt.date(2025, 6, 30)
 YUAN = 100
 
 
+@pytest.fixture(autouse=True)
+def _english():  # type: ignore[no-untyped-def]
+    """Messages are asserted in English (the programme's default language is zh-hans)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def trustees(world):
     """The world's trustee user (maker) and a second user of the same trustee (checker)."""
@@ -383,3 +392,68 @@ def test_charging_all_due_service_fees_at_once_charges_each_loan_once(world, tru
     charged = services.charge_service_fees(t, on=dt.date(2024, 1, 31))
     assert sorted(f.loan_id for f in charged) == sorted(loan.pk for loan in loans)
     assert services.charge_service_fees(t, on=dt.date(2024, 2, 1)) == []
+
+
+# -- the refusals' language -------------------------------------------------------------------
+
+
+def test_refusals_are_worded_in_the_active_language(world, trustees):
+    """The fund's refusals are translated: the programme's zh-hans by default, English on
+    request; a value in the message (days, status) is filled in either way."""
+    from django.utils import translation
+
+    bank = world.users["bank_a"]
+    young = claims.register(bank, loan_id=overdue_loan(world, dpd=89).pk, on=DAY)
+    c = checked(world, trustees, overdue_loan(world))
+    refusals = {
+        "role": lambda: services.record_contribution(
+            bank, district_id=1, contributor="CITY", amount_fen=100, paid_date=DAY
+        ),
+        "days": lambda: claims.file(bank, claim_id=young.pk, on=DAY),
+        "status": lambda: claims.recover(bank, claim_id=c.pk, amount_fen=100, on=DAY),
+        "maker-checker": lambda: claims.pay(trustees[0], claim_id=c.pk, on=DAY),
+    }
+    expected = {
+        "zh-hans": {
+            "role": "您的角色无权登记出资",
+            "days": "claim_id: 该贷款逾期 89 天；申请代偿须逾期满 90 天",
+            "status": "代偿申请当前状态为“已审核”；此步骤要求状态为“已支付或追偿中”",
+            "maker-checker": "复核代偿申请的用户不得审批同一申请（双人复核）",
+        },
+        "en": {
+            "role": "your role may not record contributions",
+            "days": "claim_id: the loan is 89 days overdue; a claim needs 90",
+            "status": "the claim is checked; this step needs paid or recovering",
+            "maker-checker": "the user who checked a claim may not approve it (maker-checker)",
+        },
+    }
+    for lang, texts in expected.items():
+        with translation.override(lang):
+            for name, refuse in refusals.items():
+                with pytest.raises((NotPermitted, InvalidInput, Conflict)) as caught:
+                    refuse()
+                assert caught.value.detail == texts[name], (lang, name)
+
+
+def test_a_bad_fund_rule_is_refused_in_chinese_naming_the_rule(settings):
+    from django.utils import translation
+
+    from kvcredit.fund import config
+
+    bad = {
+        "compensation_share": ({"compensation_share": "1.5"}, "须在 0 到 1 之间"),
+        "warn_npl_ratio": ({"warn_npl_ratio": "0.09"}, "不良率预警阈值"),
+        "warn_compensation_ratio": ({"warn_compensation_ratio": "0.09"}, "代偿率预警阈值"),
+        "min_days_overdue": ({"min_days_overdue": "-1"}, "不得为负数"),
+        "bridge_fee_rate": ({"bridge_fee_rate": "2"}, "须在 0 到 1 之间"),
+        "typo": ({"compensation_shares": "0.8"}, "不是基金规则项"),
+        "text": ({"city_share": "forty"}, "不是数字"),
+    }
+    for name, (rules, words) in bad.items():
+        settings.KVCREDIT_FUND_RULES = rules
+        with translation.override("zh-hans"), pytest.raises(InvalidInput) as caught:
+            config.rules()
+        assert words in caught.value.detail, (name, caught.value.detail)
+    settings.KVCREDIT_FUND_RULES = {"bridge_fee_rate": "2"}
+    with pytest.raises(InvalidInput, match="bridge_fee_rate must be between 0 and 1"):
+        config.rules()

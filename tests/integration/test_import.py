@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -59,11 +60,20 @@ def test_the_error_report_is_bilingual_and_names_the_value(world, tmp_path):
 
 
 def test_every_imported_row_is_evaluated_and_sets_its_credit_line(world, tmp_path):
-    import_file(world.system, _write(tmp_path / "e.csv", [_row(1), _row(2)]), year=2024)
+    at = dt.datetime(2024, 3, 5, 9, 30, 15, 123456, tzinfo=dt.UTC)
+    path = _write(tmp_path / "e.csv", [_row(1), _row(2)])
+    import_file(world.system, path, year=2024, now=at)
     for n in (1, 2):
         line = CreditLine.objects.get(enterprise__uscc=_uscc(n))
         ev = Evaluation.objects.get(enterprise__uscc=_uscc(n))
         assert line.evaluation == ev and line.limit_fen == ev.limit_fen > 0
+        assert line.valid_until == ev.valid_until is not None
+        assert line.updated_at == at
+    # the second import's new evaluations replace the first's on the same lines
+    import_file(world.system, _write(tmp_path / "e2.csv", [_row(1, tech_staff=30)]), year=2024)
+    line = CreditLine.objects.get(enterprise__uscc=_uscc(1))
+    assert line.evaluation == Evaluation.objects.filter(enterprise__uscc=_uscc(1)).latest("id")
+    assert CreditLine.objects.get(enterprise__uscc=_uscc(2)).updated_at == at
 
 
 def test_the_batch_evaluation_agrees_with_a_single_submission(world, tmp_path):

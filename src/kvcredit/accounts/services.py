@@ -12,6 +12,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import ApiToken, Organisation, OrgKind, User
 from kvcredit.accounts.permissions import require
@@ -29,7 +31,7 @@ def token_digest(token: str) -> str:
 def ensure_system_user() -> User:
     """The non-login actor that `kvcredit init` records its writes under."""
     with transaction.atomic():
-        org, _ = Organisation.objects.get_or_create(
+        org, _created = Organisation.objects.get_or_create(
             kind=OrgKind.ADMINISTRATOR, name="programme administrator"
         )
         user, created = User.objects.get_or_create(
@@ -43,17 +45,20 @@ def ensure_system_user() -> User:
 
 
 def create_organisation(actor: User, *, kind: str, name: str) -> Organisation:
-    require(actor, OrgKind.ADMINISTRATOR, action="create organisations")
+    require(actor, OrgKind.ADMINISTRATOR, action=gettext_noop("create organisations"))
     if kind not in OrgKind.values:
-        raise InvalidInput([("kind", f"unknown organisation kind {kind!r}")])
+        msg = _("unknown organisation kind %(kind)s") % {"kind": repr(kind)}
+        raise InvalidInput([("kind", msg)])
     with transaction.atomic():
         try:
             with transaction.atomic():
                 org = Organisation.objects.create(kind=kind, name=name)
         except IntegrityError:
-            raise Conflict(
-                f"an organisation {name!r} of kind {kind} exists", field="name"
-            ) from None
+            msg = _("an organisation %(name)s of kind %(kind)s exists") % {
+                "name": repr(name),
+                "kind": kind,
+            }
+            raise Conflict(msg, field="name") from None
         audit.record(actor, "ORGANISATION_CREATE", "organisation", org.pk, after=_org(org))
     return org
 
@@ -62,7 +67,7 @@ def add_user(
     actor: User, *, username: str, password: str, organisation: Organisation, email: str = ""
 ) -> User:
     """Create a user in an organisation; the password must pass the validators."""
-    require(actor, OrgKind.ADMINISTRATOR, action="add users")
+    require(actor, OrgKind.ADMINISTRATOR, action=gettext_noop("add users"))
     candidate = User(username=username, email=email, organisation=organisation)
     try:
         validate_password(password, candidate)
@@ -70,7 +75,7 @@ def add_user(
         raise InvalidInput([("password", m) for m in exc.messages]) from None
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
-            raise Conflict(f"user {username!r} exists", field="username")
+            raise Conflict(_("user %(name)s exists") % {"name": repr(username)}, field="username")
         candidate.set_password(password)
         candidate.save()
         after = {"username": username, "organisation_id": organisation.pk}
@@ -83,7 +88,7 @@ def issue_token(
 ) -> tuple[ApiToken, str]:
     """A new API token for the acting user; the plain token is returned once, never stored."""
     if not actor.is_authenticated or actor.organisation_id is None:
-        raise InvalidInput([("user", "the user has no organisation")])
+        raise InvalidInput([("user", _("the user has no organisation"))])
     now = now or timezone.now()
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     days = days if days is not None else settings.KVCREDIT_TOKEN_DAYS
@@ -106,7 +111,7 @@ def revoke_token(actor: User, token_id: int, *, now: dt.datetime | None = None) 
     with transaction.atomic():
         tok = ApiToken.objects.select_for_update().filter(pk=token_id, user=actor).first()
         if tok is None:
-            raise NotFound("no such token")
+            raise NotFound(_("no such token"))
         if tok.revoked_at is None:
             tok.revoked_at = now
             tok.save(update_fields=["revoked_at"])

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Schema, Status
 from pydantic import StringConstraints, create_model
 
@@ -86,7 +87,7 @@ def _idempotent(
     if key is None:
         return run()
     if not KEY_RE.match(key):
-        raise InvalidInput([("Idempotency-Key", "1-100 letters, digits or _ . : -")])
+        raise InvalidInput([("Idempotency-Key", _("1-100 letters, digits or _ . : -"))])
     user = request.user
     body_hash = hashlib.sha256(request.body).hexdigest()
     path = request.path[:300]
@@ -117,5 +118,5 @@ def _idempotent(
 
 def _replay(seen: IdempotencyKey, body_hash: str, path: str) -> tuple[int, Any]:
     if seen.body_hash != body_hash or seen.path != path:
-        raise InvalidInput([("Idempotency-Key", "this key was used with a different request")])
+        raise InvalidInput([("Idempotency-Key", _("this key was used with a different request"))])
     return seen.status, seen.response

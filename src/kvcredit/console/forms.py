@@ -188,7 +188,7 @@ def add_service_error(form: forms.Form, exc: ServiceError) -> None:
     problems = getattr(exc, "problems", None) or [(exc.field, exc.detail)]
     for name, message in problems:
         key = (name or "").removeprefix("source_toml.").split(".")[0]
-        text = gettext(message)
+        text = message  # the services word their refusals in the active language
         if key in form.fields and not isinstance(form.fields[key].widget, forms.HiddenInput):
             form.add_error(key, text)
         else:

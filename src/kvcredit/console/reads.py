@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from kvcredit.accounts.models import Organisation, OrgKind, User
 from kvcredit.accounts.permissions import kind_of, sees_everything
@@ -46,14 +47,14 @@ def own_enterprise(user: Any) -> Enterprise:
     """The enterprise an enterprise user belongs to."""
     ent = selectors.enterprises(user).first() if kind_of(user) == OrgKind.ENTERPRISE else None
     if ent is None:
-        raise NotFound("no enterprise for this user")
+        raise NotFound(_("no enterprise for this user"))
     return ent
 
 
 def enterprise(user: Any, pk: int) -> Enterprise:
     ent = selectors.enterprises(user).filter(pk=pk).first()
     if ent is None:
-        raise NotFound("no such enterprise")
+        raise NotFound(_("no such enterprise"))
     return ent
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
 from kvcredit.api.common import Id, PageIn, Text, idempotent, one, page, page_schema
@@ -62,7 +63,7 @@ def register_enterprise(
 def _enterprise(request: HttpRequest, enterprise_id: int) -> Any:
     ent = one(selectors.enterprises(request.user).filter(pk=enterprise_id))
     if ent is None:
-        raise NotFound("no such enterprise", field="enterprise_id")
+        raise NotFound(_("no such enterprise"), field="enterprise_id")
     return ent
 
 
@@ -89,7 +90,7 @@ def list_submissions(
         not qs.exists()
         and selectors.enterprises(request.user).filter(pk=enterprise_id).count() == 0
     ):
-        raise NotFound("no such enterprise", field="enterprise_id")
+        raise NotFound(_("no such enterprise"), field="enterprise_id")
     if f.year is not None:
         qs = qs.filter(year=f.year)
     return page(qs, p, SubmissionOut.of)
@@ -116,7 +117,7 @@ def submit_data(
 def get_submission(request: HttpRequest, submission_id: Path[Id]) -> Any:
     sub = one(selectors.submissions(request.user).filter(pk=submission_id))
     if sub is None:
-        raise NotFound("no such submission", field="submission_id")
+        raise NotFound(_("no such submission"), field="submission_id")
     return SubmissionOut.of(sub)
 
 
@@ -135,15 +136,21 @@ def list_evaluations(request: HttpRequest, p: Query[PageIn], f: Query[Evaluation
         qs = qs.filter(grade=f.grade)
     if f.eligible is not None:
         qs = qs.filter(eligible=f.eligible)
-    return page(qs, p, EvaluationOut.of)
+    user = request.user
+    return page(qs, p, lambda ev: EvaluationOut.of(ev, selectors.explanation(user, ev)))
 
 
 @router.get("/evaluations/{evaluation_id}", response={200: EvaluationOut, **ERRORS})
 def get_evaluation(request: HttpRequest, evaluation_id: Path[Id]) -> Any:
-    ev = one(selectors.evaluations(request.user).filter(pk=evaluation_id))
+    qs = (
+        selectors.evaluations(request.user)
+        .select_related("policy", "submission")
+        .defer("policy__source_toml")
+    )
+    ev = one(qs.filter(pk=evaluation_id))
     if ev is None:
-        raise NotFound("no such evaluation", field="evaluation_id")
-    return EvaluationOut.of(ev)
+        raise NotFound(_("no such evaluation"), field="evaluation_id")
+    return EvaluationOut.of(ev, selectors.explanation(request.user, ev, suggest=True))
 
 
 class CreditLineFilter(Schema):
@@ -169,7 +176,7 @@ def list_credit_lines(request: HttpRequest, p: Query[PageIn], f: Query[CreditLin
 def get_credit_line(request: HttpRequest, credit_line_id: Path[Id]) -> Any:
     line = one(selectors.credit_lines(request.user).filter(pk=credit_line_id))
     if line is None:
-        raise NotFound("no such credit line", field="credit_line_id")
+        raise NotFound(_("no such credit line"), field="credit_line_id")
     return CreditLineOut.of(line, timezone.localdate())
 
 
@@ -177,5 +184,5 @@ def get_credit_line(request: HttpRequest, credit_line_id: Path[Id]) -> Any:
 def get_enterprise_credit_line(request: HttpRequest, enterprise_id: Path[Id]) -> Any:
     line = one(selectors.credit_lines(request.user).filter(enterprise_id=enterprise_id))
     if line is None:
-        raise NotFound("no such enterprise", field="enterprise_id")
+        raise NotFound(_("no such enterprise"), field="enterprise_id")
     return CreditLineOut.of(line, timezone.localdate())

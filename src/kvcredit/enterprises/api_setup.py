@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router
 
 from kvcredit.api.common import Id, PageIn, idempotent, page, page_schema
@@ -38,7 +39,7 @@ def list_districts(request: HttpRequest, p: Query[PageIn]) -> Any:
 def get_district(request: HttpRequest, district_id: Path[Id]) -> Any:
     d = selectors.districts(request.user).filter(pk=district_id).first()
     if d is None:
-        raise NotFound("no such district", field="district_id")
+        raise NotFound(_("no such district"), field="district_id")
     return DistrictOut.of(d)
 
 
@@ -62,7 +63,7 @@ def list_banks(request: HttpRequest, p: Query[PageIn]) -> Any:
 def get_bank(request: HttpRequest, bank_id: Path[Id]) -> Any:
     b = selectors.banks(request.user).filter(pk=bank_id).first()
     if b is None:
-        raise NotFound("no such bank", field="bank_id")
+        raise NotFound(_("no such bank"), field="bank_id")
     return BankOut.of(b)
 
 
@@ -102,7 +103,7 @@ def list_policies(request: HttpRequest, p: Query[PageIn]) -> Any:
 def get_policy(request: HttpRequest, policy_pk: Path[Id]) -> Any:
     pol = selectors.policies(request.user).filter(pk=policy_pk).first()
     if pol is None:
-        raise NotFound("no such policy", field="policy_pk")
+        raise NotFound(_("no such policy"), field="policy_pk")
     current = selectors.current_policy()
     return {**PolicyOut.of(pol, current.id if current else None), "source_toml": pol.source_toml}
 
@@ -130,5 +131,5 @@ def list_reevaluations(request: HttpRequest, p: Query[PageIn]) -> Any:
 def get_reevaluation(request: HttpRequest, job_id: Path[Id]) -> Any:
     job = selectors.reevaluations(request.user).filter(pk=job_id).first()
     if job is None:
-        raise NotFound("no such re-evaluation job", field="job_id")
+        raise NotFound(_("no such re-evaluation job"), field="job_id")
     return ReevaluationOut.of(job)

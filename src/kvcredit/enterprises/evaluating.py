@@ -36,6 +36,22 @@ def compiled_policy(published: PublishedPolicy) -> Policy:
     return policy
 
 
+_PUBLISHED: dict[tuple[int, str], PublishedPolicy] = {}
+
+
+def published_policy(pk: int, content_hash: str) -> PublishedPolicy:
+    """A published policy row, read once per process under (id, hash): what an evaluation
+    copies from it (code, version, hash) never changes once published. Text deferred."""
+    key = (pk, content_hash)
+    published = _PUBLISHED.get(key)
+    if published is None:
+        published = PublishedPolicy.objects.defer("source_toml").get(pk=pk)
+        if len(_PUBLISHED) >= 16:
+            _PUBLISHED.clear()
+        _PUBLISHED[key] = published
+    return published
+
+
 def valid_until(start: dt.date) -> dt.date:
     """One year after ``start`` (29 February maps to 1 March)."""
     try:

@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import Organisation, OrgKind, User
 from kvcredit.accounts.permissions import kind_of, require
@@ -110,7 +112,9 @@ def import_file(
     now: dt.datetime | None = None,
 ) -> ImportReport:
     """Read, validate, evaluate and store an enterprise file (see the module docstring)."""
-    require(actor, OrgKind.ADMINISTRATOR, OrgKind.DISTRICT, action="import enterprises")
+    require(
+        actor, OrgKind.ADMINISTRATOR, OrgKind.DISTRICT, action=gettext_noop("import enterprises")
+    )
     now = now or timezone.now()
     read = read_enterprises(path, progress=progress)
     report = ImportReport(rows=read.total_rows)
@@ -211,12 +215,28 @@ def _store(
             entries.append(
                 audit.Entry("CREDIT_LIMIT_SET", "credit_line", line.pk, before=before, after=after)
             )
-        CreditLine.objects.bulk_update(
-            [lines[ev.enterprise_id] for ev in evs],
-            ["evaluation", "limit_fen", "valid_until", "updated_at"],
-        )
+        _save_limits([lines[ev.enterprise_id] for ev in evs])
         report.evaluated = len(evs)
     audit.record_many(actor, entries, now=now)
+
+
+def _save_limits(lines: list[CreditLine]) -> None:
+    """Write what ``apply_limit`` set on each credit line (evaluation, limit, validity, time):
+    one UPDATE by id, executed for all the lines. ``bulk_update`` builds a CASE expression per
+    field and batch, a millisecond of Python per line (5 s for 5,000 enterprises)."""
+    if not lines:
+        return
+    meta = CreditLine._meta
+    fields = [meta.get_field(n) for n in ("evaluation", "limit_fen", "valid_until", "updated_at")]
+    q = connection.ops.quote_name
+    sets = ", ".join(f"{q(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {q(meta.db_table)} SET {sets} WHERE {q(meta.pk.column)} = %s"
+    rows = [
+        [f.get_db_prep_save(getattr(line, f.attname), connection) for f in fields] + [line.pk]
+        for line in lines
+    ]
+    with connection.cursor() as cur:
+        cur.executemany(sql, rows)
 
 
 def _register(
@@ -250,7 +270,7 @@ def _register(
             )
     except IntegrityError:
         raise Conflict(
-            "another user registered some of these enterprises meanwhile; import again",
+            _("another user registered some of these enterprises meanwhile; import again"),
             field="uscc",
         ) from None
     CreditLine.objects.bulk_create([CreditLine(enterprise=e, updated_at=now) for e in ents])

@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
@@ -93,7 +95,7 @@ def publish_only(
     actor: User, *, source_toml: str, now: dt.datetime | None = None
 ) -> PublishedPolicy:
     """Validate, store (immutable) and make current a policy, with its pending job."""
-    require(actor, OrgKind.ADMINISTRATOR, action="publish policies")
+    require(actor, OrgKind.ADMINISTRATOR, action=gettext_noop("publish policies"))
     now = now or timezone.now()
     try:
         policy = parse_policy(source_toml, "published")
@@ -104,9 +106,11 @@ def publish_only(
     _check_storable(policy, source_toml)
     with transaction.atomic():
         if PublishedPolicy.objects.filter(policy_id=policy.id, version=policy.version).exists():
-            raise Conflict(
-                f"policy {policy.id} version {policy.version} is published", field="source_toml"
-            )
+            msg = _("policy %(id)s version %(version)s is published") % {
+                "id": policy.id,
+                "version": policy.version,
+            }
+            raise Conflict(msg, field="source_toml")
         published = PublishedPolicy.objects.create(
             policy_id=policy.id,
             version=policy.version,
@@ -133,15 +137,15 @@ def _check_storable(policy: Policy, source_toml: str) -> None:
     problems = []
     doc_json = json.dumps(policy.doc.model_dump(mode="json"))
     if "\x00" in source_toml or "\\u0000" in doc_json:
-        problems.append(("source_toml", "contains a NUL character"))
+        problems.append(("source_toml", _("contains a NUL character")))
     if len(policy.id) > 100:
-        problems.append(("source_toml.policy.id", "at most 100 characters"))
+        problems.append(("source_toml.policy.id", _("at most 100 characters")))
     if len(policy.version) > 50:
-        problems.append(("source_toml.policy.version", "at most 50 characters"))
+        problems.append(("source_toml.policy.version", _("at most 50 characters")))
     if any(len(g) > 16 for g in c.grade_names):
-        problems.append(("source_toml.outcome.grades", "grade names of at most 16 characters"))
+        problems.append(("source_toml.outcome.grades", _("grade names of at most 16 characters")))
     if any(f > MAX_MONEY_FEN for f in c.grade_limit_fen):
-        problems.append(("source_toml.outcome.grades", "credit limits above 10^12 yuan"))
+        problems.append(("source_toml.outcome.grades", _("credit limits above 10^12 yuan")))
     if problems:
         raise InvalidInput(problems)
 

@@ -205,7 +205,9 @@ class EvaluationOut(Schema):
     explanation: dict[str, Any]
 
     @staticmethod
-    def of(ev: Evaluation) -> dict[str, Any]:
+    def of(ev: Evaluation, explanation: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``explanation``: as the reader may see it (``selectors.explanation``); by default the
+        stored one, for the enterprise's own submitters."""
         return EvaluationOut(
             id=ev.id,
             enterprise_id=ev.enterprise_id,
@@ -220,7 +222,7 @@ class EvaluationOut(Schema):
             evaluated_at=ev.evaluated_at,
             valid_from=ev.valid_from,
             valid_until=ev.valid_until,
-            explanation=ev.explanation,
+            explanation=ev.explanation if explanation is None else explanation,
         ).model_dump(mode="json")
 
 

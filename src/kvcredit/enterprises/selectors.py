@@ -67,6 +67,39 @@ def evaluations(user: Any) -> QuerySet[Evaluation]:
     return _scoped(qs, user, "enterprise__").order_by("id")
 
 
+def sees_data(user: Any) -> bool:
+    """Whether ``user`` may see enterprises' yearly data and what is computed from it (each
+    indicator's value, what would raise the grade): everyone in scope but a bank."""
+    return kind_of(user) not in (None, OrgKind.BANK)
+
+
+_DATA_DERIVED = ("value",)
+
+
+def explanation(user: Any, ev: Evaluation, *, suggest: bool = False) -> dict[str, Any]:
+    """An evaluation's explanation as ``user`` may read it (``ev`` already in their scope).
+
+    A bank gets the points, bands and outcome, not the values computed from the enterprise's
+    data. Those who may see the data get, with ``suggest``, what would raise the grade,
+    computed now from the stored submission and the policy of the evaluation.
+    """
+    out = dict(ev.explanation)
+    out.pop("suggestions", None)  # evaluations stored before suggestions moved to reading
+    if not sees_data(user):
+        out["indicators"] = [
+            {k: v for k, v in i.items() if k not in _DATA_DERIVED}
+            for i in out.get("indicators", [])
+        ]
+        return out
+    if suggest:
+        from kvcredit.enterprises.evaluating import compiled_policy
+        from kvcredit.scoring.engine import evaluate_record
+
+        result = evaluate_record(compiled_policy(ev.policy), ev.submission.data)
+        out["suggestions"] = result.to_dict()["suggestions"]
+    return out
+
+
 def credit_lines(user: Any) -> QuerySet[CreditLine]:
     qs = CreditLine.objects.select_related("enterprise", "enterprise__district")
     return _scoped(qs, user, "enterprise__").order_by("id")

@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import gettext as _
 
 from kvcredit.accounts.models import Organisation, OrgKind, User
 from kvcredit.accounts.permissions import require
@@ -24,6 +27,7 @@ from kvcredit.enterprises.evaluating import (
     audit_submission,
     compiled_policy,
     new_evaluation,
+    published_policy,
 )
 from kvcredit.enterprises.models import (
     Bank,
@@ -33,16 +37,22 @@ from kvcredit.enterprises.models import (
     District,
     Enterprise,
     Evaluation,
+    PublishedPolicy,
 )
 from kvcredit.errors import Conflict, InvalidInput, NotFound
 from kvcredit.scoring.engine import evaluate_record
-from kvcredit.scoring.records import RecordError, normalize_record, uscc_problem
+from kvcredit.scoring.records import Problem, RecordError, normalize_record, uscc_problem
 
 ADMIN = OrgKind.ADMINISTRATOR
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
+
+
+def _said(p: Problem) -> str:
+    """A record problem in the active language (the pure records carry Chinese and English)."""
+    return p.message_zh if (get_language() or "").lower().startswith("zh") else p.message_en
 
 
 def create_district(
@@ -54,12 +64,12 @@ def create_district(
     name_en: str = "",
     now: dt.datetime | None = None,
 ) -> District:
-    require(actor, ADMIN, action="create districts")
+    require(actor, ADMIN, action=gettext_noop("create districts"))
     with transaction.atomic():
         if District.objects.filter(code=code).exists():
-            raise Conflict(f"district code {code} exists", field="code")
+            raise Conflict(_("district code %(code)s exists") % {"code": code}, field="code")
         if District.objects.filter(name=name).exists():
-            raise Conflict(f"district {name} exists", field="name")
+            raise Conflict(_("district %(name)s exists") % {"name": name}, field="name")
         org = _organisation(OrgKind.DISTRICT, name)
         d = District.objects.create(
             code=code,
@@ -74,12 +84,12 @@ def create_district(
 
 
 def create_bank(actor: User, *, code: str, name: str, now: dt.datetime | None = None) -> Bank:
-    require(actor, ADMIN, action="create banks")
+    require(actor, ADMIN, action=gettext_noop("create banks"))
     with transaction.atomic():
         if Bank.objects.filter(code=code).exists():
-            raise Conflict(f"bank code {code} exists", field="code")
+            raise Conflict(_("bank code %(code)s exists") % {"code": code}, field="code")
         if Bank.objects.filter(name=name).exists():
-            raise Conflict(f"bank {name} exists", field="name")
+            raise Conflict(_("bank %(name)s exists") % {"name": name}, field="name")
         bank = Bank.objects.create(code=code, name=name, organisation=_organisation("BANK", name))
         audit.record(actor, "BANK_CREATE", "bank", bank.pk, after={"code": code, "name": name})
     return bank
@@ -88,17 +98,17 @@ def create_bank(actor: User, *, code: str, name: str, now: dt.datetime | None = 
 def admit_bank(
     actor: User, *, bank_id: int, district_id: int, now: dt.datetime | None = None
 ) -> BankAdmission:
-    require(actor, ADMIN, action="admit banks to districts")
+    require(actor, ADMIN, action=gettext_noop("admit banks to districts"))
     now = _now(now)
     with transaction.atomic():
         bank = Bank.objects.filter(pk=bank_id).first()
         district = District.objects.filter(pk=district_id).first()
         if bank is None:
-            raise NotFound("no such bank", field="bank_id")
+            raise NotFound(_("no such bank"), field="bank_id")
         if district is None:
-            raise NotFound("no such district", field="district_id")
+            raise NotFound(_("no such district"), field="district_id")
         if BankAdmission.objects.filter(bank=bank, district=district).exists():
-            raise Conflict("the bank is already admitted to this district", field="district_id")
+            raise Conflict(_("the bank is already admitted to this district"), field="district_id")
         adm = BankAdmission.objects.create(bank=bank, district=district, admitted_at=now)
         after = {"bank_id": bank.pk, "district_id": district.pk}
         audit.record(actor, "BANK_ADMIT", "bank_admission", adm.pk, after=after, now=now)
@@ -109,20 +119,21 @@ def register_enterprise(
     actor: User, *, uscc: str, name: str, district_id: int, now: dt.datetime | None = None
 ) -> Enterprise:
     """Register an enterprise (administrator, or a district for its own district)."""
-    kind = require(actor, ADMIN, OrgKind.DISTRICT, action="register enterprises")
+    kind = require(actor, ADMIN, OrgKind.DISTRICT, action=gettext_noop("register enterprises"))
     now = _now(now)
     uscc = uscc.strip().upper()
     problem = uscc_problem(uscc)
     if problem:
-        raise InvalidInput([("uscc", problem.message_en)])
+        raise InvalidInput([("uscc", _said(problem))])
     district = selectors.districts(actor).filter(pk=district_id).first()
     if district is None:
-        raise NotFound("no such district", field="district_id")
+        raise NotFound(_("no such district"), field="district_id")
     if kind == OrgKind.DISTRICT and district.organisation_id != actor.organisation_id:
-        raise InvalidInput([("district_id", "a district registers enterprises of its own only")])
+        msg = _("a district registers enterprises of its own only")
+        raise InvalidInput([("district_id", msg)])
     with transaction.atomic():
         if Enterprise.objects.filter(uscc=uscc).exists():
-            raise Conflict("an enterprise with this USCC is registered", field="uscc")
+            raise Conflict(_("an enterprise with this USCC is registered"), field="uscc")
         org = _organisation(OrgKind.ENTERPRISE, f"{name} [{uscc}]")
         try:
             with transaction.atomic():
@@ -130,7 +141,7 @@ def register_enterprise(
                     uscc=uscc, name=name, district=district, organisation=org, registered_at=now
                 )
         except IntegrityError:
-            raise Conflict("an enterprise with this USCC is registered", field="uscc") from None
+            raise Conflict(_("an enterprise with this USCC is registered"), field="uscc") from None
         CreditLine.objects.create(enterprise=ent, updated_at=now)
         after = {"uscc": uscc, "name": name, "district_id": district.pk}
         audit.record(actor, "ENTERPRISE_REGISTER", "enterprise", ent.pk, after=after, now=now)
@@ -150,25 +161,52 @@ def submit_data(
     The audit records (submission, evaluation, credit limit) are appended in one chain step at
     the end of the transaction, so the programme-wide chain lock is held only until COMMIT.
     """
-    require(actor, ADMIN, OrgKind.DISTRICT, OrgKind.ENTERPRISE, action="submit enterprise data")
+    require(
+        actor,
+        ADMIN,
+        OrgKind.DISTRICT,
+        OrgKind.ENTERPRISE,
+        action=gettext_noop("submit enterprise data"),
+    )
     now = _now(now)
-    ent = next(iter(selectors.enterprises(actor).filter(pk=enterprise_id).order_by()[:1]), None)
-    if ent is None:
-        raise NotFound("no such enterprise", field="enterprise_id")
-    record = _normalise(ent, values)
     with transaction.atomic():
-        # Lock the credit line: it serialises submissions of one enterprise (version numbers).
-        line = CreditLine.objects.select_for_update().get(enterprise=ent)
-        last = (
-            DataSubmission.objects.filter(enterprise=ent, year=year)
-            .order_by("-version")
-            .values_list("version", flat=True)
-            .first()
+        # Lock the enterprise's credit line, found through the actor's scope (one statement):
+        # it serialises the submissions of one enterprise, hence their version numbers. Then,
+        # in one statement whose snapshot follows the lock, the year's last version and the
+        # policy in force.
+        line = next(
+            iter(
+                selectors.credit_lines(actor)
+                .select_for_update(of=("self",))
+                .filter(enterprise_id=enterprise_id)
+                .order_by()[:1]
+            ),
+            None,
+        )
+        if line is None:
+            raise NotFound(_("no such enterprise"), field="enterprise_id")
+        ent = line.enterprise
+        record = _normalise(ent, values)
+        last_version, policy_pk, policy_hash = (
+            CreditLine.objects.filter(pk=line.pk)
+            .annotate(
+                last_version=Subquery(
+                    DataSubmission.objects.filter(enterprise_id=ent.pk, year=year)
+                    .order_by("-version")
+                    .values("version")[:1]
+                ),
+                policy_pk=Subquery(PublishedPolicy.objects.order_by("-id").values("id")[:1]),
+                policy_hash=Subquery(
+                    PublishedPolicy.objects.order_by("-id").values("content_hash")[:1]
+                ),
+            )
+            .values_list("last_version", "policy_pk", "policy_hash")
+            .get()
         )
         sub = DataSubmission.objects.create(
             enterprise=ent,
             year=year,
-            version=(last or 0) + 1,
+            version=(last_version or 0) + 1,
             data=record,
             submitted_at=now,
             submitted_by=actor,
@@ -176,7 +214,10 @@ def submit_data(
         entries = [
             audit.Entry("DATA_SUBMIT", "data_submission", sub.pk, after=audit_submission(sub))
         ]
-        evaluation = _evaluate(ent, sub, line, now, entries)
+        evaluation = None
+        if policy_pk is not None:
+            published = published_policy(policy_pk, policy_hash)
+            evaluation = _evaluate(ent, sub, line, published, now, entries)
         audit.record_many(actor, entries, now=now)
     return sub, evaluation
 
@@ -185,14 +226,18 @@ def _evaluate(
     ent: Enterprise,
     sub: DataSubmission,
     line: CreditLine,
+    published: PublishedPolicy,
     now: dt.datetime,
     entries: list[audit.Entry],
-) -> Evaluation | None:
-    """Evaluate a stored submission with the current policy, set the limit; append the audit."""
-    published = selectors.current_policy()
-    if published is None:
-        return None
-    result = evaluate_record(compiled_policy(published), sub.data)
+) -> Evaluation:
+    """Evaluate a stored submission with the policy in force, set the limit; append the audit.
+
+    The explanation is stored without suggestions: they are computed when read, by those who
+    may see the enterprise's data (they cost more than the evaluation itself).
+    """
+    result = evaluate_record(compiled_policy(published), sub.data, suggest=False)
+    explanation = result.to_dict()
+    del explanation["suggestions"]  # not computed here (see the docstring)
     ev = new_evaluation(
         enterprise=ent,
         submission=sub,
@@ -201,7 +246,7 @@ def _evaluate(
         score=result.score,
         grade=result.grade,
         credit_limit=result.credit_limit,
-        explanation=result.to_dict(),
+        explanation=explanation,
         now=now,
         today=timezone.localdate(now),
     )
@@ -222,7 +267,7 @@ def _normalise(ent: Enterprise, values: Mapping[str, Any]) -> dict[str, int | st
     try:
         return normalize_record(data)
     except RecordError as exc:
-        raise InvalidInput([(p.field, p.message_en) for p in exc.problems]) from None
+        raise InvalidInput([(p.field, _said(p)) for p in exc.problems]) from None
 
 
 def _organisation(kind: str, name: str) -> Organisation:
@@ -230,4 +275,5 @@ def _organisation(kind: str, name: str) -> Organisation:
         with transaction.atomic():
             return Organisation.objects.create(kind=kind, name=name)
     except IntegrityError:
-        raise Conflict(f"an organisation named {name!r} exists", field="name") from None
+        msg = _("an organisation named %(name)s exists") % {"name": repr(name)}
+        raise Conflict(msg, field="name") from None

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
 from kvcredit.api.common import Id, PageIn, idempotent, page, page_schema, yuan
@@ -52,8 +53,9 @@ def today(on: dt.date | None) -> dt.date:
 def fen(text: str, field: str = "amount") -> int:
     try:
         return yuan_to_fen(text)
-    except ValueError as exc:
-        raise InvalidInput([(field, str(exc))]) from None
+    except ValueError:
+        msg = _("%(amount)s has more than two decimal places") % {"amount": text}
+        raise InvalidInput([(field, msg)]) from None
 
 
 class AsOf(Schema):
@@ -75,7 +77,7 @@ def list_pools(request: HttpRequest, p: Query[PageIn], a: Query[AsOf]) -> Any:
 def _pool(request: HttpRequest, district_id: int) -> Any:
     pool = selectors.pools(request.user).filter(district_id=district_id).first()
     if pool is None:
-        raise NotFound("no pool for this district", field="district_id")
+        raise NotFound(_("no pool for this district"), field="district_id")
     return pool
 
 
@@ -123,7 +125,7 @@ def list_entries(request: HttpRequest, p: Query[PageIn], f: Query[EntryFilter]) 
 def _entry(request: HttpRequest, entry_id: int) -> Any:
     e = selectors.entries(request.user).filter(pk=entry_id).first()
     if e is None:
-        raise NotFound("no such journal entry", field="entry_id")
+        raise NotFound(_("no such journal entry"), field="entry_id")
     return e
 
 
@@ -264,7 +266,7 @@ def list_bridge_loans(request: HttpRequest, p: Query[PageIn], f: Query[DistrictF
 def _bridge(request: HttpRequest, bridge_id: int) -> Any:
     b = selectors.bridge_loans(request.user).filter(pk=bridge_id).first()
     if b is None:
-        raise NotFound("no such bridge loan", field="bridge_id")
+        raise NotFound(_("no such bridge loan"), field="bridge_id")
     return b
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
 from kvcredit.api.common import Id, PageIn, idempotent, page, page_schema
@@ -61,7 +62,7 @@ def list_claims(request: HttpRequest, p: Query[PageIn], f: Query[ClaimFilter]) -
 def _claim(request: HttpRequest, claim_id: int) -> Any:
     c = selectors.claims(request.user).filter(pk=claim_id).first()
     if c is None:
-        raise NotFound("no such claim", field="claim_id")
+        raise NotFound(_("no such claim"), field="claim_id")
     return c
 
 
@@ -146,8 +147,9 @@ def record_recovery(
     """An amount recovered from the borrower, shared pool : bank as compensation was."""
     try:
         amount = yuan_to_fen(payload.amount)
-    except ValueError as exc:
-        raise InvalidInput([("amount", str(exc))]) from None
+    except ValueError:
+        msg = _("%(amount)s has more than two decimal places") % {"amount": payload.amount}
+        raise InvalidInput([("amount", msg)]) from None
     on = _today(payload.on)
     return _step(
         request,
@@ -210,7 +212,7 @@ def list_breakers(request: HttpRequest, p: Query[PageIn], f: Query[BreakerFilter
 def _breaker(request: HttpRequest, breaker_id: int) -> Any:
     b = selectors.breakers(request.user).filter(pk=breaker_id).first()
     if b is None:
-        raise NotFound("no such breaker", field="breaker_id")
+        raise NotFound(_("no such breaker"), field="breaker_id")
     return b
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import require
@@ -149,7 +151,7 @@ def run_end_of_day(
 
 def recompute(actor: Any, *, as_of: dt.date) -> list[BreakerChange]:
     """The trustee reruns the breakers from the loan book as it stands."""
-    require(actor, OrgKind.TRUSTEE, action="run the circuit breakers")
+    require(actor, OrgKind.TRUSTEE, action=gettext_noop("run the circuit breakers"))
     return run_end_of_day(as_of=as_of, exposures=exposures_from_loans(), actor=actor)
 
 
@@ -172,17 +174,21 @@ def on_end_of_day(as_of: dt.date, rows: Iterable[Any]) -> list[BreakerChange]:
 
 def lift(actor: Any, *, breaker_id: int, on: dt.date, reason: str) -> Breaker:
     """The trustee lifts a suspension with a written reason (the breaker goes to WARNING)."""
-    require(actor, OrgKind.TRUSTEE, action="lift suspensions")
+    require(actor, OrgKind.TRUSTEE, action=gettext_noop("lift suspensions"))
     with transaction.atomic():
         b = Breaker.objects.select_for_update().filter(pk=breaker_id).first()
         if b is None:
-            raise NotFound("no such breaker", field="breaker_id")
+            raise NotFound(_("no such breaker"), field="breaker_id")
         if b.state != BreakerLevel.SUSPENDED:
-            raise Conflict("only a suspended breaker can be lifted")
+            raise Conflict(_("only a suspended breaker can be lifted"))
         try:
             new = db.lift(db.BreakerState(b.state), reason=reason)
-        except ValueError as exc:
-            raise InvalidInput([("reason", str(exc))]) from None
+        except ValueError:
+            # the breaker is suspended (checked above), so the pure rule refused the reason;
+            # its text is English only, so the refusal is named here
+            raise InvalidInput(
+                [("reason", _("lifting a suspension needs a written reason"))]
+            ) from None
         _change(actor, b, new.value, on=on, e=_exposure(b), reason=reason.strip())
         b.updated_at = timezone.now()
         b.save()

@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import require
@@ -37,7 +39,7 @@ def _claim(claim_id: int, *, bank_org: int | None = None) -> Claim:
         qs = qs.filter(bank__organisation_id=bank_org)
     c = qs.first()
     if c is None:
-        raise NotFound("no such claim", field="claim_id")
+        raise NotFound(_("no such claim"), field="claim_id")
     return c
 
 
@@ -66,28 +68,48 @@ def _move(actor: Any, c: Claim, to: str, on: dt.date, note: str = "", **after: A
 
 def _expect(c: Claim, *allowed: str) -> None:
     if c.status not in allowed:
-        raise Conflict(f"the claim is {c.status}; this step needs {' or '.join(allowed)}")
+        labels = [str(S(s).label) for s in allowed]
+        needed = labels[0]
+        for more in labels[1:]:
+            needed = _("%(first)s or %(second)s") % {"first": needed, "second": more}
+        raise Conflict(
+            _("the claim is %(status)s; this step needs %(needed)s")
+            % {"status": S(c.status).label, "needed": needed}
+        )
 
 
 def _not_suspended(bank_id: int, district_id: int) -> None:
     if breakers.is_suspended(bank_id=bank_id, district_id=district_id):
         raise Conflict(
-            "the bank is suspended in this district (circuit breaker); "
-            "it files no new claims until the trustee lifts the suspension"
+            _(
+                "the bank is suspended in this district (circuit breaker); "
+                "it files no new claims until the trustee lifts the suspension"
+            )
         )
+
+
+def _refusal(days_overdue: int, overdue_principal_fen: int, rules: dr.FundRules) -> str:
+    """Why ``dr.claim_amount`` refused (``ClaimRefused``), in the active language: the pure
+    rules speak English only, so the service names the rule that failed."""
+    if days_overdue < rules.min_days_overdue:
+        return _("the loan is %(days)s days overdue; a claim needs %(needed)s") % {
+            "days": days_overdue,
+            "needed": rules.min_days_overdue,
+        }
+    return _("the loan has no overdue principal")
 
 
 def register(actor: Any, *, loan_id: int, on: dt.date) -> Claim:
     """The bank reports an overdue loan; the claim is registered."""
-    require(actor, OrgKind.BANK, action="register compensation claims")
+    require(actor, OrgKind.BANK, action=gettext_noop("register compensation claims"))
     try:
         with transaction.atomic():
             loan = lending_port.loan_for_update(loan_id)
             if loan.bank.organisation_id != actor.organisation_id:
-                raise NotFound("no such loan", field="loan_id")
+                raise NotFound(_("no such loan"), field="loan_id")
             _not_suspended(loan.bank_id, loan.district_id)
             if loan.days_past_due <= 0:
-                raise InvalidInput([("loan_id", "the loan is not overdue")])
+                raise InvalidInput([("loan_id", _("the loan is not overdue"))])
             c = Claim.objects.create(
                 loan=loan,
                 bank=loan.bank,
@@ -100,25 +122,27 @@ def register(actor: Any, *, loan_id: int, on: dt.date) -> Claim:
             _move(actor, c, S.REGISTERED, on, loan=loan.pk, days_past_due=loan.days_past_due)
             return c
     except IntegrityError:
-        raise Conflict("this loan already has a claim", field="loan_id") from None
+        raise Conflict(_("this loan already has a claim"), field="loan_id") from None
 
 
 def file(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
     """The bank files the claim: the fund's share of the overdue principal, fixed now."""
-    require(actor, OrgKind.BANK, action="file compensation claims")
+    require(actor, OrgKind.BANK, action=gettext_noop("file compensation claims"))
     with transaction.atomic():
         c = _claim(claim_id, bank_org=actor.organisation_id)
         _expect(c, S.REGISTERED)
         loan = lending_port.loan_for_update(c.loan_id)
         _not_suspended(c.bank_id, loan.district_id)
+        rules = config.rules()
         try:
             amount = dr.claim_amount(
                 overdue_principal_fen=loan.due_principal_fen,
                 days_overdue=loan.days_past_due,
-                rules=config.rules(),
+                rules=rules,
             )
-        except dr.ClaimRefused as exc:
-            raise InvalidInput([("claim_id", str(exc))]) from None
+        except dr.ClaimRefused:
+            why = _refusal(loan.days_past_due, loan.due_principal_fen, rules)
+            raise InvalidInput([("claim_id", why)]) from None
         c.filed_on = on
         c.days_overdue = loan.days_past_due
         c.overdue_principal_fen = loan.due_principal_fen
@@ -129,7 +153,7 @@ def file(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
 
 def check(actor: Any, *, claim_id: int, on: dt.date, note: str = "") -> Claim:
     """The trustee checks the claim (the maker of the payment)."""
-    require(actor, OrgKind.TRUSTEE, action="check claims")
+    require(actor, OrgKind.TRUSTEE, action=gettext_noop("check claims"))
     with transaction.atomic():
         c = _claim(claim_id)
         _expect(c, S.FILED)
@@ -141,12 +165,12 @@ def check(actor: Any, *, claim_id: int, on: dt.date, note: str = "") -> Claim:
 def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
     """A second trustee user approves and pays. When the pool cannot cover the claim it waits
     (``waiting_since``) and can be paid later, once contributions have come in."""
-    require(actor, OrgKind.TRUSTEE, action="approve claims")
+    require(actor, OrgKind.TRUSTEE, action=gettext_noop("approve claims"))
     with transaction.atomic():
         c = _claim(claim_id)
         _expect(c, S.CHECKED)
         if c.checked_by_id == actor.pk:
-            raise NotPermitted("the user who checked a claim may not approve it (maker-checker)")
+            raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
         loan = lending_port.loan_for_update(c.loan_id)
         pool = books.pool_of(c.pool.district, lock=True)
         try:
@@ -179,14 +203,14 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
 
 def recover(actor: Any, *, claim_id: int, amount_fen: int, on: dt.date) -> Recovery:
     """An amount recovered from the borrower, shared pool : bank in the compensation ratio."""
-    kind = require(actor, OrgKind.BANK, OrgKind.TRUSTEE, action="report recoveries")
+    kind = require(actor, OrgKind.BANK, OrgKind.TRUSTEE, action=gettext_noop("report recoveries"))
     if amount_fen <= 0:
-        raise InvalidInput([("amount", "must be more than zero")])
+        raise InvalidInput([("amount", _("must be more than zero"))])
     with transaction.atomic():
         c = _claim(claim_id, bank_org=actor.organisation_id if kind == OrgKind.BANK else None)
         _expect(c, S.PAID, S.RECOVERING)
         if c.recovered_fen + amount_fen > c.overdue_principal_fen:
-            raise InvalidInput([("amount", "more than the overdue principal left to recover")])
+            raise InvalidInput([("amount", _("more than the overdue principal left to recover"))])
         pool_part, bank_part = dr.recovery_split(amount_fen, config.rules())
         row = None
         if pool_part:
@@ -216,9 +240,9 @@ def recover(actor: Any, *, claim_id: int, amount_fen: int, on: dt.date) -> Recov
 
 def close(actor: Any, *, claim_id: int, on: dt.date, written_off: bool, reason: str) -> Claim:
     """The trustee ends a paid claim: closed (recovery done) or written off."""
-    require(actor, OrgKind.TRUSTEE, action="close claims")
+    require(actor, OrgKind.TRUSTEE, action=gettext_noop("close claims"))
     if len(reason.strip()) < 5:
-        raise InvalidInput([("reason", "write why the claim ends")])
+        raise InvalidInput([("reason", _("write why the claim ends"))])
     with transaction.atomic():
         c = _claim(claim_id)
         _expect(c, S.PAID, S.RECOVERING)
@@ -230,9 +254,9 @@ def close(actor: Any, *, claim_id: int, on: dt.date, written_off: bool, reason: 
 
 def reject(actor: Any, *, claim_id: int, on: dt.date, reason: str) -> Claim:
     """The trustee refuses a claim before payment; the loan may be claimed again later."""
-    require(actor, OrgKind.TRUSTEE, action="reject claims")
+    require(actor, OrgKind.TRUSTEE, action=gettext_noop("reject claims"))
     if len(reason.strip()) < 5:
-        raise InvalidInput([("reason", "write why the claim is rejected")])
+        raise InvalidInput([("reason", _("write why the claim is rejected"))])
     with transaction.atomic():
         c = _claim(claim_id)
         _expect(c, S.REGISTERED, S.FILED, S.CHECKED)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from kvcredit.errors import NotFound
 from kvcredit.lending import models as lm
 
@@ -13,7 +15,7 @@ from kvcredit.lending import models as lm
 def loan_for_update(loan_id: int) -> lm.Loan:
     loan = lm.Loan.objects.select_for_update().filter(pk=loan_id).first()
     if loan is None:
-        raise NotFound("no such loan", field="loan_id")
+        raise NotFound(_("no such loan"), field="loan_id")
     return loan
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import require
@@ -37,6 +39,7 @@ from kvcredit.fund.models import (
     ServiceFee,
 )
 from kvcredit.lending.models import Loan
+from kvcredit.money import fen_to_yuan
 
 TRUSTEE = OrgKind.TRUSTEE
 
@@ -44,28 +47,28 @@ TRUSTEE = OrgKind.TRUSTEE
 def _district(district_id: int) -> District:
     d = District.objects.filter(pk=district_id).first()
     if d is None:
-        raise NotFound("no such district", field="district_id")
+        raise NotFound(_("no such district"), field="district_id")
     return d
 
 
 def _positive(amount_fen: int, field: str = "amount") -> None:
     if amount_fen <= 0:
-        raise InvalidInput([(field, "must be more than zero")])
+        raise InvalidInput([(field, _("must be more than zero"))])
 
 
 def short_of_funds(exc: de.InsufficientFunds) -> Conflict:
     return Conflict(
-        f"the pool can spend {exc.available_fen / 100:.2f} yuan; "
-        f"{exc.needed_fen / 100:.2f} are needed",
+        _("the pool can spend %(available)s yuan; %(needed)s are needed")
+        % {"available": fen_to_yuan(exc.available_fen), "needed": fen_to_yuan(exc.needed_fen)},
         field="amount",
     )
 
 
 def set_pool_target(actor: Any, *, district_id: int, target_fen: int) -> Pool:
     """The size the city and the district are to pay into the district's pool."""
-    require(actor, OrgKind.ADMINISTRATOR, TRUSTEE, action="set a pool's target")
+    require(actor, OrgKind.ADMINISTRATOR, TRUSTEE, action=gettext_noop("set a pool's target"))
     if target_fen < 0:
-        raise InvalidInput([("target", "must not be negative")])
+        raise InvalidInput([("target", _("must not be negative"))])
     with transaction.atomic():
         pool = books.pool_of(_district(district_id), lock=True)
         before = pool.target_fen
@@ -92,10 +95,10 @@ def record_contribution(
     reference: str = "",
 ) -> Contribution:
     """A payment by the city or the district into the district's pool."""
-    require(actor, TRUSTEE, action="record contributions")
+    require(actor, TRUSTEE, action=gettext_noop("record contributions"))
     _positive(amount_fen)
     if contributor not in Contributor.values:
-        raise InvalidInput([("contributor", "CITY or DISTRICT")])
+        raise InvalidInput([("contributor", _("CITY or DISTRICT"))])
     with transaction.atomic():
         pool = books.pool_of(_district(district_id), lock=True)
         entry = de.contribution(
@@ -138,19 +141,19 @@ REVERSIBLE = {EntryKind.CONTRIBUTION, EntryKind.SERVICE_FEE}
 def reverse_entry(actor: Any, *, entry_id: int, on: dt.date, reason: str) -> JournalEntry:
     """Correct an entry by a reversing one (entries are never edited). Contributions and
     service fees can be reversed; other events have their own use cases."""
-    require(actor, TRUSTEE, action="reverse journal entries")
+    require(actor, TRUSTEE, action=gettext_noop("reverse journal entries"))
     if len(reason.strip()) < 5:
-        raise InvalidInput([("reason", "write why the entry is reversed")])
+        raise InvalidInput([("reason", _("write why the entry is reversed"))])
     with transaction.atomic():
         original = JournalEntry.objects.filter(pk=entry_id).select_related("pool").first()
         if original is None:
-            raise NotFound("no such journal entry", field="entry_id")
+            raise NotFound(_("no such journal entry"), field="entry_id")
         if original.kind not in REVERSIBLE:
-            raise Conflict("only contributions and service fees are corrected by reversal")
+            raise Conflict(_("only contributions and service fees are corrected by reversal"))
         if JournalEntry.objects.filter(reverses=original).exists():
-            raise Conflict("this entry has already been reversed")
+            raise Conflict(_("this entry has already been reversed"))
         if on < original.entry_date:
-            raise InvalidInput([("on", "a reversal cannot be dated before the entry")])
+            raise InvalidInput([("on", _("a reversal cannot be dated before the entry"))])
         pool = books.pool_of(original.pool.district, lock=True)
         back = books.to_domain(original).reversal(
             entry_date=on, reference=str(original.pk), why=reason.strip()
@@ -182,20 +185,22 @@ def add_fee_reduction(
     reason: str,
 ) -> FeeReduction:
     """A dated cut of the service fee, e.g. 20 % off in [2020-01-01, 2023-01-01)."""
-    require(actor, TRUSTEE, action="set service-fee reductions")
+    require(actor, TRUSTEE, action=gettext_noop("set service-fee reductions"))
     bp = percent_off * 100
     if not 0 < bp <= 10_000 or bp != bp.to_integral_value():
-        raise InvalidInput([("percent_off", "between 0 and 100, at most two decimals")])
+        raise InvalidInput([("percent_off", _("between 0 and 100, at most two decimals"))])
     if valid_to is not None and valid_to <= valid_from:
-        raise InvalidInput([("valid_to", "must be after valid_from")])
+        raise InvalidInput([("valid_to", _("must be after valid_from"))])
     if not reason.strip():
-        raise InvalidInput([("reason", "say why fees are cut")])
+        raise InvalidInput([("reason", _("say why fees are cut"))])
     with transaction.atomic():
         for r in FeeReduction.objects.select_for_update():
             if (r.valid_to is None or valid_from < r.valid_to) and (
                 valid_to is None or r.valid_from < valid_to
             ):
-                raise Conflict("another reduction is in force in this period", field="valid_from")
+                raise Conflict(
+                    _("another reduction is in force in this period"), field="valid_from"
+                )
         r = FeeReduction.objects.create(
             valid_from=valid_from,
             valid_to=valid_to,
@@ -228,7 +233,7 @@ def _charge(actor: Any, loan: Loan, on: dt.date, rules: dr.FundRules) -> Service
         term_months=loan.term_months,
         charged_on=on,
         rules=rules,
-        reductions=[d for _, d in found],
+        reductions=[d for _r, d in found],
     )
     applied = next((r for r, d in found if d.covers(on)), None)
     rate = Fraction(rules.service_fee_rate)
@@ -262,21 +267,21 @@ def _charge(actor: Any, loan: Loan, on: dt.date, rules: dr.FundRules) -> Service
 
 def charge_service_fee(actor: Any, *, loan_id: int, on: dt.date) -> ServiceFee:
     """Charge a loan's service fee once, at the rate and reduction in force on ``on``."""
-    require(actor, TRUSTEE, action="charge service fees")
+    require(actor, TRUSTEE, action=gettext_noop("charge service fees"))
     with transaction.atomic():
         loan = Loan.objects.select_for_update().filter(pk=loan_id).first()
         if loan is None:
-            raise NotFound("no such loan", field="loan_id")
+            raise NotFound(_("no such loan"), field="loan_id")
         if ServiceFee.objects.filter(loan=loan).exists():
-            raise Conflict("this loan's service fee has already been charged", field="loan_id")
+            raise Conflict(_("this loan's service fee has already been charged"), field="loan_id")
         if loan.disbursed_on > on:
-            raise InvalidInput([("on", "the loan is not disbursed yet on this date")])
+            raise InvalidInput([("on", _("the loan is not disbursed yet on this date"))])
         return _charge(actor, loan, on, config.rules())
 
 
 def charge_service_fees(actor: Any, *, on: dt.date) -> list[ServiceFee]:
     """Charge every loan disbursed on or before ``on`` that has no fee yet."""
-    require(actor, TRUSTEE, action="charge service fees")
+    require(actor, TRUSTEE, action=gettext_noop("charge service fees"))
     rules = config.rules()
     with transaction.atomic():
         # lock the loans only: PostgreSQL cannot lock the nullable side of the fee's outer join
@@ -299,15 +304,15 @@ def lend_bridge(
     purpose: str = "",
 ) -> BridgeLoan:
     """An emergency bridge loan from the enterprise's district pool."""
-    require(actor, TRUSTEE, action="make bridge loans")
+    require(actor, TRUSTEE, action=gettext_noop("make bridge loans"))
     _positive(principal_fen, "principal")
     if not 1 <= term_days <= 366:
-        raise InvalidInput([("term_days", "between 1 and 366 days")])
+        raise InvalidInput([("term_days", _("between 1 and 366 days"))])
     ent = Enterprise.objects.filter(pk=enterprise_id).select_related("district").first()
     if ent is None:
-        raise NotFound("no such enterprise", field="enterprise_id")
+        raise NotFound(_("no such enterprise"), field="enterprise_id")
     if bank_id is not None and not Bank.objects.filter(pk=bank_id).exists():
-        raise NotFound("no such bank", field="bank_id")
+        raise NotFound(_("no such bank"), field="bank_id")
     fee_fen = dr.bridge_fee(principal_fen=principal_fen, term_days=term_days, rules=config.rules())
     with transaction.atomic():
         pool = books.pool_of(ent.district, lock=True)
@@ -353,22 +358,26 @@ def lend_bridge(
 
 def repay_bridge(actor: Any, *, bridge_id: int, amount_fen: int, on: dt.date) -> BridgeRepayment:
     """A repayment into the pool: the fee first, then principal."""
-    require(actor, TRUSTEE, action="record bridge-loan repayments")
+    require(actor, TRUSTEE, action=gettext_noop("record bridge-loan repayments"))
     _positive(amount_fen)
     with transaction.atomic():
         b = BridgeLoan.objects.select_for_update().filter(pk=bridge_id).first()
         if b is None:
-            raise NotFound("no such bridge loan", field="bridge_id")
+            raise NotFound(_("no such bridge loan"), field="bridge_id")
         if on < b.lent_on:
-            raise InvalidInput([("on", "before the bridge loan was made")])
+            raise InvalidInput([("on", _("before the bridge loan was made"))])
         try:
             fee_part, principal_part = dr.bridge_repayment_split(
                 amount_fen=amount_fen,
                 fee_due_fen=b.fee_due_fen,
                 principal_due_fen=b.outstanding_fen,
             )
-        except ValueError as exc:
-            raise InvalidInput([("amount", str(exc))]) from None
+        except ValueError:
+            # the pure split refuses a repayment above what is owed (a positive amount is
+            # checked above); its text is English only, so the refusal is named here
+            raise InvalidInput(
+                [("amount", _("the repayment is more than the bridge loan owes"))]
+            ) from None
         pool = books.pool_of(b.pool.district, lock=True)
         entry = de.bridge_loan_repaid(
             pool.district.code, principal_part, fee_part, on=on, ref=f"bridge {b.pk}"

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import File, Header, Path, Query, Router, Schema, UploadedFile
 from pydantic import Field, StringConstraints
 
@@ -64,10 +66,18 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+NO_SUCH = {
+    "product": gettext_noop("no such product"),
+    "application": gettext_noop("no such application"),
+    "loan": gettext_noop("no such loan"),
+    "repayment": gettext_noop("no such repayment"),
+}
+
+
 def _get(qs: Any, pk: int, what: str) -> Any:
     obj = qs.filter(pk=pk).first()
     if obj is None:
-        raise NotFound(f"no such {what}", field=f"{what}_id")
+        raise NotFound(_(NO_SUCH[what]), field=f"{what}_id")
     return obj
 
 
@@ -565,14 +575,14 @@ def import_file(request: HttpRequest, file: File[UploadedFile]) -> Any:
     name = (file.name or "upload.csv").lower()
     suffix = ".xlsx" if name.endswith((".xlsx", ".xlsm")) else ".csv"
     if (file.size or 0) > 20 * 1024 * 1024:
-        raise InvalidInput([("file", "at most 20 MB")])
+        raise InvalidInput([("file", _("at most 20 MB"))])
     with tempfile.TemporaryDirectory() as tmp:
         path = FsPath(tmp) / f"repayments{suffix}"
         path.write_bytes(file.read())
         try:
             rows = read_rows(path)
         except Exception:
-            raise InvalidInput([("file", "not a readable CSV or XLSX file")]) from None
+            raise InvalidInput([("file", _("not a readable CSV or XLSX file"))]) from None
     report = import_repayments(request.user, rows, today=_today())
     return {
         "applied": report.applied,

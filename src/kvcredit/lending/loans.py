@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
@@ -117,7 +118,7 @@ def apply(
     now: dt.datetime | None = None,
 ) -> Application:
     """An enterprise applies to a bank; the request is reserved on its credit line."""
-    require(actor, OrgKind.ENTERPRISE, action="apply for loans")
+    require(actor, OrgKind.ENTERPRISE, action=gettext_noop("apply for loans"))
     now = _now(now)
     ent = Enterprise.objects.filter(organisation_id=actor.organisation_id).first()
     if ent is None:
@@ -204,7 +205,9 @@ def approve(
     """The bank approves an amount up to the request; the rest of the reservation is freed."""
     now = _now(now)
     with transaction.atomic():
-        app = _locked_app(actor, application_id, OrgKind.BANK, action="approve applications")
+        app = _locked_app(
+            actor, application_id, OrgKind.BANK, action=gettext_noop("approve applications")
+        )
         if app.status != S.SUBMITTED:
             raise Conflict(_("only a submitted application can be approved"), field="status")
         if not 0 < amount_fen <= app.amount_fen:
@@ -240,7 +243,7 @@ def _end(
     if status == S.REJECTED and not reason.strip():
         raise InvalidInput([("reason", _("a rejection needs a reason"))])
     with transaction.atomic():
-        app = _locked_app(actor, application_id, kind, action="end applications")
+        app = _locked_app(actor, application_id, kind, action=gettext_noop("end applications"))
         if app.status not in HOLDING:
             raise Conflict(_("this application is no longer open"), field="status")
         before = _app_state(app)
@@ -393,7 +396,9 @@ def disburse(
         raise InvalidInput([("disbursed_on", _("signing <= disbursement <= today"))])
     require_open_day(disbursed_on, "disbursed_on")
     with transaction.atomic():
-        app = _locked_app(actor, application_id, OrgKind.BANK, action="disburse loans")
+        app = _locked_app(
+            actor, application_id, OrgKind.BANK, action=gettext_noop("disburse loans")
+        )
         if app.status != S.APPROVED:
             raise Conflict(_("only an approved application can be disbursed"), field="status")
         if app.expires_on is not None and disbursed_on >= app.expires_on:
@@ -431,7 +436,7 @@ def renew(actor: User, *, loan_id: int, today: dt.date, now: dt.datetime | None 
     if the enterprise still holds a valid evaluation and owes no interest or penalty."""
     from kvcredit.lending.repayments import record_renewal_payoff
 
-    require(actor, OrgKind.BANK, action="renew loans")
+    require(actor, OrgKind.BANK, action=gettext_noop("renew loans"))
     now = _now(now)
     require_open_day(today, "today")
     with transaction.atomic():

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
@@ -90,7 +91,7 @@ def _parse(n: int, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[RowErro
 def import_repayments(
     actor: User, rows: Iterable[Mapping[str, Any]], *, today: dt.date
 ) -> RepaymentReport:
-    require(actor, OrgKind.BANK, action="record repayments")
+    require(actor, OrgKind.BANK, action=gettext_noop("record repayments"))
     report = RepaymentReport()
     for n, raw in enumerate(rows, start=2):  # numbered as the spreadsheet shows them
         values, errors = _parse(n, raw)

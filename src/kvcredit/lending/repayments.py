@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
@@ -112,7 +113,7 @@ def repay(
     now: dt.datetime | None = None,
 ) -> Repayment:
     """Record a full, partial or early repayment and apply it to the loan."""
-    require(actor, OrgKind.BANK, action="record repayments")
+    require(actor, OrgKind.BANK, action=gettext_noop("record repayments"))
     now = now or timezone.now()
     if paid_on > today:
         raise InvalidInput([("paid_on", _("a repayment cannot be dated in the future"))])
@@ -168,7 +169,7 @@ def reverse(
     now: dt.datetime | None = None,
 ) -> Repayment:
     """Undo a mistaken repayment with a reversing record; a closed loan opens again."""
-    require(actor, OrgKind.BANK, action="reverse repayments")
+    require(actor, OrgKind.BANK, action=gettext_noop("reverse repayments"))
     now = now or timezone.now()
     require_open_day(today, "today")
     with transaction.atomic():

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
@@ -39,10 +40,10 @@ def percent_to_ppm(percent: Decimal | str) -> int:
     try:
         value = Decimal(percent)
     except InvalidOperation:
-        raise InvalidInput([("annual_rate_percent", "not a number")]) from None
+        raise InvalidInput([("annual_rate_percent", _("not a number"))]) from None
     ppm = value * PPM_PER_PERCENT
     if not value.is_finite() or ppm != ppm.to_integral_value() or not 0 <= ppm <= 1_000_000:
-        raise InvalidInput([("annual_rate_percent", "between 0 and 100, at most 4 decimals")])
+        raise InvalidInput([("annual_rate_percent", _("between 0 and 100, at most 4 decimals"))])
     return int(ppm)
 
 
@@ -58,13 +59,15 @@ def add_rate(
     annual_rate_percent: Decimal | str,
     note: str = "",
 ) -> Rate:
-    require(actor, OrgKind.ADMINISTRATOR, action="add rates")
+    require(actor, OrgKind.ADMINISTRATOR, action=gettext_noop("add rates"))
     if not rate_type or set(rate_type) - RATE_TYPE_CHARS:
-        raise InvalidInput([("rate_type", "UPPER_SNAKE letters, digits and _ only")])
+        raise InvalidInput([("rate_type", _("UPPER_SNAKE letters, digits and _ only"))])
     ppm = percent_to_ppm(annual_rate_percent)
     with transaction.atomic():
         if Rate.objects.filter(rate_type=rate_type, effective_date=effective_date).exists():
-            raise Conflict("a rate of this type is in force from this date", field="effective_date")
+            raise Conflict(
+                _("a rate of this type is in force from this date"), field="effective_date"
+            )
         rate = Rate.objects.create(
             rate_type=rate_type, effective_date=effective_date, annual_rate_ppm=ppm, note=note
         )
@@ -150,7 +153,7 @@ def create_product(
     actor: User, *, code: str, name: str, now: dt.datetime | None = None, **terms: Any
 ) -> Product:
     """A loan product. Omitted terms take the programme defaults (LPR, 0 bp, 12 months...)."""
-    require(actor, OrgKind.ADMINISTRATOR, action="set loan products")
+    require(actor, OrgKind.ADMINISTRATOR, action=gettext_noop("set loan products"))
     values = {f: Product._meta.get_field(f).get_default() for f in PRODUCT_FIELDS}
     values["rate_basis"] = RateBasis.LPR_1Y
     values |= {k: v for k, v in terms.items() if v is not None} | {"name": name}
@@ -166,7 +169,7 @@ def create_product(
 def update_product(actor: User, *, product_id: int, **terms: Any) -> Product:
     """Change a product's terms. Loans already made keep the rate, penalty and grace they were
     made with; the allocation order and classification bounds apply to the whole book."""
-    require(actor, OrgKind.ADMINISTRATOR, action="set loan products")
+    require(actor, OrgKind.ADMINISTRATOR, action=gettext_noop("set loan products"))
     with transaction.atomic():
         p = Product.objects.select_for_update().filter(pk=product_id).first()
         if p is None:
@@ -195,7 +198,7 @@ def suspend_bank(
     now: dt.datetime | None = None,
 ) -> BankSuspension:
     """From ``from_date`` the bank takes no new applications in the district."""
-    require(actor, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE, action="suspend banks")
+    require(actor, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE, action=gettext_noop("suspend banks"))
     with transaction.atomic():
         if not Bank.objects.filter(pk=bank_id).exists():
             raise NotFound(_("no such bank"), field="bank_id")
@@ -221,7 +224,7 @@ def suspend_bank(
 
 def lift_suspension(actor: User, *, suspension_id: int, to_date: dt.date) -> BankSuspension:
     """End a suspension on ``to_date`` (the first day the bank lends again)."""
-    require(actor, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE, action="lift suspensions")
+    require(actor, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE, action=gettext_noop("lift suspensions"))
     with transaction.atomic():
         s = BankSuspension.objects.select_for_update().filter(pk=suspension_id).first()
         if s is None:
@@ -249,7 +252,7 @@ def record_commercial_loan(
     now: dt.datetime | None = None,
 ) -> CommercialLoan:
     """A bank records a commercial loan it made to an enterprise alongside (引导商业贷款)."""
-    require(actor, OrgKind.BANK, action="record commercial loans")
+    require(actor, OrgKind.BANK, action=gettext_noop("record commercial loans"))
     ent = ent_selectors.enterprises(actor).filter(pk=enterprise_id).first()
     if ent is None:
         raise NotFound(_("no such enterprise"), field="enterprise_id")

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 from django.db.models import Max
+from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import require
@@ -59,7 +60,7 @@ def latest_data(user: Any) -> pl.DataFrame:
 
 def preview_policy(user: Any, source_toml: str) -> Preview:
     """Check ``source_toml``; when valid, compare it with the policy in force."""
-    require(user, OrgKind.ADMINISTRATOR, action="preview policies")
+    require(user, OrgKind.ADMINISTRATOR, action=gettext_noop("preview policies"))
     candidate, problems = check_policy(source_toml)
     if candidate is None:
         return Preview(candidate=None, problems=problems)

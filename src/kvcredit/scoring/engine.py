@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -81,13 +81,16 @@ class Evaluation:
     suggestions: tuple[Suggestion, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _jsonable(asdict(self))
+        out: dict[str, Any] = _jsonable(self)
         return out
 
 
 def _jsonable(value: Any) -> Any:
+    """JSON-ready copy: Decimals as text, dataclasses as dicts (no deep copy of the rest)."""
     if isinstance(value, Decimal):
         return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -219,8 +222,15 @@ def _dec(scaled: int, scale: int) -> Decimal:
     return (Decimal(scaled) / Decimal(scale)).normalize() + 0
 
 
-def evaluate_record(policy: Policy, rec: Record, *, explain: bool = True) -> Evaluation:
-    """Evaluate one record already in internal units (fen, counts, 0/1 flags)."""
+def evaluate_record(
+    policy: Policy, rec: Record, *, explain: bool = True, suggest: bool | None = None
+) -> Evaluation:
+    """Evaluate one record already in internal units (fen, counts, 0/1 flags).
+
+    ``explain`` adds each indicator's inputs, band and points; ``suggest`` (default: as
+    ``explain``) adds the smallest single-field increases that raise the grade, which costs
+    more than the evaluation itself (the service computes them when they are read).
+    """
     c = policy.compiled
     r = core(c, rec)
     grade_name = credit = None
@@ -246,7 +256,7 @@ def evaluate_record(policy: Policy, rec: Record, *, explain: bool = True) -> Eva
         indicators=tuple(indicators),
         groups={g.id: _dec(r.scores[f"group.{g.id}"], c.score_scale) for g in c.groups},
     )
-    if explain and not r.knocked:
+    if (explain if suggest is None else suggest) and not r.knocked:
         from kvcredit.scoring.suggest import suggestions
 
         ev = Evaluation(**{**ev.__dict__, "suggestions": suggestions(policy, rec, r.grade)})

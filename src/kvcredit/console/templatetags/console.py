@@ -130,6 +130,17 @@ def org_kind(kind: str | None) -> Any:
 
 
 @register.filter
+def claim_status(code: str | None) -> Any:
+    """A claim status code (as a claim's history stores it) in words."""
+    from kvcredit.fund.models import ClaimStatus
+
+    try:
+        return ClaimStatus(code).label
+    except ValueError:
+        return code or "—"
+
+
+@register.filter
 def chart_pairs(pairs: list[tuple[Any, Any]]) -> dict[str, list[Any]]:
     """[(label, value)] -> {"x": labels, "y": values} for the chart script (json_script)."""
     return {"x": [str(outcome(a)) for a, _ in pairs], "y": [_number(b) for _, b in pairs]}

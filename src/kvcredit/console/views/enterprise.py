@@ -48,7 +48,7 @@ def submissions(request: HttpRequest) -> HttpResponse:
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sub = selectors.submissions(request.user).filter(pk=pk).first()
     if sub is None:
-        raise NotFound("no such submission")
+        raise NotFound(_("no such submission"))
     rows = [
         (reads.field_label(f.name), v, f.kind) for f, v in SubmissionForm.initial_rows(sub.data)
     ]

@@ -10,10 +10,11 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from kvcredit.accounts.models import OrgKind
-from kvcredit.accounts.permissions import kind_of
+from kvcredit.accounts.permissions import kind_of, not_permitted
 from kvcredit.console import clock
 from kvcredit.console.access import role_required
 from kvcredit.console.forms import (
@@ -41,12 +42,11 @@ TRUSTEE, BANK, DISTRICT, ADMIN = (
 )
 
 
-def _refused(request: HttpRequest, exc: Exception) -> None:
-    detail = getattr(exc, "detail", None) or str(exc)
+def _refused(request: HttpRequest, exc: ServiceError) -> None:
+    """The service's refusal as a message; the services word it in the active language."""
     problems = getattr(exc, "problems", None)
-    if problems:
-        detail = "; ".join(_(m) for _f, m in problems)
-    messages.error(request, _("Refused: %(why)s") % {"why": _(detail)})
+    detail = "; ".join(m for _f, m in problems) if problems else exc.detail
+    messages.error(request, _("Refused: %(why)s") % {"why": detail})
 
 
 @role_required(TRUSTEE, DISTRICT, ADMIN)
@@ -77,7 +77,7 @@ def pools(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST":
         if kind_of(user) != TRUSTEE:
-            raise NotPermitted("record contributions")
+            raise not_permitted(gettext_noop("record contributions"))
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -109,7 +109,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     form = ClaimFileForm(request.POST or None) if kind_of(user) == BANK else None
     if request.method == "POST":
         if form is None:
-            raise NotPermitted("file claims")
+            raise not_permitted(gettext_noop("file compensation claims"))
         if form.is_valid():
             today = clock.today()
             try:
@@ -189,7 +189,7 @@ def fees(request: HttpRequest) -> HttpResponse:
     form = FeeReductionForm(request.POST or None) if kind_of(user) == TRUSTEE else None
     if request.method == "POST":
         if form is None:
-            raise NotPermitted("set fee reductions")
+            raise not_permitted(gettext_noop("set service-fee reductions"))
         if form.is_valid():
             try:
                 services.add_fee_reduction(user, **form.cleaned_data)

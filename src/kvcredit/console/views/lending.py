@@ -118,7 +118,10 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404
     except ServiceError as exc:
-        messages.error(request, _("Refused: %(why)s") % {"why": _(exc.detail)})
+        # the services word their refusals in the active language already
+        problems = getattr(exc, "problems", None)
+        why = "; ".join(m for _f, m in problems) if problems else exc.detail
+        messages.error(request, _("Refused: %(why)s") % {"why": why})
     return redirect("console:queue")
 
 

@@ -44,7 +44,7 @@ def policies(request: HttpRequest) -> HttpResponse:
 def policy_source(request: HttpRequest, pk: int) -> HttpResponse:
     pol = selectors.policies(request.user).filter(pk=pk).first()
     if pol is None:
-        raise NotFound("no such policy")
+        raise NotFound(_("no such policy"))
     context = {"policy": pol, "title": reads.policy_title(pol)}
     return render(request, "console/setup/policy_source.html", context)
 

@@ -8,10 +8,10 @@
     var data = JSON.parse(document.getElementById(el.dataset.chart).textContent);
     var kind = el.dataset.kind, traces, layout = {
       margin: {l: 48, r: 16, t: 8, b: 80}, height: 320, font: {size: 13},
-      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", showlegend: kind !== "bar"
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", showlegend: kind === "pie" || kind === "points"
     };
     if (kind === "pie") {
-      traces = [{type: "pie", labels: data.x, values: data.y, hole: 0.45, sort: false,
+      traces = [{type: "pie", labels: data.x, values: data.y, hole: 0.45, sort: false, textposition: "inside",
                  marker: {colors: palette}}];
     } else if (kind === "points") {
       // the maximum first, so the points are drawn over it
@@ -27,7 +27,8 @@
     } else if (kind === "line") {
       traces = [{type: "scatter", mode: "lines+markers", x: data.x, y: data.y,
         line: {color: palette[0]}}];
-      layout.xaxis = {automargin: true};
+      // months are labels ("2025-03"), not instants: one month must not become a time axis
+      layout.xaxis = {automargin: true, type: "category"};
     } else {
       traces = [{type: "bar", x: data.x, y: data.y, marker: {color: palette[0]}}];
       layout.xaxis = {automargin: true};
