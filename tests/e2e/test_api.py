@@ -179,6 +179,23 @@ def test_lists_paginate_and_filter(api_client, world):
     assert api_client.get(V1 + "/enterprises?limit=0", headers=h).status_code == 422
 
 
+def test_filtered_applies_the_given_fields_through_their_lookups(world):
+    from kvcredit.api.common import filtered
+    from kvcredit.enterprises.api import EnterpriseFilter
+    from kvcredit.enterprises.models import Enterprise
+
+    a, b = world.enterprise["a"], world.enterprise["b"]
+    every = Enterprise.objects.order_by("pk")
+    assert list(filtered(every, EnterpriseFilter())) == list(every)
+    f = EnterpriseFilter(district_id=b.district_id)
+    assert list(filtered(every, f)) == [b]
+    f = EnterpriseFilter(name_contains=a.name[1:4], uscc=b.uscc)
+    # uscc is left to the caller (None); name_contains goes through its lookup
+    assert list(filtered(every, f, uscc=None, name_contains="name__contains")) == [a]
+    with pytest.raises(TypeError, match="EnterpriseFilter has no field usc"):
+        filtered(every, f, usc=None)
+
+
 def test_the_administrator_sets_up_the_programme(api_client, world):
     h = world.auth("admin")
     d = _post(

@@ -61,6 +61,26 @@ def page_schema(item: type[Schema]) -> type[Schema]:
     )
 
 
+def filtered(qs: QuerySet[Any], f: Schema, /, **lookups: str | None) -> QuerySet[Any]:
+    """``qs`` narrowed by each field of the filter schema ``f`` that the request gave (not None).
+
+    A field filters the column of its own name, or the ORM lookup ``lookups`` maps it to
+    (``district_id="pool__district_id"``, ``from_date="entry_date__gte"``); a field mapped to
+    None is left to the caller (a filter that does more than ``lookup=value``). Each field is
+    a ``.filter()`` of its own, in the schema's order.
+    """
+    fields = type(f).model_fields
+    unknown = sorted(set(lookups) - set(fields))
+    if unknown:
+        raise TypeError(f"{type(f).__name__} has no field {', '.join(unknown)}")
+    for name in fields:
+        lookup = lookups.get(name, name)
+        value = getattr(f, name)
+        if lookup is not None and value is not None:
+            qs = qs.filter(**{lookup: value})
+    return qs
+
+
 def one(qs: QuerySet[Any]) -> Any:
     """The single object a unique filter selects, or None; without the list's ORDER BY."""
     return next(iter(qs.order_by()[:1]), None)

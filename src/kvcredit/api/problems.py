@@ -1,4 +1,8 @@
-"""RFC 9457 problem details for every error the API answers."""
+"""RFC 9457 problem details for every error the API answers.
+
+``type`` and ``status`` are stable; ``title`` (one per status, so one per ``type``) and the
+details are worded in the request's language (Accept-Language, through LocaleMiddleware).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,37 @@ import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from kvcredit.api.validation import message
 from kvcredit.errors import InvalidInput, ServiceError
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
+# The title of each problem type (``https://kvcredit.invalid/problems/<status>``).
+TITLES: dict[int, Promise] = {
+    400: gettext_lazy("Bad request"),
+    401: gettext_lazy("Unauthorized"),
+    403: gettext_lazy("Forbidden"),
+    404: gettext_lazy("Not found"),
+    409: gettext_lazy("Conflict"),
+    422: gettext_lazy("Invalid input"),
+    429: gettext_lazy("Too many requests"),
+    500: gettext_lazy("Internal server error"),
+}
+# What django-ninja itself raises as an HttpError, in the reader's language.
+NINJA_MESSAGES: dict[str, Promise] = {
+    "Cannot parse request body": gettext_lazy("the request body is not valid JSON"),
+    "CSRF check Failed": gettext_lazy("the CSRF check failed"),
+    "Too many requests.": gettext_lazy("too many requests; try again later"),
+    "Unauthorized": gettext_lazy("authentication required (bearer token or session)"),
+    "Forbidden": gettext_lazy("you may not do this"),
+}
 
 
 class FieldProblem(Schema):
@@ -30,12 +58,17 @@ class Problem(Schema):
     errors: list[FieldProblem] = []
 
 
+def title(status: int) -> str:
+    """The translated title of the problem type of ``status``."""
+    return str(TITLES.get(status) or _("Error"))
+
+
 def problem(
-    status: int, title: str, detail: str, *, field: str | None = None, errors: Any = ()
+    status: int, detail: str, *, field: str | None = None, errors: Any = ()
 ) -> HttpResponse:
     body = {
         "type": f"https://kvcredit.invalid/problems/{status}",
-        "title": title,
+        "title": title(status),
         "status": status,
         "detail": detail,
         "field": field,
@@ -56,6 +89,13 @@ def _loc(loc: list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _empty_body(request: HttpRequest) -> bool:
+    try:
+        return not request.body
+    except RawPostDataException:  # a multipart body already read as a stream
+        return False
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(ServiceError)
     def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
@@ -64,25 +104,30 @@ def install(api: NinjaAPI) -> None:
             if isinstance(exc, InvalidInput)
             else ([(exc.field, exc.detail)] if exc.field else [])
         )
-        return problem(exc.status, exc.title, exc.detail, field=exc.field, errors=errors)
+        return problem(exc.status, exc.detail, field=exc.field, errors=errors)
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        errors = [(_loc(e.get("loc", [])), str(e.get("msg", "invalid"))) for e in exc.errors]
-        detail = "; ".join(f"{f}: {m}" for f, m in errors)[:1000] or "invalid request"
-        return problem(
-            422, "Invalid input", detail, field=errors[0][0] if errors else None, errors=errors
-        )
+        # Each message names its field, so the detail is the messages themselves.
+        empty = _empty_body(request)
+        errors = []
+        for e in exc.errors:
+            field = _loc(e.get("loc", []))
+            errors.append((field, message(e, field, empty_body=empty)))
+        detail = "; ".join(m for _f, m in errors)[:1000] or _("the request is not valid")
+        return problem(422, detail, field=errors[0][0] if errors else None, errors=errors)
 
     @api.exception_handler(AuthenticationError)
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return problem(401, "Unauthorized", "authentication required (bearer token or session)")
+        return problem(401, _("authentication required (bearer token or session)"))
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return problem(exc.status_code, "Error", str(exc))
+        text = str(exc)
+        known = NINJA_MESSAGES.get(text.split(" (", 1)[0])  # DEBUG appends " (<reason>)"
+        return problem(exc.status_code, str(known) if known is not None else text)
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         log.exception("unhandled error in the API", exc_info=exc)
-        return problem(500, "Internal server error", "an unexpected error occurred")
+        return problem(500, _("an unexpected error occurred"))

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
-from kvcredit.api.common import Id, PageIn, Text, idempotent, one, page, page_schema
+from kvcredit.api.common import Id, PageIn, Text, filtered, idempotent, one, page, page_schema
 from kvcredit.api.problems import Problem
 from kvcredit.enterprises import selectors, services
 from kvcredit.enterprises.schemas import (
@@ -37,13 +37,9 @@ class EnterpriseFilter(Schema):
 
 @router.get("/enterprises", response={200: page_schema(EnterpriseOut), **ERRORS})
 def list_enterprises(request: HttpRequest, p: Query[PageIn], f: Query[EnterpriseFilter]) -> Any:
-    qs = selectors.enterprises(request.user)
-    if f.district_id is not None:
-        qs = qs.filter(district_id=f.district_id)
+    qs = filtered(selectors.enterprises(request.user), f, uscc=None, name_contains="name__contains")
     if f.uscc is not None:
         qs = qs.filter(uscc=f.uscc.upper())
-    if f.name_contains is not None:
-        qs = qs.filter(name__contains=f.name_contains)
     return page(qs, p, EnterpriseOut.of)
 
 
@@ -91,9 +87,7 @@ def list_submissions(
         and selectors.enterprises(request.user).filter(pk=enterprise_id).count() == 0
     ):
         raise NotFound(_("no such enterprise"), field="enterprise_id")
-    if f.year is not None:
-        qs = qs.filter(year=f.year)
-    return page(qs, p, SubmissionOut.of)
+    return page(filtered(qs, f), p, SubmissionOut.of)
 
 
 @router.post("/enterprises/{enterprise_id}/submissions", response={201: SubmissionOut, **ERRORS})
@@ -129,13 +123,7 @@ class EvaluationFilter(Schema):
 
 @router.get("/evaluations", response={200: page_schema(EvaluationOut), **ERRORS})
 def list_evaluations(request: HttpRequest, p: Query[PageIn], f: Query[EvaluationFilter]) -> Any:
-    qs = selectors.evaluations(request.user)
-    if f.enterprise_id is not None:
-        qs = qs.filter(enterprise_id=f.enterprise_id)
-    if f.grade is not None:
-        qs = qs.filter(grade=f.grade)
-    if f.eligible is not None:
-        qs = qs.filter(eligible=f.eligible)
+    qs = filtered(selectors.evaluations(request.user), f)
     user = request.user
     return page(qs, p, lambda ev: EvaluationOut.of(ev, selectors.explanation(user, ev)))
 
@@ -161,11 +149,9 @@ class CreditLineFilter(Schema):
 
 @router.get("/credit-lines", response={200: page_schema(CreditLineOut), **ERRORS})
 def list_credit_lines(request: HttpRequest, p: Query[PageIn], f: Query[CreditLineFilter]) -> Any:
-    qs = selectors.credit_lines(request.user)
-    if f.district_id is not None:
-        qs = qs.filter(enterprise__district_id=f.district_id)
-    if f.enterprise_id is not None:
-        qs = qs.filter(enterprise_id=f.enterprise_id)
+    qs = filtered(
+        selectors.credit_lines(request.user), f, district_id="enterprise__district_id", uscc=None
+    )
     if f.uscc is not None:
         qs = qs.filter(enterprise__uscc=f.uscc.upper())
     today = timezone.localdate()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
-from kvcredit.api.common import Id, PageIn, idempotent, page, page_schema, yuan
+from kvcredit.api.common import Id, PageIn, filtered, idempotent, page, page_schema, yuan
 from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
 from kvcredit.fund import config, selectors, services
@@ -110,15 +110,13 @@ class EntryFilter(Schema):
 
 @router.get("/fund/entries", response={200: page_schema(EntryOut), **ERRORS})
 def list_entries(request: HttpRequest, p: Query[PageIn], f: Query[EntryFilter]) -> Any:
-    qs = selectors.entries(request.user)
-    if f.district_id is not None:
-        qs = qs.filter(pool__district_id=f.district_id)
-    if f.kind is not None:
-        qs = qs.filter(kind=f.kind)
-    if f.from_date is not None:
-        qs = qs.filter(entry_date__gte=f.from_date)
-    if f.to_date is not None:
-        qs = qs.filter(entry_date__lte=f.to_date)
+    qs = filtered(
+        selectors.entries(request.user),
+        f,
+        district_id="pool__district_id",
+        from_date="entry_date__gte",
+        to_date="entry_date__lte",
+    )
     return page(qs, p, EntryOut.of)
 
 
@@ -184,9 +182,7 @@ class DistrictFilter(Schema):
 
 @router.get("/fund/contributions", response={200: page_schema(ContributionOut), **ERRORS})
 def list_contributions(request: HttpRequest, p: Query[PageIn], f: Query[DistrictFilter]) -> Any:
-    qs = selectors.contributions(request.user)
-    if f.district_id is not None:
-        qs = qs.filter(pool__district_id=f.district_id)
+    qs = filtered(selectors.contributions(request.user), f, district_id="pool__district_id")
     return page(qs, p, ContributionOut.of)
 
 
@@ -232,9 +228,7 @@ def add_fee_reduction(
 
 @router.get("/fund/fees", response={200: page_schema(FeeOut), **ERRORS})
 def list_fees(request: HttpRequest, p: Query[PageIn], f: Query[DistrictFilter]) -> Any:
-    qs = selectors.fees(request.user)
-    if f.district_id is not None:
-        qs = qs.filter(pool__district_id=f.district_id)
+    qs = filtered(selectors.fees(request.user), f, district_id="pool__district_id")
     return page(qs, p, FeeOut.of)
 
 
@@ -257,9 +251,7 @@ def charge_fees(
 
 @router.get("/fund/bridge-loans", response={200: page_schema(BridgeOut), **ERRORS})
 def list_bridge_loans(request: HttpRequest, p: Query[PageIn], f: Query[DistrictFilter]) -> Any:
-    qs = selectors.bridge_loans(request.user)
-    if f.district_id is not None:
-        qs = qs.filter(pool__district_id=f.district_id)
+    qs = filtered(selectors.bridge_loans(request.user), f, district_id="pool__district_id")
     return page(qs, p, BridgeOut.of)
 
 

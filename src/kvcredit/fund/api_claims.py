@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
-from kvcredit.api.common import Id, PageIn, idempotent, page, page_schema
+from kvcredit.api.common import Id, PageIn, filtered, idempotent, page, page_schema
 from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
 from kvcredit.fund import breakers, claims, selectors
@@ -46,13 +46,7 @@ class ClaimFilter(Schema):
 
 @router.get("/fund/claims", response={200: page_schema(ClaimOut), **ERRORS})
 def list_claims(request: HttpRequest, p: Query[PageIn], f: Query[ClaimFilter]) -> Any:
-    qs = selectors.claims(request.user)
-    if f.status is not None:
-        qs = qs.filter(status=f.status)
-    if f.district_id is not None:
-        qs = qs.filter(pool__district_id=f.district_id)
-    if f.bank_id is not None:
-        qs = qs.filter(bank_id=f.bank_id)
+    qs = filtered(selectors.claims(request.user), f, district_id="pool__district_id", waiting=None)
     if f.waiting is not None:
         waiting = {"status": "CHECKED", "waiting_since__isnull": False}
         qs = qs.filter(**waiting) if f.waiting else qs.exclude(**waiting)
@@ -202,11 +196,7 @@ class BreakerFilter(Schema):
 
 @router.get("/fund/breakers", response={200: page_schema(BreakerOut), **ERRORS})
 def list_breakers(request: HttpRequest, p: Query[PageIn], f: Query[BreakerFilter]) -> Any:
-    qs = selectors.breakers(request.user)
-    for field in ("state", "bank_id", "district_id"):
-        if getattr(f, field) is not None:
-            qs = qs.filter(**{field: getattr(f, field)})
-    return page(qs, p, BreakerOut.of)
+    return page(filtered(selectors.breakers(request.user), f), p, BreakerOut.of)
 
 
 def _breaker(request: HttpRequest, breaker_id: int) -> Any:

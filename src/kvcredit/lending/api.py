@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Header, Query, Router, Schema
 from pydantic import StringConstraints
 
-from kvcredit.api.common import PageIn, idempotent, page, page_schema
+from kvcredit.api.common import PageIn, filtered, idempotent, page, page_schema
 from kvcredit.api.problems import Problem
 from kvcredit.lending import selectors, services
 from kvcredit.lending.models import Rate
@@ -55,9 +55,7 @@ class RateFilter(Schema):
 @router.get("/rates", response={200: page_schema(RateOut), **ERRORS})
 def list_rates(request: HttpRequest, p: Query[PageIn], f: Query[RateFilter]) -> Any:
     """All rows, or with ``in_force_on`` the row of each type in force on that date."""
-    qs = selectors.rates(request.user)
-    if f.rate_type is not None:
-        qs = qs.filter(rate_type=f.rate_type)
+    qs = filtered(selectors.rates(request.user), f, in_force_on=None)
     if f.in_force_on is not None:
         ids = [
             r.id

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 from ninja import File, Header, Path, Query, Router, Schema, UploadedFile
 from pydantic import Field, StringConstraints
 
-from kvcredit.api.common import Id, PageIn, Text, idempotent, page, page_schema, yuan
+from kvcredit.api.common import Id, PageIn, Text, filtered, idempotent, page, page_schema, yuan
 from kvcredit.api.problems import Problem
 from kvcredit.enterprises.importing import read_rows
 from kvcredit.errors import InvalidInput, NotFound
@@ -303,12 +303,7 @@ class ApplicationFilter(Schema):
 
 @router.get("/applications", response={200: page_schema(ApplicationOut), **ERRORS})
 def list_applications(request: HttpRequest, p: Query[PageIn], f: Query[ApplicationFilter]) -> Any:
-    qs = selectors.applications(request.user)
-    if f.status is not None:
-        qs = qs.filter(status=f.status)
-    if f.enterprise_id is not None:
-        qs = qs.filter(enterprise_id=f.enterprise_id)
-    return page(qs, p, ApplicationOut.of)
+    return page(filtered(selectors.applications(request.user), f), p, ApplicationOut.of)
 
 
 @router.get("/applications/{application_id}", response={200: ApplicationOut, **ERRORS})
@@ -481,11 +476,7 @@ def disburse(
 
 @router.get("/loans", response={200: page_schema(LoanOut), **ERRORS})
 def list_loans(request: HttpRequest, p: Query[PageIn], f: Query[LoanFilter]) -> Any:
-    qs = selectors.loans(request.user)
-    for name in ("status", "category", "enterprise_id"):
-        if getattr(f, name) is not None:
-            qs = qs.filter(**{name: getattr(f, name)})
-    return page(qs, p, LoanOut.of)
+    return page(filtered(selectors.loans(request.user), f), p, LoanOut.of)
 
 
 @router.get("/loans/{loan_id}", response={200: LoanOut, **ERRORS})
@@ -593,10 +584,7 @@ def import_file(request: HttpRequest, file: File[UploadedFile]) -> Any:
 
 @router.get("/repayments", response={200: page_schema(RepaymentOut), **ERRORS})
 def list_repayments(request: HttpRequest, p: Query[PageIn], f: Query[RepaymentFilter]) -> Any:
-    qs = selectors.repayments(request.user)
-    if f.loan_id is not None:
-        qs = qs.filter(loan_id=f.loan_id)
-    return page(qs, p, RepaymentOut.of)
+    return page(filtered(selectors.repayments(request.user), f), p, RepaymentOut.of)
 
 
 @router.get("/repayments/{repayment_id}", response={200: RepaymentOut, **ERRORS})
