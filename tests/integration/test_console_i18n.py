@@ -77,11 +77,24 @@ PAGES = {
     "bank_a": ["credit_lines", "statistics"],
     "district_a": ["credit_lines", "statistics"],
     "trustee": ["programme", "credit_lines", "statistics"],
-    "admin": ["policies", "districts", "banks", "users", "rates", "credit_lines", "statistics"],
+    "admin": [
+        "policies",
+        "districts",
+        "banks",
+        "users",
+        "rates",
+        "products",
+        "credit_lines",
+        "statistics",
+    ],
 }
 
 
 def _pages(world) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    from kvcredit.lending.services import create_product
+
+    # A product, so that the products page shows a row of terms and its edit page opens.
+    product = create_product(world.system, code="KVC", name="知识价值信用贷款", spread_bp=50)
     sub = world.enterprise["a"].submissions.first()
     ent = world.enterprise["a"]
     out = [(who, reverse(f"console:{p}")) for who, ps in PAGES.items() for p in ps]
@@ -91,6 +104,7 @@ def _pages(world) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
         ("district_a", reverse("console:enterprise", args=[ent.pk])),
         ("admin", reverse("console:policy", args=[PublishedPolicy.objects.first().pk])),
         ("admin", reverse("console:credit_lines") + "?grade=-&page=1"),
+        ("admin", reverse("console:product", args=[product.pk])),
     ]
     return out
 

@@ -27,11 +27,12 @@ ROLE_PAGES = {
         "banks",
         "users",
         "rates",
+        "products",
         "credit_lines",
         "statistics",
     ],
 }
-ADMIN_ONLY = ["policies", "districts", "banks", "users", "rates"]
+ADMIN_ONLY = ["policies", "districts", "banks", "users", "rates", "products"]
 
 
 @pytest.mark.parametrize(("who", "page"), [(w, p) for w, ps in ROLE_PAGES.items() for p in ps])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kvcredit.console.reads import field_label
 from kvcredit.errors import ServiceError
+from kvcredit.lending.models import DEFAULT_BOUNDS, DEFAULT_ORDER, Method, RateBasis
 from kvcredit.scoring.fields import FIELDS, Kind
 
 IDENTITY = {"uscc", "name", "district"}
@@ -128,6 +130,118 @@ class RateForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
+# The buckets a repayment meets, in the words of a bank's repayment allocation clause.
+BUCKETS = {"PENALTY": _("penalty interest"), "INTEREST": _("interest"), "PRINCIPAL": _("principal")}
+# The upper days-past-due bound of each of the first four of the five loan categories.
+BOUND_FIELDS = {
+    "bound_normal": _("Normal: at most this many days past due"),
+    "bound_special_mention": _("Special mention: at most this many days past due"),
+    "bound_substandard": _("Substandard: at most this many days past due"),
+    "bound_doubtful": _("Doubtful: at most this many days past due (beyond: loss)"),
+}
+
+
+def allocation_label(order: list[str] | tuple[str, ...]) -> str:
+    """PENALTY, INTEREST, PRINCIPAL -> "penalty interest → interest → principal"."""
+    return " → ".join(str(BUCKETS.get(b, b)) for b in order)
+
+
+class ProductForm(forms.Form):
+    """A loan product's terms as the administrator sets them. Ranges are the service's to check
+    (``lending.services.update_product``), so its refusal is shown at the field it names."""
+
+    # Refusals the service words about a term the form asks for in parts.
+    SERVICE_FIELDS = {"classification_bounds": "bound_normal"}
+
+    code = forms.RegexField(
+        label=_("Code"),
+        max_length=32,
+        regex=r"^[A-Za-z0-9_-]+$",
+        error_messages={"invalid": _("Letters, digits, _ and - only.")},
+        help_text=_("Fixed once the product is added."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    rate_basis = forms.ChoiceField(
+        label=_("Rate basis"), choices=RateBasis.choices, initial=RateBasis.LPR_1Y
+    )
+    spread_bp = forms.IntegerField(
+        label=_("Spread over the basis (bp)"),
+        initial=0,
+        help_text=_("In basis points: 100 bp = 1 percentage point; negative below the basis."),
+    )
+    max_term_months = forms.IntegerField(label=_("Longest term (months)"), initial=12)
+    methods = forms.MultipleChoiceField(
+        label=_("Repayment methods"),
+        choices=Method.choices,
+        initial=list(Method.values),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    penalty_uplift_percent = forms.IntegerField(
+        label=_("Penalty interest uplift (%)"),
+        initial=50,
+        help_text=_("Overdue penalty rate = the loan's rate × (1 + this percentage)."),
+    )
+    grace_days = forms.IntegerField(
+        label=_("Grace period (days)"),
+        initial=0,
+        help_text=_("Days after a due date before the loan counts as overdue."),
+    )
+    allocation_order = forms.ChoiceField(
+        label=_("Order in which a repayment is applied"),
+        choices=[(",".join(o), allocation_label(o)) for o in itertools.permutations(DEFAULT_ORDER)],
+        initial=",".join(DEFAULT_ORDER),
+    )
+    approval_valid_days = forms.IntegerField(
+        label=_("Approval valid for (days)"),
+        initial=30,
+        help_text=_("An approval not disbursed within this many days lapses."),
+    )
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for (name, label), bound in zip(BOUND_FIELDS.items(), DEFAULT_BOUNDS, strict=True):
+            self.fields[name] = forms.IntegerField(label=label, initial=bound)
+        if editing:
+            del self.fields["code"]
+
+    @staticmethod
+    def initial_from(product: Any) -> dict[str, Any]:
+        """The form's values from a stored product."""
+        out = {
+            f: getattr(product, f)
+            for f in (
+                "name",
+                "rate_basis",
+                "spread_bp",
+                "max_term_months",
+                "methods",
+                "penalty_uplift_percent",
+                "grace_days",
+                "approval_valid_days",
+            )
+        }
+        out["allocation_order"] = ",".join(product.allocation_order)
+        out |= dict(zip(BOUND_FIELDS, product.classification_bounds, strict=False))
+        return out
+
+    def terms(self) -> dict[str, Any]:
+        """The terms as ``create_product`` and ``update_product`` take them (no code)."""
+        d = self.cleaned_data
+        chosen = set(d["methods"])
+        return {
+            "name": d["name"],
+            "rate_basis": d["rate_basis"],
+            "spread_bp": d["spread_bp"],
+            "max_term_months": d["max_term_months"],
+            "methods": [m for m in Method.values if m in chosen],
+            "penalty_uplift_percent": d["penalty_uplift_percent"],
+            "grace_days": d["grace_days"],
+            "allocation_order": d["allocation_order"].split(","),
+            "classification_bounds": [d[name] for name in BOUND_FIELDS],
+            "approval_valid_days": d["approval_valid_days"],
+        }
+
+
 class DistrictForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=12)
     name = forms.CharField(label=_("Name"), max_length=100)
@@ -184,10 +298,13 @@ class CreditLineFilter(forms.Form):
 
 
 def add_service_error(form: forms.Form, exc: ServiceError) -> None:
-    """Show a service's refusal on the form: at its field when the form has it."""
+    """Show a service's refusal on the form: at its field when the form has it (a form may
+    map a service's field name to its own in ``SERVICE_FIELDS``)."""
     problems = getattr(exc, "problems", None) or [(exc.field, exc.detail)]
+    aliases: dict[str, str] = getattr(form, "SERVICE_FIELDS", {})
     for name, message in problems:
         key = (name or "").removeprefix("source_toml.").split(".")[0]
+        key = aliases.get(key, key)
         text = message  # the services word their refusals in the active language
         if key in form.fields and not isinstance(form.fields[key].widget, forms.HiddenInput):
             form.add_error(key, text)

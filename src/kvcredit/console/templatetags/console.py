@@ -62,6 +62,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         ("console:banks", _("Banks")),
         ("console:users", _("Users")),
         ("console:rates", _("Rates")),
+        ("console:products", _("Loan products")),
         ("console:credit_lines", _("Credit lines")),
         LOANS,
         POOLS,
@@ -194,3 +195,41 @@ def headline_series(rows: list[Any], field: str) -> dict[str, list[Any]]:
 def yuan_pairs(pairs: list[tuple[str, int]]) -> list[tuple[str, Decimal]]:
     """[(label, fen)] -> [(label, yuan)] for a chart in yuan."""
     return [(label, fen_to_yuan(int(fen))) for label, fen in pairs]
+
+
+# -- loan products ----------------------------------------------------------------------------
+@register.filter
+def spread_bp(bp: int | None) -> str:
+    """A spread in basis points with its sign, the way a rate is quoted: LPR + 50 bp."""
+    if bp is None:
+        return ""
+    return f"{int(bp):+d}" if bp else "0"
+
+
+@register.filter
+def repayment_methods(codes: list[str] | None) -> list[Any]:
+    """Method codes -> their names, in the order the product lists them."""
+    from kvcredit.lending.models import Method
+
+    out: list[Any] = []
+    for code in codes or []:
+        try:
+            out.append(Method(code).label)
+        except ValueError:
+            out.append(code)
+    return out
+
+
+@register.filter
+def allocation_order(order: list[str] | None) -> str:
+    from kvcredit.console.forms import allocation_label
+
+    return allocation_label(order or [])
+
+
+@register.filter
+def classification(bounds: list[int] | None) -> list[tuple[Any, int]]:
+    """The four upper days-past-due bounds -> (category, bound) for normal .. doubtful."""
+    from kvcredit.lending.models import Category
+
+    return list(zip([c.label for c in Category], bounds or [], strict=False))

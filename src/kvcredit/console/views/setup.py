@@ -1,13 +1,15 @@
-"""The administrator's programme set-up: districts, banks and admissions, users, rates."""
+"""The administrator's programme set-up: districts, banks and admissions, users, rates,
+loan products."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kvcredit.accounts import services as accounts
 from kvcredit.accounts.models import OrgKind
@@ -17,6 +19,7 @@ from kvcredit.console.forms import (
     AdmissionForm,
     BankForm,
     DistrictForm,
+    ProductForm,
     RateForm,
     UserForm,
     add_service_error,
@@ -131,3 +134,74 @@ def rates(request: HttpRequest) -> HttpResponse:
             return done
     rows = lending_selectors.rates(request.user).order_by("rate_type", "-effective_date")
     return render(request, "console/setup/rates.html", {"form": form, "rates": rows})
+
+
+@role_required(ADMIN)
+def products(request: HttpRequest) -> HttpResponse:
+    """The loan products with their terms, and the form to add one."""
+    form = ProductForm(request.POST or None)
+    if request.method == "POST":
+        done = _submitted(
+            request,
+            form,
+            lambda d: lending.create_product(request.user, code=d["code"], **form.terms()),
+            _("The product was added."),
+            "console:products",
+        )
+        if done:
+            return done
+    rows = lending_selectors.products(request.user)
+    return render(request, "console/setup/products.html", {"form": form, "products": rows})
+
+
+def _product(request: HttpRequest, pk: int) -> Any:
+    product = lending_selectors.products(request.user).filter(pk=pk).first()
+    if product is None:
+        raise Http404
+    return product
+
+
+@role_required(ADMIN)
+def product(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a product's terms (its code stays). Loans already made keep their own."""
+    p = _product(request, pk)
+    form = ProductForm(request.POST or None, initial=ProductForm.initial_from(p), editing=True)
+    if request.method == "POST":
+        done = _submitted(
+            request,
+            form,
+            lambda d: lending.update_product(request.user, product_id=p.pk, **form.terms()),
+            _("The product's terms were saved."),
+            "console:products",
+        )
+        if done:
+            return done
+    return render(request, "console/setup/product.html", {"form": form, "product": p})
+
+
+@require_POST
+@role_required(ADMIN)
+def product_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """Deactivate (``active=0``) or reactivate (``active=1``) a product: a deactivated product
+    takes no new applications; applications and loans made with it go on."""
+    p = _product(request, pk)
+    wanted = request.POST.get("active")
+    if wanted not in ("0", "1"):
+        messages.error(request, _("Choose to deactivate or to reactivate the product."))
+        return redirect("console:products")
+    try:
+        lending.update_product(request.user, product_id=p.pk, active=wanted == "1")
+    except REFUSALS as exc:
+        problems = getattr(exc, "problems", None)
+        why = "; ".join(m for _f, m in problems) if problems else exc.detail
+        messages.error(request, _("Refused: %(why)s") % {"why": why})
+        return redirect("console:products")
+    if wanted == "1":
+        messages.success(request, _("The product %(code)s is offered again.") % {"code": p.code})
+    else:
+        messages.success(
+            request,
+            _("The product %(code)s was deactivated: enterprises can no longer choose it.")
+            % {"code": p.code},
+        )
+    return redirect("console:products")
