@@ -1,22 +1,37 @@
 """A demo programme from a seed: ``kvcredit demo load --seed S --enterprises N``.
 
-Everything is written through the apps' services, in date order, so the stored state is what
-the service would hold after running the programme for three years:
+Everything is written through the apps' services, day by day in date order, so the stored
+state is what the service would hold after running the programme for three years:
 
 * the shipped districts, rates and policy (``kvcredit init``), four banks each admitted to
-  half of the districts, one loan product;
+  about half of the districts, one loan product;
 * ``N`` synthetic enterprises (``kvcredit.scoring.synth``) registered and evaluated through the
-  bulk import path (``enterprises.importing``);
-* two trustee users (maker and checker), pools funded by the city and the districts, a
-  service-fee reduction window in the second year;
-* every month: applications (some rejected), approvals and disbursements on the 14th; the end
-  of day run for every day (``lending.endofday``, the breaker hook included); repayments of what
-  fell due on the 15th; a few borrowers stop paying and, once 90 days overdue, the bank files a
-  claim that trustee A checks and trustee B pays; later some money is recovered;
+  bulk import path (``enterprises.importing``), their data submitted again each year;
+* two trustee users: ``trustee`` checks claims, ``trustee2`` approves them (maker-checker);
+  a pool per district with its target, paid in by the city and the district 4 : 6 each year
+  (the district's part in two halves), smaller in the counties; a service-fee reduction window
+  in the second year;
+* every month: applications (some rejected), approvals and disbursements on the 14th;
+  repayments of what fell due, the service fees and the trustee's breaker recompute on the
+  15th; the end of day for every day (``lending.endofday``), caught up before each day on which
+  something happens;
+* defaults: about 4 % of the loans stop paying (bullet loans at maturity, instalment loans
+  from a random instalment). The bank registers a claim once the loan is a month overdue and
+  files it the day the loan is 90 days overdue; ``trustee`` checks it (or rejects it, about one
+  in twelve) days to weeks later and ``trustee2`` pays it some days after. A claim its pool
+  cannot cover waits; after three months the city and the district top the pool up. The bank
+  reports partial recoveries (shared pool : bank 80 : 20) and within about a year the trustee
+  closes the claim (recovered) or writes it off. The last defaults are timed so that at the end
+  claims are in process at each step: registered, filed, checked and waiting for ``trustee2``;
 * one user per role, with a printed password.
 
+The circuit breaker's end-of-day hook recomputes every pair's exposure from the whole book each
+day; over the history the trustee's monthly recompute (same rules, same service) stands in for
+it, and the hook is back for the last days. A default makes a bank's few loans in a district
+non-performing, so breakers do trip: the suspended pairs take no new applications or claims.
+
 The volume of loans scales with ``N`` (about one loan a month per 500 enterprises), so a
-demo of 5,000 enterprises stays under two minutes on SQLite.
+demo of 5,000 enterprises loads in well under two minutes on SQLite.
 """
 
 from __future__ import annotations
@@ -24,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,7 +57,13 @@ BANKS = (
     ("CCB_CQ", "中国建设银行重庆分行"),
 )
 LOAN_DAY = 14  # applications, approvals and disbursements; instalments fall due on this day
-PAY_DAY = 15  # repayments, claims, recoveries, fees
+PAY_DAY = 15  # repayments, fees, recoveries and closings, the breaker recompute
+RETRY_DAY = 5  # trustee2 retries the claims waiting for money
+DEFAULT_RATE = 0.04  # loans that stop paying
+REGISTER_AFTER = 31  # days overdue before the bank registers a claim (and up to 20 more)
+FILE_AFTER = 91  # the day after the end of day that has the loan 90 days overdue
+TOP_UP_AFTER = 90  # days a claim waits before the city and the district top the pool up
+POOL_YUAN = {"urban": 2_000_000, "county": 800_000}  # paid in a year
 Progress = Callable[[str], None]
 
 
@@ -66,6 +88,9 @@ class DemoReport:
     eod_days: int = 0
     start: dt.date | None = None
     end: dt.date | None = None
+    claims: dict[str, int] = field(default_factory=dict)  # by status at the end
+    waiting: int = 0  # claims checked but waiting for money
+    suspended: int = 0  # bank and district pairs suspended by the breaker at the end
     credentials: list[Credential] = field(default_factory=list)
 
 
@@ -78,28 +103,57 @@ def month_starts(start: dt.date, months: int) -> list[dt.date]:
     return out
 
 
+def _loan_day_on_or_before(day: dt.date) -> dt.date:
+    if day.day >= LOAN_DAY:
+        return day.replace(day=LOAN_DAY)
+    first = day.replace(day=1) - dt.timedelta(days=1)
+    return first.replace(day=LOAN_DAY)
+
+
+@dataclass
+class _Case:
+    """A defaulted loan followed from its first unpaid due date to the end of its claim."""
+
+    loan_id: int
+    bank_id: int
+    overdue_from: dt.date  # the first due date left unpaid
+    register_lag: int  # days after REGISTER_AFTER
+    check_lag: int  # days from filing to trustee's check
+    pay_lag: int  # days from the check to trustee2's approval
+    reject: bool = False
+    claim_id: int = 0
+    overdue_principal_fen: int = 0
+    recovered_fen: int = 0
+    paid_on: dt.date | None = None
+    waiting_since: dt.date | None = None
+    topped_up: bool = False
+    recovery_chance: float = 0.0  # a month, once paid
+    close_on: dt.date | None = None
+
+
 def load(
     *,
     seed: int = 2017,
     enterprises: int = 5000,
     until: dt.date | None = None,
     years: int = 3,
+    default_rate: float = DEFAULT_RATE,
     progress: Progress | None = None,
 ) -> DemoReport:
-    """Generate the demo programme into the configured (empty) database; see the module doc."""
+    """Generate the demo programme into the configured (empty) database; see the module doc.
+
+    ``default_rate`` is the share of loans that stop paying (a test's small book takes more, to
+    have claims to follow)."""
     from kvcredit.accounts.models import Organisation, OrgKind
     from kvcredit.accounts.services import ensure_system_user
     from kvcredit.enterprises import services as ent_services
     from kvcredit.enterprises.importing import import_file
     from kvcredit.enterprises.models import CreditLine, District
     from kvcredit.enterprises.setup import load_initial_data
-    from kvcredit.errors import ServiceError
-    from kvcredit.fund import claims
     from kvcredit.fund import services as fund
-    from kvcredit.lending import loans as lending
-    from kvcredit.lending import repayments
+    from kvcredit.lending import endofday
     from kvcredit.lending.endofday import run_eod
-    from kvcredit.lending.models import Loan, LoanStatus, Method
+    from kvcredit.lending.models import Method
     from kvcredit.lending.services import create_product
     from kvcredit.scoring.io import write_enterprises
     from kvcredit.scoring.synth import generate
@@ -112,9 +166,7 @@ def load(
     load_initial_data(system, policy_id="chongqing-kvc")
 
     end = until or (dt.date.today() - dt.timedelta(days=1))
-    first_month = month_starts(dt.date(end.year - years, end.month, 1), 2)[1]
-    months = month_starts(first_month, years * 12)
-    start = months[0]
+    start = month_starts(dt.date(end.year - years, end.month, 1), 2)[1]
     report.start, report.end = start, end
     now = dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC)
 
@@ -145,31 +197,20 @@ def load(
     )
     trustee_org = Organisation.objects.create(kind=OrgKind.TRUSTEE, name="风险补偿基金受托管理机构")
     users = _users(system, banks, districts, trustee_org, report)
-    trustee_a, trustee_b = users["trustee"], users["trustee2"]
-    bank_users = {b.pk: _bank_user(system, b) for b in banks}
 
-    # -- the fund: contributions and a fee-reduction window ---------------------------------
+    # -- the fund: pool targets and a fee-reduction window ----------------------------------
     say("pools and fee reduction")
     year2 = month_starts(start, 13)[12]
     fund.add_fee_reduction(
-        trustee_a,
+        users["trustee"],
         valid_from=year2,
         valid_to=month_starts(year2, 13)[12],
         percent_off=Decimal("20"),
         reason="支持企业复工复产，担保服务费减免两成",
     )
-
-    def contribute(on: dt.date) -> None:
-        for d in districts:
-            for who, amount in (("CITY", 3_000_000_00), ("DISTRICT", 1_000_000_00)):
-                fund.record_contribution(
-                    trustee_a,
-                    district_id=d.pk,
-                    contributor=who,
-                    amount_fen=amount,
-                    paid_date=on,
-                    reference=f"{who} {on.year}",
-                )
+    yearly = {d.pk: _pool_yuan(d) * 100 for d in districts}
+    for d in districts:
+        fund.set_pool_target(users["trustee"], district_id=d.pk, target_fen=yearly[d.pk] * years)
 
     # -- borrowers: rated enterprises with a limit ------------------------------------------
     lines = list(
@@ -182,182 +223,463 @@ def load(
     for b in banks:
         for d_id in b.admissions.values_list("district_id", flat=True):
             admitted.setdefault(d_id, []).append(b.pk)
-    per_month = max(2, enterprises // 500)
-    borrowed: set[int] = set()
-    defaulters: set[int] = set()
-    ent_users: dict[int, Any] = {}
 
-    def ent_user(ent: Any) -> Any:
-        if ent.pk not in ent_users:
-            from kvcredit.accounts.models import User
-
-            u = User(username=f"ent{ent.pk}", organisation=ent.organisation)
-            u.set_unusable_password()
-            u.save()
-            ent_users[ent.pk] = u
-        return ent_users[ent.pk]
-
-    say(f"{len(months)} months of lending")
-    # The circuit breaker's end-of-day hook recomputes every pair's exposure from the whole
-    # book each day; over three years of history the trustee's monthly recompute stands in for
-    # it (same rules, same service), and the hook is back for every day the demo runs after.
-    from kvcredit.fund import breakers
-    from kvcredit.lending import endofday
-
+    sim = _Programme(
+        rng=rng,
+        system=system,
+        users=users,
+        bank_users={b.pk: _bank_user(system, b) for b in banks},
+        product_id=product.pk,
+        lines=lines,
+        admitted=admitted,
+        per_month=max(2, enterprises // 500),
+        yearly=yearly,
+        data_file=data_file,
+        start=start,
+        end=end,
+        default_rate=default_rate,
+        report=report,
+        say=say,
+    )
+    say(f"{years * 12} months of lending, defaults and claims")
     hooks = list(endofday.EXPOSURE_HOOKS)
     endofday.EXPOSURE_HOOKS.clear()
     try:
-        for month in months:
-            loan_day = month.replace(day=LOAN_DAY)
-            pay_day = month.replace(day=PAY_DAY)
-            if loan_day > end:
-                break
-            if month.month == start.month:
-                contribute(month)
-                if month != start:  # the yearly data: new evaluations, limits valid a year
-                    say(f"{month.year}: yearly data and evaluations")
-                    at = dt.datetime.combine(month, dt.time(8), tzinfo=dt.UTC)
-                    import_file(system, data_file, year=month.year - 1, now=at)
-            report.eod_days += len(run_eod(as_of=loan_day - dt.timedelta(days=1), catch_up=True))
-            stamp = dt.datetime.combine(loan_day, dt.time(10), tzinfo=dt.UTC)
-            for _ in range(per_month):
-                if not lines:
-                    break
-                line = lines.pop()
-                ent = line.enterprise
-                choices = admitted.get(ent.district_id)
-                if not choices:
-                    continue
-                bank_id = rng.choice(choices)
-                amount = min(line.limit_fen, rng.choice([50, 100, 150, 200, 300, 500]) * 10_000_00)
-                method = rng.choice([Method.QUARTERLY_INTEREST] * 3 + [Method.EQUAL_INSTALMENT])
-                try:
-                    app = lending.apply(
-                        ent_user(ent),
-                        bank_id=bank_id,
-                        product_id=product.pk,
-                        amount_fen=amount,
-                        term_months=12,
-                        method=method.value,
-                        purpose=rng.choice(["研发投入", "设备采购", "流动资金", "技术改造"]),
-                        first_time_borrower=ent.pk not in borrowed and rng.random() < 0.6,
-                        today=loan_day,
-                        now=stamp,
-                    )
-                except ServiceError:
-                    continue  # e.g. the bank is suspended in the district by the breaker
-                report.applications += 1
-                banker = bank_users[bank_id]
-                if rng.random() < 0.1:
-                    lending.reject(banker, application_id=app.pk, reason="经营数据不足", now=stamp)
-                    report.rejected += 1
-                    continue
-                lending.approve(
-                    banker,
-                    application_id=app.pk,
-                    amount_fen=app.amount_fen,
-                    today=loan_day,
-                    now=stamp,
-                )
-                loan = lending.disburse(
-                    banker, application_id=app.pk, disbursed_on=loan_day, today=loan_day, now=stamp
-                )
-                borrowed.add(ent.pk)
-                report.loans += 1
-                if rng.random() < 0.06:
-                    defaulters.add(loan.pk)
-            if pay_day > end:
-                break
-            report.eod_days += len(run_eod(as_of=loan_day, catch_up=True))
-            _repay_due(loan_day, pay_day, defaulters, bank_users, report, repayments)
-            # one by one: fund.charge_service_fees locks through an outer join, which
-            # PostgreSQL refuses (FOR UPDATE on the nullable side); reported to the lead
-            for loan_id in Loan.objects.filter(
-                disbursed_on__lte=pay_day, fund_fee__isnull=True
-            ).values_list("id", flat=True):
-                fund.charge_service_fee(trustee_a, loan_id=loan_id, on=pay_day)
-            breakers.recompute(trustee_a, as_of=pay_day)
-            _claims(pay_day, bank_users, trustee_a, trustee_b, rng, report, claims)
+        day = start
+        while day <= end:
+            if sim.busy(day):
+                if report.loans:  # the end of day starts with the first loan
+                    eve = day - dt.timedelta(days=1)
+                    report.eod_days += len(run_eod(as_of=eve, catch_up=True, actor=system))
+                sim.run_day(day)
+            day += dt.timedelta(days=1)
     finally:
         endofday.EXPOSURE_HOOKS[:] = hooks
         tmp.cleanup()
-    report.eod_days += len(run_eod(as_of=end, catch_up=True))
-    report.defaulted = (
-        Loan.objects.filter(pk__in=defaulters).exclude(status=LoanStatus.CLOSED).count()
-    )
+    report.eod_days += len(run_eod(as_of=end, catch_up=True, actor=system))
+    sim.summarise()
     return report
 
 
-def _repay_due(
-    loan_day: dt.date,
-    pay_day: dt.date,
-    defaulters: set[int],
-    bank_users: dict[int, Any],
-    report: DemoReport,
-    repayments: Any,
-) -> None:
-    """Each performing borrower pays what fell due; a defaulter stops two months before maturity."""
-    from kvcredit.lending.models import Loan, LoanStatus
+def _pool_yuan(district: Any) -> int:
+    """What the city and the district pay into the district's pool in a year (yuan)."""
+    return POOL_YUAN["county" if district.name.endswith("县") else "urban"]
 
-    due = Loan.objects.filter(status=LoanStatus.ACTIVE).exclude(
-        due_principal_fen=0, due_interest_fen=0, penalty_fen=0
-    )
-    for loan in due.order_by("id"):
-        if loan.pk in defaulters and (loan.maturity_date - pay_day).days < 75:
-            continue
-        owed = loan.due_principal_fen + loan.due_interest_fen + loan.penalty_fen
-        repayments.repay(
-            bank_users[loan.bank_id],
-            loan_id=loan.pk,
-            amount_fen=owed,
-            paid_on=pay_day,
-            today=pay_day,
-            reference=f"DEMO-{loan.pk}-{pay_day:%Y%m}",
-            now=dt.datetime.combine(pay_day, dt.time(11), tzinfo=dt.UTC),
+
+class _Programme:
+    """The days of the demo: what each actor does on a day, through the services."""
+
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        system: Any,
+        users: dict[str, Any],
+        bank_users: dict[int, Any],
+        product_id: int,
+        lines: list[Any],
+        admitted: dict[int, list[int]],
+        per_month: int,
+        yearly: dict[int, int],
+        data_file: Path,
+        start: dt.date,
+        end: dt.date,
+        default_rate: float,
+        report: DemoReport,
+        say: Progress,
+    ) -> None:
+        self.rng, self.system, self.report, self.say = rng, system, report, say
+        self.trustee_a, self.trustee_b = users["trustee"], users["trustee2"]
+        self.bank_users, self.product_id = bank_users, product_id
+        self.demo_bank_id = users["bank"].organisation.bank.pk
+        self.lines, self.admitted, self.per_month = lines, admitted, per_month
+        self.yearly, self.data_file = yearly, data_file
+        self.start, self.end, self.default_rate = start, end, default_rate
+        self.borrowed: set[int] = set()
+        self.ent_users: dict[int, Any] = {}
+        self.stops: dict[int, dt.date] = {}  # loan id -> first due date it leaves unpaid
+        self.defaulted: set[int] = set()  # loans whose claim is scheduled
+        self.stop_pairs: set[tuple[int, int]] = set()  # (bank, district) of stopping loans
+        self.today = start
+        self.agenda: dict[dt.date, list[tuple[str, _Case]]] = defaultdict(list)
+        self.waiting: list[_Case] = []
+        self.paid: list[_Case] = []
+        self.slots = self._slots()
+
+    # -- the calendar ------------------------------------------------------------------------
+    def _slots(self) -> dict[dt.date, str]:
+        """The due dates from which three loans stop paying so that, on the last day, their
+        claims are checked (waiting for trustee2), filed and registered."""
+        filed = _loan_day_on_or_before(self.end - dt.timedelta(days=FILE_AFTER))
+        checked = _loan_day_on_or_before(filed - dt.timedelta(days=1))
+        registered = _loan_day_on_or_before(self.end - dt.timedelta(days=REGISTER_AFTER))
+        first_due = month_starts(self.start, 2)[1].replace(day=LOAN_DAY)
+        plan = {checked: "CHECKED", filed: "FILED", registered: "REGISTERED"}
+        return {d: kind for d, kind in plan.items() if d >= first_due}
+
+    def _anniversary(self, day: dt.date) -> bool:
+        return day.day == 1 and day.month == self.start.month
+
+    def _half_year(self, day: dt.date) -> bool:
+        return day.day == 1 and day.month == month_starts(self.start, 7)[6].month
+
+    def busy(self, day: dt.date) -> bool:
+        """Whether anything happens on ``day`` (the end of day is caught up only for those)."""
+        return (
+            day.day in (LOAN_DAY, PAY_DAY)
+            or (day.day == RETRY_DAY and bool(self.waiting))
+            or self._anniversary(day)
+            or self._half_year(day)
+            or day in self.agenda
         )
-        report.repayments += 1
 
+    def run_day(self, day: dt.date) -> None:
+        self.today = day
+        if self._anniversary(day):
+            self._yearly(day)
+        elif self._half_year(day):
+            self._contribute(day, who="DISTRICT", half=2)
+        for kind, case in self.agenda.pop(day, []):
+            getattr(self, f"_{kind}")(case, day)
+        if day.day == RETRY_DAY:
+            self._retry_waiting(day)
+        if day.day == LOAN_DAY:
+            self._lend(day)
+        if day.day == PAY_DAY:
+            self._pay_day(day)
 
-def _claims(
-    on: dt.date,
-    bank_users: dict[int, Any],
-    trustee_a: Any,
-    trustee_b: Any,
-    rng: random.Random,
-    report: DemoReport,
-    claims: Any,
-) -> None:
-    """Claims on loans 90+ days overdue: the bank registers and files, A checks, B pays; then a
-    part of some paid claims is recovered."""
-    from kvcredit.errors import ServiceError
-    from kvcredit.fund.models import Claim, ClaimStatus
-    from kvcredit.lending.models import Loan, LoanStatus
+    def _at(self, day: dt.date, kind: str, case: _Case) -> None:
+        """Schedule a step of a claim (on a later day: today's agenda has been read)."""
+        self.agenda[max(day, self.today + dt.timedelta(days=1))].append((kind, case))
 
-    overdue = Loan.objects.filter(
-        status=LoanStatus.ACTIVE,
-        days_past_due__gte=90,
-        due_principal_fen__gt=0,
-        fund_claims__isnull=True,
-    )
-    for loan in overdue.order_by("id"):
-        banker = bank_users[loan.bank_id]
-        try:
-            c = claims.register(banker, loan_id=loan.pk, on=on)
-            claims.file(banker, claim_id=c.pk, on=on)
-            claims.check(trustee_a, claim_id=c.pk, on=on, note="资料齐全")
-            paid = claims.pay(trustee_b, claim_id=c.pk, on=on)
-        except ServiceError:
-            continue
-        if paid.status == ClaimStatus.PAID:
-            report.claims_paid += 1
-    for c in Claim.objects.filter(status=ClaimStatus.PAID, paid_on__lt=on - dt.timedelta(days=60)):
-        if rng.random() < 0.3:
-            amount = max(1, c.overdue_principal_fen // rng.choice([3, 4, 5]))
-            try:
-                claims.recover(bank_users[c.bank_id], claim_id=c.pk, amount_fen=amount, on=on)
-            except ServiceError:
+    # -- the fund's year -----------------------------------------------------------------------
+    def _yearly(self, day: dt.date) -> None:
+        from kvcredit.enterprises.importing import import_file
+
+        if day != self.start:  # the yearly data: new evaluations, limits valid a year
+            self.say(f"{day.year}: yearly data and evaluations")
+            at = dt.datetime.combine(day, dt.time(8), tzinfo=dt.UTC)
+            import_file(self.system, self.data_file, year=day.year - 1, now=at)
+        self._contribute(day, who="CITY")
+        self._contribute(day, who="DISTRICT", half=1)
+
+    def _contribute(self, day: dt.date, *, who: str, half: int = 0) -> None:
+        """The city's 40 % of the year's amount, or one half of the district's 60 %."""
+        from kvcredit.fund import config
+        from kvcredit.fund import services as fund
+        from kvcredit.fund.domain.rules import contribution_split
+
+        rules = config.rules()
+        for district_id, total in self.yearly.items():
+            city, district = contribution_split(total, rules)
+            amount = city if who == "CITY" else (district + 1) // 2 if half == 1 else district // 2
+            ref = f"{who} {day.year}" + (f" {half}/2" if half else "")
+            fund.record_contribution(
+                self.trustee_a,
+                district_id=district_id,
+                contributor=who,
+                amount_fen=amount,
+                paid_date=day,
+                reference=ref,
+            )
+
+    # -- lending ---------------------------------------------------------------------------
+    def _ent_user(self, ent: Any) -> Any:
+        from kvcredit.accounts.models import User
+
+        if ent.pk not in self.ent_users:
+            u = User(username=f"ent{ent.pk}", organisation=ent.organisation)
+            u.set_unusable_password()
+            u.save()
+            self.ent_users[ent.pk] = u
+        return self.ent_users[ent.pk]
+
+    def _lend(self, day: dt.date) -> None:
+        from kvcredit.errors import ServiceError
+        from kvcredit.lending import loans as lending
+        from kvcredit.lending.models import Method
+
+        rng, report = self.rng, self.report
+        stamp = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
+        for _ in range(self.per_month):
+            if not self.lines:
+                break
+            line = self.lines.pop()
+            ent = line.enterprise
+            choices = self.admitted.get(ent.district_id)
+            if not choices:
                 continue
-            report.recoveries += 1
+            bank_id = rng.choice(choices)
+            amount = min(line.limit_fen, rng.choice([50, 100, 150, 200, 300, 500]) * 10_000_00)
+            method = rng.choice([Method.QUARTERLY_INTEREST] * 3 + [Method.EQUAL_INSTALMENT])
+            try:
+                app = lending.apply(
+                    self._ent_user(ent),
+                    bank_id=bank_id,
+                    product_id=self.product_id,
+                    amount_fen=amount,
+                    term_months=12,
+                    method=method.value,
+                    purpose=rng.choice(["研发投入", "设备采购", "流动资金", "技术改造"]),
+                    first_time_borrower=ent.pk not in self.borrowed and rng.random() < 0.6,
+                    today=day,
+                    now=stamp,
+                )
+            except ServiceError:
+                continue  # e.g. the bank is suspended in the district by the breaker
+            report.applications += 1
+            banker = self.bank_users[bank_id]
+            if rng.random() < 0.1:
+                lending.reject(banker, application_id=app.pk, reason="经营数据不足", now=stamp)
+                report.rejected += 1
+                continue
+            lending.approve(
+                banker, application_id=app.pk, amount_fen=app.amount_fen, today=day, now=stamp
+            )
+            loan = lending.disburse(
+                banker, application_id=app.pk, disbursed_on=day, today=day, now=stamp
+            )
+            self.borrowed.add(ent.pk)
+            report.loans += 1
+            if rng.random() < self.default_rate:
+                # a bullet loan fails at maturity; an instalment loan from a random instalment
+                seq = 12 if method == Method.QUARTERLY_INTEREST else rng.randint(3, 12)
+                due = loan.instalments.filter(seq__lte=seq).order_by("-seq").first()
+                self.stops[loan.pk] = due.due_date if due else loan.maturity_date
+                self.stop_pairs.add((loan.bank_id, loan.district_id))
+
+    # -- the 15th: repayments, fees, recoveries and closings, the breakers --------------------
+    def _pay_day(self, day: dt.date) -> None:
+        from kvcredit.fund import breakers
+        from kvcredit.fund import services as fund
+
+        self._repay_due(day)
+        fund.charge_service_fees(self.trustee_a, on=day)
+        self._follow_paid(day)
+        # the trustee's recompute closes the day (the end-of-day hook's stand-in)
+        breakers.recompute(self.trustee_a, as_of=day)
+
+    def _repay_due(self, day: dt.date) -> None:
+        """Each performing borrower pays what fell due; a defaulter from its stop date on."""
+        from kvcredit.fund.models import Breaker, BreakerLevel
+        from kvcredit.lending import repayments
+        from kvcredit.lending.models import Loan, LoanStatus
+
+        fell_due = day - dt.timedelta(days=1)
+        due = list(
+            Loan.objects.filter(status=LoanStatus.ACTIVE)
+            .exclude(due_principal_fen=0, due_interest_fen=0, penalty_fen=0)
+            .order_by("id")
+        )
+        slot = self.slots.pop(fell_due, None)
+        if slot is not None:  # one borrower stops paying now, timed for the end (see _slots)
+            suspended = set(
+                Breaker.objects.filter(state=BreakerLevel.SUSPENDED).values_list(
+                    "bank_id", "district_id"
+                )
+            )
+            # a bank whose book in the district holds another default would be suspended by
+            # the breaker before this claim is filed: such pairs are passed over
+            taken = suspended | self.stop_pairs
+            candidates = [
+                loan
+                for loan in due
+                if loan.pk not in self.stops
+                and loan.due_principal_fen > 0
+                and loan.oldest_unpaid_due_date == fell_due
+                and (loan.bank_id, loan.district_id) not in taken
+            ]
+            # the demo's ``bank`` user sees them when it can
+            mine = [loan for loan in candidates if loan.bank_id == self.demo_bank_id]
+            if candidates:
+                chosen = self.rng.choice(mine or candidates)
+                self.stops[chosen.pk] = fell_due
+                self.stop_pairs.add((chosen.bank_id, chosen.district_id))
+                self._default(chosen, planned=slot)
+        stamp = dt.datetime.combine(day, dt.time(11), tzinfo=dt.UTC)
+        for loan in due:
+            stop = self.stops.get(loan.pk)
+            if stop is not None and day > stop:
+                if loan.pk not in self.defaulted:
+                    self._default(loan)
+                continue
+            owed = loan.due_principal_fen + loan.due_interest_fen + loan.penalty_fen
+            repayments.repay(
+                self.bank_users[loan.bank_id],
+                loan_id=loan.pk,
+                amount_fen=owed,
+                paid_on=day,
+                today=day,
+                reference=f"DEMO-{loan.pk}-{day:%Y%m}",
+                now=stamp,
+            )
+            self.report.repayments += 1
+
+    def _default(self, loan: Any, *, planned: str = "") -> None:
+        """The loan has left its due date unpaid and will pay no more: schedule its claim."""
+        rng, end = self.rng, self.end
+        self.defaulted.add(loan.pk)
+        self.report.defaulted += 1
+        since = loan.oldest_unpaid_due_date
+        filed_on = since + dt.timedelta(days=FILE_AFTER)
+        case = _Case(
+            loan_id=loan.pk,
+            bank_id=loan.bank_id,
+            overdue_from=since,
+            register_lag=rng.randint(0, 20),
+            check_lag=rng.randint(3, 30),
+            pay_lag=rng.randint(2, 20),
+            reject=not planned and rng.random() < 1 / 12,
+        )
+        if planned == "REGISTERED":
+            room = (end - since).days - REGISTER_AFTER
+            case.register_lag = rng.randint(0, max(room, 0))
+        elif planned == "FILED":  # the trustee's check falls after the end
+            case.check_lag = (end - filed_on).days + rng.randint(3, 15)
+        elif planned == "CHECKED":  # checked before the end, approval after it
+            room = (end - filed_on).days
+            case.check_lag = rng.randint(min(3, room), min(25, room))
+            case.pay_lag = room - case.check_lag + rng.randint(3, 15)
+        self._at(since + dt.timedelta(days=REGISTER_AFTER + case.register_lag), "register", case)
+
+    # -- the claim's steps -----------------------------------------------------------------
+    def _register(self, case: _Case, day: dt.date) -> None:
+        from kvcredit.errors import ServiceError
+        from kvcredit.fund import claims
+
+        try:
+            c = claims.register(self.bank_users[case.bank_id], loan_id=case.loan_id, on=day)
+        except ServiceError:
+            return  # e.g. the bank is suspended in the district: no claim
+        case.claim_id = c.pk
+        self._at(max(day, case.overdue_from + dt.timedelta(days=FILE_AFTER)), "file", case)
+
+    def _file(self, case: _Case, day: dt.date) -> None:
+        from kvcredit.errors import ServiceError
+        from kvcredit.fund import claims
+        from kvcredit.lending.models import Loan
+
+        dpd = Loan.objects.values_list("days_past_due", flat=True).get(pk=case.loan_id)
+        if dpd < 90:  # not yet: the day it will be
+            self._at(day + dt.timedelta(days=90 - dpd), "file", case)
+            return
+        try:
+            c = claims.file(self.bank_users[case.bank_id], claim_id=case.claim_id, on=day)
+        except ServiceError:
+            return  # suspended meanwhile by another loan: the claim stays registered
+        case.overdue_principal_fen = c.overdue_principal_fen
+        self._at(day + dt.timedelta(days=case.check_lag), "check", case)
+
+    def _check(self, case: _Case, day: dt.date) -> None:
+        from kvcredit.fund import claims
+
+        if case.reject:
+            claims.reject(
+                self.trustee_a,
+                claim_id=case.claim_id,
+                on=day,
+                reason="代偿申请材料不全（缺少催收记录），退回银行",
+            )
+            return
+        claims.check(self.trustee_a, claim_id=case.claim_id, on=day, note="资料齐全，同意代偿")
+        self._at(day + dt.timedelta(days=case.pay_lag), "pay", case)
+
+    def _pay(self, case: _Case, day: dt.date) -> None:
+        from kvcredit.fund import claims
+        from kvcredit.fund.models import ClaimStatus
+
+        c = claims.pay(self.trustee_b, claim_id=case.claim_id, on=day)
+        if c.status != ClaimStatus.PAID:
+            case.waiting_since = c.waiting_since
+            if case not in self.waiting:
+                self.waiting.append(case)
+            return
+        if case in self.waiting:
+            self.waiting.remove(case)
+        self.report.claims_paid += 1
+        case.paid_on = day
+        # most borrowers pay something back through the bank's collection; some nothing
+        case.recovery_chance = 0.45 if self.rng.random() < 0.6 else 0.08
+        case.close_on = day + dt.timedelta(days=self.rng.randint(120, 360))
+        self.paid.append(case)
+
+    def _retry_waiting(self, day: dt.date) -> None:
+        """trustee2 tries the waiting claims again; after three months of waiting the city and
+        the district pay the claim's amount into the pool (4 : 6)."""
+        from kvcredit.fund import config
+        from kvcredit.fund import services as fund
+        from kvcredit.fund.domain.rules import contribution_split
+        from kvcredit.fund.models import Claim
+
+        for case in list(self.waiting):
+            assert case.waiting_since is not None
+            if not case.topped_up and (day - case.waiting_since).days >= TOP_UP_AFTER:
+                claim = Claim.objects.select_related("pool").get(pk=case.claim_id)
+                top_up = -(-claim.amount_fen // 10_000_000) * 10_000_000  # whole 100,000 yuan
+                city, district = contribution_split(top_up, config.rules())
+                for who, amount in (("CITY", city), ("DISTRICT", district)):
+                    fund.record_contribution(
+                        self.trustee_a,
+                        district_id=claim.pool.district_id,
+                        contributor=who,
+                        amount_fen=amount,
+                        paid_date=day,
+                        reference=f"{who} 追加出资 claim {claim.pk}",
+                    )
+                case.topped_up = True
+            self._pay(case, day)
+
+    def _follow_paid(self, day: dt.date) -> None:
+        """The bank reports what it recovers; the trustee closes or writes off the claim."""
+        from kvcredit.fund import claims
+
+        rng = self.rng
+        for case in list(self.paid):
+            assert case.paid_on is not None and case.close_on is not None
+            if (day - case.paid_on).days < 30:
+                continue
+            left = case.overdue_principal_fen - case.recovered_fen
+            if day >= case.close_on:
+                recovered_enough = case.recovered_fen * 10 >= case.overdue_principal_fen * 3
+                claims.close(
+                    self.trustee_a,
+                    claim_id=case.claim_id,
+                    on=day,
+                    written_off=not recovered_enough,
+                    reason="追偿程序终结，结案"
+                    if recovered_enough
+                    else "借款企业已破产清算，剩余损失按规定核销",
+                )
+                self.paid.remove(case)
+            elif left > 0 and rng.random() < case.recovery_chance:
+                share = rng.uniform(0.08, 0.3)
+                amount = min(left, max(100, int(case.overdue_principal_fen * share) // 100 * 100))
+                claims.recover(
+                    self.bank_users[case.bank_id], claim_id=case.claim_id, amount_fen=amount, on=day
+                )
+                case.recovered_fen += amount
+                self.report.recoveries += 1
+                if case.recovered_fen == case.overdue_principal_fen:
+                    claims.close(
+                        self.trustee_a,
+                        claim_id=case.claim_id,
+                        on=day,
+                        written_off=False,
+                        reason="全部追回，结案",
+                    )
+                    self.paid.remove(case)
+
+    def summarise(self) -> None:
+        from django.db.models import Count
+
+        from kvcredit.fund.models import Breaker, BreakerLevel, Claim, ClaimStatus
+
+        rows = Claim.objects.values_list("status").annotate(n=Count("id"))
+        self.report.claims = {status: n for status, n in rows}
+        self.report.waiting = Claim.objects.filter(
+            status=ClaimStatus.CHECKED, waiting_since__isnull=False
+        ).count()
+        self.report.suspended = Breaker.objects.filter(state=BreakerLevel.SUSPENDED).count()
 
 
 def _fast_sqlite() -> None:
@@ -463,6 +785,11 @@ def cli_load(seed: int, enterprises: int, until: str | None, years: int) -> None
         f"{r.loans} loans, {r.repayments} repayments, {r.defaulted} defaulted, "
         f"{r.claims_paid} claims paid, {r.recoveries} recoveries, {r.eod_days} days closed "
         f"({r.start} to {r.end}); fund books balance: {books_balance()}"
+    )
+    statuses = ", ".join(f"{n} {status.lower()}" for status, n in sorted(r.claims.items()))
+    say(
+        f"claims: {statuses or 'none'} ({r.waiting} waiting for money); "
+        f"{r.suspended} bank and district pairs suspended by the circuit breaker"
     )
     out.print("\n[bold]Users[/bold] (password for all: " + DEMO_PASSWORD + ")")
     for c in r.credentials:

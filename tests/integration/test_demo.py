@@ -1,4 +1,5 @@
-"""The demo generator on a small programme: the fund's books balance, the figures move."""
+"""The demo generator on a small programme: the fund's books balance, the figures move, and the
+claims are at every step, from registered to closed."""
 
 from __future__ import annotations
 
@@ -9,27 +10,102 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_a_small_demo_balances_its_books_and_has_figures() -> None:
+def test_a_small_demo_balances_its_books_and_shows_claims_at_every_step() -> None:
+    from django.db.models import Sum
+
     from kvcredit import demo
     from kvcredit.accounts.models import User
     from kvcredit.accounts.services import ensure_system_user
-    from kvcredit.fund.models import Contribution, FeeReduction, ServiceFee
-    from kvcredit.lending.models import EodRun, Loan, Repayment
+    from kvcredit.audit.services import verify
+    from kvcredit.fund import books
+    from kvcredit.fund.domain.rules import FundRules, claim_amount, recovery_split
+    from kvcredit.fund.models import (
+        Claim,
+        ClaimEvent,
+        ClaimStatus,
+        Contribution,
+        FeeReduction,
+        Pool,
+        Recovery,
+        ServiceFee,
+    )
+    from kvcredit.lending.models import EodRun, Loan, LoanStatus, Repayment
     from kvcredit.reporting import programme
 
-    report = demo.load(seed=11, enterprises=300, until=dt.date(2025, 6, 30), years=1)
+    until = dt.date(2025, 6, 30)
+    # a small book defaults more often than the demo's 4 %, so that it has claims to follow
+    report = demo.load(seed=11, enterprises=300, until=until, years=3, default_rate=0.15)
     assert demo.books_balance()
+    assert verify().ok
     assert report.loans > 0 and report.repayments > 0
     assert Loan.objects.count() == report.loans
     assert Repayment.objects.count() == report.repayments
-    assert EodRun.objects.latest("run_date").run_date == dt.date(2025, 6, 30)
+    assert EodRun.objects.latest("run_date").run_date == until
+    first_loan = Loan.objects.order_by("disbursed_on").first()
+    assert first_loan is not None
+    assert EodRun.objects.count() == (until - first_loan.disbursed_on).days + 1  # no day skipped
     assert Contribution.objects.exists() and ServiceFee.objects.exists()
     assert FeeReduction.objects.count() == 1
     roles = {c.role for c in report.credentials}
     assert roles == {"administrator", "bank", "district", "trustee", "enterprise"}
     assert User.objects.get(username="trustee2").check_password(demo.DEMO_PASSWORD)
-    stats = programme.statistics(ensure_system_user(), by="district")
+
+    # claims at every step: the last defaults are in process, the older ones paid and followed
+    statuses = set(Claim.objects.values_list("status", flat=True))
+    in_process = {ClaimStatus.REGISTERED, ClaimStatus.FILED, ClaimStatus.CHECKED}
+    assert in_process <= statuses
+    assert {ClaimStatus.PAID, ClaimStatus.RECOVERING} & statuses
+    assert {ClaimStatus.CLOSED, ClaimStatus.WRITTEN_OFF} & statuses
+    assert len(statuses) >= 6
+    assert (
+        report.claims == {s: Claim.objects.filter(status=s).count() for s in statuses}
+        and sum(report.claims.values()) == Claim.objects.count()
+    )
+    rules = FundRules()
+    trustee, trustee2 = User.objects.get(username="trustee"), User.objects.get(username="trustee2")
+    paid = Claim.objects.filter(paid_on__isnull=False)
+    assert paid.count() == report.claims_paid > 0
+    for c in paid:
+        # filed at 90 days, 80 % of the overdue principal; checked by one trustee, paid by the other
+        assert c.days_overdue >= 90 and c.overdue_principal_fen > 0
+        assert c.amount_fen == claim_amount(
+            overdue_principal_fen=c.overdue_principal_fen, days_overdue=c.days_overdue, rules=rules
+        )
+        assert (c.checked_by, c.approved_by) == (trustee, trustee2)
+        assert c.loan.status == LoanStatus.COMPENSATED
+        assert c.registered_on < c.filed_on < c.paid_on
+    for c in Claim.objects.filter(status__in=[ClaimStatus.CLOSED, ClaimStatus.WRITTEN_OFF]):
+        assert c.closed_on is not None and c.closed_on > c.paid_on and c.note
+    events = ClaimEvent.objects.values_list("to_status", flat=True)
+    assert ClaimStatus.PAID in set(events)
+    # recoveries are shared pool : bank 80 : 20 and add up on their claims
+    recoveries = list(Recovery.objects.select_related("claim"))
+    assert recoveries and len(recoveries) == report.recoveries
+    for r in recoveries:
+        assert (r.pool_share_fen, r.bank_share_fen) == recovery_split(r.amount_fen, rules)
+        assert r.recovered_on > r.claim.paid_on
+    for c in Claim.objects.filter(recovered_fen__gt=0):
+        total = c.recoveries.aggregate(s=Sum("amount_fen"))["s"]
+        assert c.recovered_fen == total <= c.overdue_principal_fen
+        assert c.pool_recovered_fen + c.bank_recovered_fen == total
+
+    # the ledger agrees with the claims, and the statistics with both
+    bal = books.balances()
+
+    def account(kind: str) -> int:
+        return sum(v for code, v in bal.items() if code.endswith(f":{kind}"))
+
+    paid_fen = paid.aggregate(s=Sum("amount_fen"))["s"]
+    assert account("COMPENSATION_PAID") == paid_fen
+    assert -account("RECOVERIES") == sum(r.pool_share_fen for r in recoveries)
+    pools = Pool.objects.all()
+    assert all(p.target_fen > 0 for p in pools)
+    system = ensure_system_user()
+    stats = programme.statistics(system, by="district")
     total = stats["total"]
     assert total.enterprise_times == report.loans
-    assert total.amount_lent_fen > 0 and total.enterprises > 0
+    assert total.amount_lent_fen == Loan.objects.aggregate(s=Sum("amount_fen"))["s"]
+    assert total.compensation_paid_fen == paid_fen
+    assert total.recovered_fen == sum(r.amount_fen for r in recoveries)
+    assert sum(fen for _d, fen in stats["pools"]) == account("BANK")
     assert any(fen > 0 for _d, fen in stats["pools"])
