@@ -21,8 +21,10 @@ state is what the service would hold after running the programme for three years
   in twelve) days to weeks later and ``trustee2`` pays it some days after. A claim its pool
   cannot cover waits; after three months the city and the district top the pool up. The bank
   reports partial recoveries (shared pool : bank 80 : 20) and within about a year the trustee
-  closes the claim (recovered) or writes it off. The last defaults are timed so that at the end
-  claims are in process at each step: registered, filed, checked and waiting for ``trustee2``;
+  closes the claim (recovered) or writes it off; either way the loan is written off the bank's
+  book (WRITTEN_OFF) and counts in no exposure after. The last defaults are timed so that at
+  the end claims are in process at each step: registered, filed, checked and waiting for
+  ``trustee2``;
 * one user per role, with a printed password.
 
 The circuit breaker's end-of-day hook recomputes every pair's exposure from the whole book each

@@ -52,8 +52,9 @@ def as_user(page: Any, who: str) -> None:
 
 
 def nav(page: Any, name: str) -> None:
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name=name, exact=True).click()
-    page.wait_for_load_state()
+    link = page.get_by_role("navigation", name="主导航").get_by_role("link", name=name, exact=True)
+    with page.expect_navigation():
+        link.click()
 
 
 def field(page: Any, label: str) -> Any:
@@ -198,7 +199,8 @@ def test_a_loan_from_application_to_compensation(page, live_world, business_day)
     assert DISBURSED.isoformat() in ran and FIRST_DUE.isoformat() in ran
     business_day["day"] = FIRST_DUE + dt.timedelta(days=1)
     nav(page, "贷款")
-    page.get_by_role("link", name=str(loan_id), exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=str(loan_id), exact=True).click()
     assert fact(page, "贷款余额（元）") == "120,000.00"
     first = page.get_by_role("row").filter(has=page.get_by_role("cell", name="2025-04-14"))
     cells = [c.inner_text() for c in first.get_by_role("cell").all()]
@@ -234,7 +236,9 @@ def test_a_loan_from_application_to_compensation(page, live_world, business_day)
     assert application[3:5] == ["150,000.00", "120,000.00"]
     assert application[-1] == "已放款"
     page.get_by_role("link", name=str(loan_id), exact=True).click()
+    page.wait_for_url(re.compile(rf"/loans/{loan_id}/$"))
     history = page.get_by_role("row").filter(has_text="HK-0415-001")
+    history.wait_for()
     paid = [c.inner_text() for c in history.get_by_role("cell").all()]
     assert paid[0] == "2025-04-15"
     assert fen(paid[1]) == principal + interest

@@ -243,3 +243,14 @@ def test_a_claims_life_over_the_api_with_maker_checker(api_client, world):
         "CLOSED",
     ]
     assert Claim.objects.get().status == "CLOSED"
+    # the claim has run its course: the bank's loan is written off, off its live book
+    got = api_client.get(f"{V1}/loans/{loan.pk}", headers=bank).json()
+    assert (got["status"], got["closed_on"]) == (
+        "WRITTEN_OFF",
+        Claim.objects.get().closed_on.isoformat(),
+    )
+    listed = api_client.get(f"{V1}/loans?status=WRITTEN_OFF", headers=bank).json()
+    assert [x["id"] for x in listed["items"]] == [loan.pk]
+    assert api_client.get(f"{V1}/loans?status=COMPENSATED", headers=bank).json()["items"] == []
+    r = api_client.get(f"{V1}/loans?status=GONE", headers=bank)
+    assert r.status_code == 422 and "status" in r.content.decode()

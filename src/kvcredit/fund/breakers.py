@@ -52,9 +52,19 @@ def _lent() -> dict[Key, int]:
     return {(r["bank_id"], r["district_id"]): int(r["total"]) for r in rows}
 
 
+def _with_empty_books(exposures: dict[Key, tuple[int, int]]) -> dict[Key, tuple[int, int]]:
+    """``exposures`` of the whole live book, plus (0, 0) for every breaker whose bank has no
+    live loan left in its district (all repaid, renewed or written off), so that its figures
+    are brought to nothing instead of staying as the last live loan left them."""
+    for key in Breaker.objects.values_list("bank_id", "district_id"):
+        exposures.setdefault(key, (0, 0))
+    return exposures
+
+
 def exposures_from_loans() -> dict[Key, tuple[int, int]]:
-    """(outstanding, non-performing) principal per bank and district from the loan book, for
-    a recomputation outside the end-of-day run."""
+    """(outstanding, non-performing) principal per bank and district from the live loan book
+    (ACTIVE and COMPENSATED loans: a written-off loan counts no more), for a recomputation
+    outside the end-of-day run; (0, 0) for a breaker's pair with no live loan left."""
     from kvcredit.lending.models import LIVE_STATUSES, NON_PERFORMING, Loan
 
     live = Loan.objects.filter(status__in=LIVE_STATUSES)
@@ -65,7 +75,7 @@ def exposures_from_loans() -> dict[Key, tuple[int, int]]:
     for r in npl.annotate(total=Sum("outstanding_principal_fen")):
         key = (r["bank_id"], r["district_id"])
         out[key] = (out[key][0], int(r["total"]))
-    return out
+    return _with_empty_books(out)
 
 
 def _change(actor: Any, b: Breaker, to: str, *, on: dt.date, e: db.Exposure, reason: str) -> None:
@@ -157,7 +167,8 @@ def recompute(actor: Any, *, as_of: dt.date) -> list[BreakerChange]:
 
 def on_end_of_day(as_of: dt.date, rows: Iterable[Any]) -> list[BreakerChange]:
     """The lending app's end-of-day hook: rows with ``bank_id``, ``district_id``,
-    ``outstanding_fen`` and ``non_performing_fen`` (attributes or keys)."""
+    ``outstanding_fen`` and ``non_performing_fen`` (attributes or keys), one per pair with live
+    loans; a breaker's pair with none left gets (0, 0)."""
 
     def get(r: Any, k: str) -> int:
         return int(r[k] if isinstance(r, Mapping) else getattr(r, k))
@@ -169,7 +180,7 @@ def on_end_of_day(as_of: dt.date, rows: Iterable[Any]) -> list[BreakerChange]:
         )
         for r in rows
     }
-    return run_end_of_day(as_of=as_of, exposures=exposures)
+    return run_end_of_day(as_of=as_of, exposures=_with_empty_books(exposures))
 
 
 def lift(actor: Any, *, breaker_id: int, on: dt.date, reason: str) -> Breaker:

@@ -5,6 +5,9 @@
         └──────reject─────┴──────reject───┘  cannot cover it)          ▼      ▼
                                                                CLOSED / WRITTEN_OFF
 
+Ending a claim (closed or written off) takes the loan off the bank's live book: the loan is
+written off (WRITTEN_OFF) in the same transaction, unless it was already repaid (CLOSED).
+
 The bank registers and files; the trustee checks and pays with maker-checker: the user who
 approves the payment is not the one who checked it (refused here and by a database check).
 A loan is compensated at most once: one claim per loan that is not rejected (a unique
@@ -239,16 +242,23 @@ def recover(actor: Any, *, claim_id: int, amount_fen: int, on: dt.date) -> Recov
 
 
 def close(actor: Any, *, claim_id: int, on: dt.date, written_off: bool, reason: str) -> Claim:
-    """The trustee ends a paid claim: closed (recovery done) or written off."""
+    """The trustee ends a paid claim: closed (recovery done) or written off. Either way the
+    claim has run its course and the bank writes the loan off its book in the same
+    transaction (``lending_port.write_off``; a loan already fully repaid stays CLOSED)."""
     require(actor, OrgKind.TRUSTEE, action=gettext_noop("close claims"))
     if len(reason.strip()) < 5:
         raise InvalidInput([("reason", _("write why the claim ends"))])
     with transaction.atomic():
         c = _claim(claim_id)
         _expect(c, S.PAID, S.RECOVERING)
+        loan = lending_port.loan_for_update(c.loan_id)
         c.closed_on = on
         c.note = reason.strip()[:500]
-        _move(actor, c, S.WRITTEN_OFF if written_off else S.CLOSED, on, reason.strip())
+        to = S.WRITTEN_OFF if written_off else S.CLOSED
+        loan_status = lending_port.write_off(
+            loan, on=on, actor=actor, claim_id=c.pk, reason=reason.strip()
+        )
+        _move(actor, c, to, on, reason.strip(), loan_status=loan_status)
     return c
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import tempfile
 from decimal import Decimal
 from pathlib import Path as FsPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -423,7 +423,8 @@ class LoanOut(Schema):
 
 
 class LoanFilter(Schema):
-    status: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,12}$")] | None = None
+    # the LoanStatus codes; live loans are ACTIVE or COMPENSATED
+    status: Literal["ACTIVE", "CLOSED", "RENEWED", "COMPENSATED", "WRITTEN_OFF"] | None = None
     category: Annotated[str, StringConstraints(pattern=r"^[A-Z_]{1,16}$")] | None = None
     enterprise_id: Id | None = None
 

@@ -188,9 +188,13 @@ class LoanStatus(models.TextChoices):
     CLOSED = "CLOSED", _("closed (repaid)")
     RENEWED = "RENEWED", _("renewed (rolled into a new loan)")
     COMPENSATED = "COMPENSATED", _("compensated by the fund")
+    WRITTEN_OFF = "WRITTEN_OFF", _("written off")
 
 
-# Loans the end of day ages: still owed to the bank.
+# Loans the end of day ages: still owed to the bank, on its book. CLOSED, RENEWED and
+# WRITTEN_OFF loans (the bank wrote the loan off once the fund's claim on it ended) have left
+# the book: they are no longer aged, owe nothing and count in no exposure, but they stay in
+# the statistics of what was lent.
 LIVE_STATUSES = (LoanStatus.ACTIVE, LoanStatus.COMPENSATED)
 
 
@@ -242,7 +246,7 @@ class Loan(models.Model):
     category = models.CharField(max_length=16, choices=Category.choices, default="NORMAL")
     matured = models.BooleanField(default=False)
     last_eod_date = models.DateField(null=True, blank=True)
-    closed_on = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True)  # left the book (any way)
     created_at = models.DateTimeField()
 
     class Meta:
