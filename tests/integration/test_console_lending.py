@@ -141,15 +141,15 @@ def test_a_page_outside_the_role_is_forbidden(world, who: str, page: str) -> Non
     assert login(world, who).get(reverse(f"console:{page}")).status_code == 403
 
 
-def test_claim_checked_by_one_trustee_is_paid_by_another_only(world, today) -> None:  # type: ignore[no-untyped-def]
-    from kvcredit.fund import claims, services
+def _filed_claim(world, days_past_due: int = 120):  # type: ignore[no-untyped-def]
+    from kvcredit.fund import services
     from kvcredit.fund.testing import make_loan
 
     loan = make_loan(
         enterprise=world.enterprise["a"],
         bank=world.bank["a"],
         due_principal_fen=50_000_00,
-        days_past_due=120,
+        days_past_due=days_past_due,
     )
     services.record_contribution(
         world.users["trustee"],
@@ -158,10 +158,13 @@ def test_claim_checked_by_one_trustee_is_paid_by_another_only(world, today) -> N
         amount_fen=10_000_000_00,
         paid_date=DAY,
     )
-    bank = login(world, "bank_a")
-    r = bank.post(reverse("console:claims"), {"loan_id": loan.pk})
+    r = login(world, "bank_a").post(reverse("console:claims"), {"loan_id": loan.pk})
     assert r.status_code == 302, r.content.decode()[:3000]
-    claim = loan.fund_claims.get()
+    return loan, loan.fund_claims.get()
+
+
+def test_claim_checked_by_one_trustee_is_paid_by_another_only(world, today) -> None:  # type: ignore[no-untyped-def]
+    _loan, claim = _filed_claim(world)
     assert claim.status == "FILED"
     assert login(world, "bank_b").get(reverse("console:claim", args=[claim.pk])).status_code == 404
     a = login(world, "trustee")
@@ -174,7 +177,44 @@ def test_claim_checked_by_one_trustee_is_paid_by_another_only(world, today) -> N
     b.post(reverse("console:claim_step", args=[claim.pk, "pay"]))
     claim.refresh_from_db()
     assert claim.status == "PAID"
-    assert claims  # the service module the pages call
+
+
+def test_the_trustee_rejects_a_claim_with_a_reason(world, today) -> None:  # type: ignore[no-untyped-def]
+    _loan, claim = _filed_claim(world)
+    trustee = login(world, "trustee")
+    page = trustee.get(reverse("console:claim", args=[claim.pk])).content.decode()
+    assert "驳回代偿申请" in page and "终结代偿申请" not in page
+    step = reverse("console:claim_step", args=[claim.pk, "reject"])
+    refused = trustee.post(step, {"reject-reason": "短"}, follow=True)
+    claim.refresh_from_db()
+    assert claim.status == "FILED" and "未能办理" in refused.content.decode()
+    # a bank may not reject (the step is the trustee's): nothing changes
+    login(world, "bank_a").post(step, {"reject-reason": "银行自己驳回"})
+    claim.refresh_from_db()
+    assert claim.status == "FILED"
+    done = trustee.post(step, {"reject-reason": "借款合同缺失，材料不全"}, follow=True)
+    claim.refresh_from_db()
+    assert claim.status == "REJECTED" and claim.note == "借款合同缺失，材料不全"
+    assert "代偿申请已驳回。" in done.content.decode()
+
+
+@pytest.mark.parametrize(("outcome", "status"), [("close", "CLOSED"), ("write_off", "WRITTEN_OFF")])
+def test_the_trustee_ends_a_paid_claim_and_the_loan_leaves_the_book(  # type: ignore[no-untyped-def]
+    world, today, outcome, status
+) -> None:
+    loan, claim = _filed_claim(world)
+    login(world, "trustee").post(reverse("console:claim_step", args=[claim.pk, "check"]), {})
+    login(world, "trustee_b").post(reverse("console:claim_step", args=[claim.pk, "pay"]))
+    claim.refresh_from_db()
+    assert claim.status == "PAID"
+    trustee = login(world, "trustee")
+    assert "终结代偿申请" in trustee.get(reverse("console:claim", args=[claim.pk])).content.decode()
+    step = reverse("console:claim_step", args=[claim.pk, "close"])
+    done = trustee.post(step, {"end-reason": "追偿程序已终结", "outcome": outcome}, follow=True)
+    claim.refresh_from_db()
+    loan.refresh_from_db()
+    assert claim.status == status and loan.status == "WRITTEN_OFF"
+    assert "该笔贷款已核销出账" in done.content.decode()
 
 
 def test_breaker_lift_needs_a_reason_and_is_for_the_trustee(world) -> None:  # type: ignore[no-untyped-def]

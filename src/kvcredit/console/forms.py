@@ -419,6 +419,16 @@ class NoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
+class RejectClaimForm(forms.Form):
+    prefix = "reject"
+    reason = forms.CharField(label=_("Why the claim is rejected"), max_length=300, min_length=5)
+
+
+class EndClaimForm(forms.Form):
+    prefix = "end"
+    reason = forms.CharField(label=_("Why the claim ends"), max_length=300, min_length=5)
+
+
 class LiftForm(forms.Form):
     reason = forms.CharField(label=_("Reason for lifting"), max_length=300, min_length=5)
 

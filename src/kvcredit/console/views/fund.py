@@ -21,9 +21,11 @@ from kvcredit.console.forms import (
     AmountForm,
     ClaimFileForm,
     ContributionForm,
+    EndClaimForm,
     FeeReductionForm,
     LiftForm,
     NoteForm,
+    RejectClaimForm,
     add_service_error,
 )
 from kvcredit.enterprises import selectors as ent_selectors
@@ -144,6 +146,9 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "note_form": NoteForm(),
         "amount_form": AmountForm(),
         "can_recover": c.status in (ClaimStatus.PAID, ClaimStatus.RECOVERING),
+        "can_reject": c.status in (ClaimStatus.REGISTERED, ClaimStatus.FILED, ClaimStatus.CHECKED),
+        "reject_form": RejectClaimForm(),
+        "end_form": EndClaimForm(),
     }
     return render(request, "console/fund/claim.html", context)
 
@@ -168,6 +173,30 @@ def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 messages.success(request, _("The claim was approved and paid."))
             else:
                 messages.warning(request, _("The pool cannot pay this claim yet; it waits."))
+        elif step == "reject" and kind_of(user) == TRUSTEE:
+            form = RejectClaimForm(request.POST)
+            if not form.is_valid():
+                raise InvalidInput([("reason", _("write why the claim is rejected"))])
+            claims.reject(user, claim_id=pk, on=today, reason=form.cleaned_data["reason"])
+            messages.success(request, _("The claim was rejected."))
+        elif step == "close" and kind_of(user) == TRUSTEE:
+            form = EndClaimForm(request.POST)
+            if not form.is_valid():
+                raise InvalidInput([("reason", _("write why the claim ends"))])
+            written_off = request.POST.get("outcome") == "write_off"
+            claims.close(
+                user,
+                claim_id=pk,
+                on=today,
+                written_off=written_off,
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(
+                request,
+                _("The claim was written off; the loan left the bank's book.")
+                if written_off
+                else _("The claim was closed; the loan left the bank's book."),
+            )
         elif step == "recover":
             amount = AmountForm(request.POST)
             if not amount.is_valid():
