@@ -171,6 +171,9 @@ def run_eod(
 def _run_one(day: dt.date, actor: Any, now: dt.datetime) -> DayReport:
     started = timezone.now()
     with transaction.atomic():
+        hold_the_book()
+        if EodRun.objects.filter(run_date=day).exists():  # a run that held the book before us
+            return DayReport(day, already_run=True)
         frame = load_book(day)
         result, extra = age(frame, day)
         write_back(frame, result, extra, day)
@@ -209,6 +212,24 @@ def _run_one(day: dt.date, actor: Any, now: dt.datetime) -> DayReport:
         for hook in EXPOSURE_HOOKS:
             hook(day, exposures)
     return report
+
+
+# -- the day's hold on the book --------------------------------------------------------------
+def hold_the_book() -> None:
+    """Make every write to the loan book wait until the day's transaction ends; reads go on.
+
+    The day reads the whole live book, ages it in memory and writes every loan's state back:
+    a repayment, reversal, renewal, disbursement, compensation or write-off committed between
+    that read and that write would be overwritten (a lost update). On PostgreSQL the loan table
+    is locked in EXCLUSIVE mode, before the book is read: it waits for postings already under
+    way to commit, then holds off every INSERT, UPDATE and ``SELECT ... FOR UPDATE`` of a loan
+    until the day commits, while plain reads (the console, the API's GETs) go on. Every writer
+    of instalments writes or row-locks its loan first, so this one lock covers them too. On
+    SQLite every transaction already begins with ``BEGIN IMMEDIATE``, which serialises writers.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("LOCK TABLE lending_loan IN EXCLUSIVE MODE")
 
 
 # -- reading ---------------------------------------------------------------------------------

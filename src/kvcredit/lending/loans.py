@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -70,6 +70,17 @@ def require_open_day(day: dt.date, field: str) -> None:
     if last is not None and day <= last:
         msg = _("the end of day for %(day)s has run; use a later date") % {"day": last}
         raise InvalidInput([(field, msg)])
+
+
+def wait_for_end_of_day() -> None:
+    """First thing in a transaction that creates a loan: on PostgreSQL, wait for a running end
+    of day to commit (it holds the loan table, ``endofday.hold_the_book``) before taking any
+    lock. The loan's INSERT would wait for it anyway, but only after the application and credit
+    line are locked, which the end of day locks too when approvals lapse: a deadlock. ROW
+    EXCLUSIVE is the lock the INSERT takes; it does not hold off other postings."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("LOCK TABLE lending_loan IN ROW EXCLUSIVE MODE")
 
 
 def suspended(bank: Bank, district_id: int, on: dt.date) -> bool:
@@ -396,9 +407,11 @@ def disburse(
         raise InvalidInput([("disbursed_on", _("signing <= disbursement <= today"))])
     require_open_day(disbursed_on, "disbursed_on")
     with transaction.atomic():
+        wait_for_end_of_day()
         app = _locked_app(
             actor, application_id, OrgKind.BANK, action=gettext_noop("disburse loans")
         )
+        require_open_day(disbursed_on, "disbursed_on")  # again: a day run while we waited
         if app.status != S.APPROVED:
             raise Conflict(_("only an approved application can be disbursed"), field="status")
         if app.expires_on is not None and disbursed_on >= app.expires_on:
@@ -445,6 +458,7 @@ def renew(actor: User, *, loan_id: int, today: dt.date, now: dt.datetime | None 
         old = (
             Loan.objects.select_for_update().select_related("product", "enterprise").get(pk=loan_id)
         )
+        require_open_day(today, "today")  # again: the lock waits for a running end of day
         if old.status != LoanStatus.ACTIVE or not (old.matured or old.maturity_date <= today):
             raise Conflict(_("only an active loan at maturity can be renewed"), field="loan_id")
         if old.penalty_fen or old.due_interest_fen or old.accrued_interest_fen:

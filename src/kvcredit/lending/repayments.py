@@ -122,6 +122,7 @@ def repay(
         raise InvalidInput([("amount", _("a repayment must be a positive amount"))])
     with transaction.atomic():
         loan = _locked_loan(actor, loan_id)
+        require_open_day(paid_on, "paid_on")  # again: the lock waits for a running end of day
         if loan.status not in REPAYABLE:
             raise Conflict(_("this loan takes no repayments"), field="loan_id")
         if paid_on < loan.disbursed_on:
@@ -177,6 +178,7 @@ def reverse(
         if original is None:
             raise NotFound(_("no such repayment"), field="repayment_id")
         loan = _locked_loan(actor, original.loan_id)
+        require_open_day(today, "today")  # again: the lock waits for a running end of day
         if original.kind != RepaymentKind.REPAYMENT:
             raise Conflict(_("only a repayment can be reversed"), field="repayment_id")
         if Repayment.objects.filter(reverses=original).exists():
