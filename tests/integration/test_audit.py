@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from kvcredit.audit.models import AuditRecord
-from kvcredit.audit.services import GENESIS, record_hash, verify
+from kvcredit.audit.services import GENESIS, body_digest, link_hash, verify
 from kvcredit.enterprises import services
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_verify_reports_the_first_broken_link(world):
         "prev_hash": "f" * 64,
         "hash": "e" * 64,
     }
-    forged = AuditRecord.objects.create(**fields)  # an INSERT is allowed; its link is wrong
+    forged = _forge(fields)  # an INSERT is allowed; its link is wrong
     result = verify()
     assert not result.ok and result.broken_at == forged.pk
     assert "prev_hash" in result.reason
@@ -93,10 +93,57 @@ def test_verify_detects_a_record_whose_content_does_not_match_its_hash(world):
         "request_id": "",
         "prev_hash": last.hash,
     }
-    good_hash = record_hash(last.hash, {**fields, "at": "other", "prev_hash": None})
-    forged = AuditRecord.objects.create(**fields, hash=good_hash)
+    other = body_digest({**fields, "at": "other", "prev_hash": None})
+    # a well-linked record whose digest and hash are those of other content
+    forged = _forge({**fields, "digest": other, "hash": link_hash(last.hash, other)})
     result = verify()
     assert result.broken_at == forged.pk and "hash" in result.reason
+
+
+def test_records_written_before_digests_still_verify(world):
+    """A chain written before digests existed (hash over content and prev together) verifies;
+    a new record links to it."""
+    import hashlib
+    import json
+
+    from kvcredit.audit.services import _fields
+
+    last = AuditRecord.objects.order_by("-id").first()
+    old = AuditRecord(
+        at=last.at,
+        actor_username="legacy",
+        action="LEGACY",
+        object_type="x",
+        object_id="1",
+        request_id="",
+        prev_hash=last.hash,
+    )
+    body = json.dumps({"prev": last.hash, **_fields(old)}, sort_keys=True, ensure_ascii=False)
+    old.hash = hashlib.sha256(body.encode()).hexdigest()
+    _forge({f: getattr(old, f) for f in (*_fields(old), "prev_hash", "hash")})
+    assert verify().ok
+    services.register_enterprise(
+        world.users["district_a"],
+        uscc="91500000MA5U0D0D1" + _check("91500000MA5U0D0D1"),
+        name="新企业",
+        district_id=world.district["a"].pk,
+    )
+    assert verify().ok
+
+
+def _forge(fields: dict) -> AuditRecord:  # type: ignore[type-arg]
+    """INSERT a record as given, as someone with write access to the table could; on
+    PostgreSQL the linking trigger is switched off for it (it would link the record)."""
+    pg = connection.vendor == "postgresql"
+    if pg:
+        with connection.cursor() as cur:
+            cur.execute("ALTER TABLE audit_auditrecord DISABLE TRIGGER audit_link")
+    try:
+        return AuditRecord.objects.create(**fields)
+    finally:
+        if pg:
+            with connection.cursor() as cur:
+                cur.execute("ALTER TABLE audit_auditrecord ENABLE TRIGGER audit_link")
 
 
 def _check(first17: str) -> str:

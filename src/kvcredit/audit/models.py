@@ -17,6 +17,9 @@ class AuditRecord(models.Model):
     after = models.JSONField(null=True)
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
+    # SHA-256 of the content; hash = SHA-256(prev_hash + digest). Empty on records written
+    # before digests existed (their hash covers the content and prev_hash together).
+    digest = models.CharField(max_length=64, blank=True, default="")
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:

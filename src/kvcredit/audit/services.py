@@ -1,12 +1,19 @@
 """Writing and verifying the audit chain.
 
 ``record`` (one entry) and ``record_many`` (all the entries of one use case) are called by every
-service inside its transaction, as its last step. The chain head is serialised: on PostgreSQL by
-a transaction-level advisory lock, on SQLite by the write lock the connection takes at BEGIN
-(``transaction_mode = IMMEDIATE``). The lock is held from the chain step to COMMIT, so every
-write in the programme passes through it one at a time; that is why the chain step comes last
-and writes all of a use case's records in one statement: the serialised stretch is one lock,
-one read of the head and one INSERT, not the whole use case (validation, evaluation, inserts).
+service inside its transaction, as its last step. Each record carries ``digest``, the SHA-256 of
+its content (computed here, before any lock), and ``hash`` = SHA-256(previous hash + digest):
+the link. Linking is serialised programme-wide and held until COMMIT:
+
+* PostgreSQL: a ``BEFORE INSERT`` trigger (migration 0003) takes a transaction-level advisory
+  lock, reads the head, sets ``prev_hash`` and ``hash`` and gives the record its id under the
+  lock (so ids follow the chain). The INSERT is the only round trip inside the serial section,
+  then COMMIT.
+* SQLite: the write lock the connection takes at BEGIN (``transaction_mode = IMMEDIATE``)
+  already serialises writers; the links are computed here.
+
+Records written before digests existed (``digest`` empty) keep their original hash, the
+SHA-256 of their content with the previous hash inside it; ``verify`` checks both forms.
 """
 
 from __future__ import annotations
@@ -26,7 +33,6 @@ from kvcredit.audit.middleware import current_request_id
 from kvcredit.audit.models import AuditRecord
 
 GENESIS = "0" * 64
-_LOCK_KEY = 0x6B7663726564  # "kvcred"
 
 
 def _canonical(value: Any) -> Any:
@@ -34,7 +40,24 @@ def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True))
 
 
+def body_digest(fields: dict[str, Any]) -> str:
+    """SHA-256 of a record's content (its fields as canonical JSON)."""
+    body = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def link_hash(prev_hash: str, digest: str) -> str:
+    """A record's hash: SHA-256 of the previous record's hash followed by its own digest (what
+    the PostgreSQL trigger computes: ``sha256(convert_to(prev || digest, 'UTF8'))``)."""
+    return hashlib.sha256((prev_hash + digest).encode("utf-8")).hexdigest()
+
+
 def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    return link_hash(prev_hash, body_digest(fields))
+
+
+def _legacy_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The hash of a record written before digests existed."""
     body = json.dumps({"prev": prev_hash, **fields}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -82,10 +105,11 @@ def record(
 def record_many(
     actor: Any, entries: Sequence[Entry], *, now: dt.datetime | None = None
 ) -> list[AuditRecord]:
-    """Append several records, in order, in one chain step (one lock, one read, one INSERT).
+    """Append several records, in order, in one chain step (one INSERT, linked under the chain
+    lock, which is held until COMMIT: call this last in the service's transaction).
 
-    Must run inside the caller's transaction, as its last step: the chain lock is held until
-    COMMIT. The records are built and hashed before the lock is taken, except for the links.
+    On PostgreSQL the database links the records (and numbers them) as it inserts them: the
+    returned objects carry their ids and digests, not their links.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the service's transaction")
@@ -110,35 +134,19 @@ def record_many(
     ]
     if not records:
         return []
-    prev = _lock_chain_head()
     for r in records:
-        r.prev_hash = prev
-        r.hash = prev = record_hash(prev, _fields(r))
+        r.digest = body_digest(_fields(r))
+    if connection.vendor != "postgresql":
+        prev = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
+        prev = prev or GENESIS
+        for r in records:
+            r.prev_hash = prev
+            r.hash = prev = link_hash(prev, r.digest)
     if len(records) == 1:
         records[0].save(force_insert=True)
     else:
         AuditRecord.objects.bulk_create(records)
     return records
-
-
-def _lock_chain_head() -> str:
-    """Take the chain lock (until COMMIT) and read the head's hash.
-
-    On PostgreSQL both go in one round trip, as two statements: the second one takes its
-    snapshot after the lock is granted, so it sees the head the previous holder committed.
-    """
-    if connection.vendor != "postgresql":
-        last = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
-        return last or GENESIS
-    table = AuditRecord._meta.db_table
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT pg_advisory_xact_lock({_LOCK_KEY:d}); "
-            f'SELECT "hash" FROM "{table}" ORDER BY "id" DESC LIMIT 1'
-        )
-        cur.nextset()
-        row = cur.fetchone()
-    return str(row[0]) if row else GENESIS
 
 
 @dataclass(frozen=True)
@@ -171,7 +179,12 @@ def verify() -> VerifyResult:
             n += 1
             if r.prev_hash != prev:
                 return VerifyResult(n, r.id, "prev_hash does not match the previous record")
-            if record_hash(r.prev_hash, _fields(r)) != r.hash:
+            fields = _fields(r)
+            if r.digest:
+                ok = r.digest == body_digest(fields) and link_hash(r.prev_hash, r.digest) == r.hash
+            else:
+                ok = _legacy_hash(r.prev_hash, fields) == r.hash
+            if not ok:
                 return VerifyResult(n, r.id, "content does not match its hash")
             prev = r.hash
     return VerifyResult(n, None)

@@ -1,0 +1,81 @@
+"""The audit chain under concurrent writers (PostgreSQL: the database links each record under
+the chain lock as it is inserted; ids follow the chain, every link holds)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+
+import pytest
+from django.db import connection
+
+from conftest import strong_values
+from kvcredit.audit.models import AuditRecord
+from kvcredit.audit.services import GENESIS, verify
+from kvcredit.enterprises import services
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("KVCREDIT_TEST_BACKEND") != "postgresql",
+    reason="concurrent connections are tested on PostgreSQL",
+)
+
+
+def _audit_truncate(enable: bool) -> None:
+    with connection.cursor() as cur:
+        cur.execute(
+            f"ALTER TABLE audit_auditrecord {'ENABLE' if enable else 'DISABLE'} "
+            "TRIGGER audit_no_truncate"
+        )
+
+
+@pytest.fixture
+def committed_world(transactional_db, world):  # type: ignore[no-untyped-def]
+    """Committed rows (the threads must see them); the flush at the end TRUNCATEs every table,
+    which the audit log refuses, so its trigger is off for the flush and back after it."""
+    yield world
+    _audit_truncate(False)
+
+
+@pytest.fixture(autouse=True)
+def _restore(django_db_blocker):  # type: ignore[no-untyped-def]
+    yield
+    with django_db_blocker.unblock():
+        _audit_truncate(True)
+
+
+def test_concurrent_submissions_keep_one_unbroken_chain_in_id_order(committed_world) -> None:
+    world = committed_world
+    before = AuditRecord.objects.count()
+    writers, rounds = 6, 5
+    start = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def submit(i: int) -> None:
+        try:
+            start.wait()
+            ent = world.enterprise["a" if i % 2 else "b"]
+            for k in range(rounds):
+                services.submit_data(
+                    world.system,
+                    enterprise_id=ent.pk,
+                    year=2025,
+                    values=strong_values(ip_invention=i + k),
+                )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    records = list(AuditRecord.objects.order_by("id"))
+    assert len(records) == before + writers * rounds * 3  # submission, evaluation, limit
+    assert records[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(records))
+    result = verify()
+    assert result.ok, result
