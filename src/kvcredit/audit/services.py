@@ -88,6 +88,21 @@ class Entry:
     after: Any = None
 
 
+CHAIN_LOCK_KEY = 0x6B7663726564  # "kvcred": the key of migration 0003's trigger
+
+
+def hold_chain() -> None:
+    """Take the chain lock now, until COMMIT (PostgreSQL; SQLite's BEGIN already holds its
+    write lock). For a service that row-locks what another holder of the chain lock may lock
+    later (breakers: the end of day appends records, then locks them one by one): taking the
+    chain lock first gives every such transaction the same lock order, so none can deadlock."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.hold_chain must run inside the service's transaction")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
 def record(
     actor: Any,
     action: str,

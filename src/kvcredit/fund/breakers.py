@@ -130,6 +130,7 @@ def run_end_of_day(
     rules = config.rules()
     changes_before = BreakerChange.objects.count()
     with transaction.atomic():
+        audit.hold_chain()  # before any breaker row: the lock order of every breaker writer
         comp, lent = _compensated(), _lent()
         for (bank_id, district_id), (outstanding, npl) in sorted(exposures.items()):
             b = Breaker.objects.select_for_update().filter(
@@ -187,6 +188,7 @@ def lift(actor: Any, *, breaker_id: int, on: dt.date, reason: str) -> Breaker:
     """The trustee lifts a suspension with a written reason (the breaker goes to WARNING)."""
     require(actor, OrgKind.TRUSTEE, action=gettext_noop("lift suspensions"))
     with transaction.atomic():
+        audit.hold_chain()  # before the breaker row: the end of day's lock order
         b = Breaker.objects.select_for_update().filter(pk=breaker_id).first()
         if b is None:
             raise NotFound(_("no such breaker"), field="breaker_id")

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import migrations, models
 
-LOCK_KEY = 0x6B7663726564  # "kvcred"
+LOCK_KEY = 0x6B7663726564  # "kvcred" (audit.services.CHAIN_LOCK_KEY)
 
 PG_UP = f"""
 CREATE OR REPLACE FUNCTION kvcredit_audit_link() RETURNS trigger AS $$
