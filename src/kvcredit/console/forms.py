@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from kvcredit.console.reads import field_label
@@ -16,6 +16,9 @@ from kvcredit.errors import ServiceError
 from kvcredit.lending.models import DEFAULT_BOUNDS, DEFAULT_ORDER, Method, RateBasis
 from kvcredit.scoring.fields import FIELDS, Kind
 
+# Django looks a label's suffix up as ":", which its own Chinese catalogue leaves ASCII; ours
+# gives the full-width "：" of Chinese text (the project's catalogue comes first).
+LABEL_SUFFIX = gettext_noop(":")
 IDENTITY = {"uscc", "name", "district"}
 DATA_FIELDS = [f for f in FIELDS if f.name not in IDENTITY]
 MAX_POLICY_BYTES = 1_000_000
@@ -337,7 +340,10 @@ class ApplyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["bank"].choices = [(b.pk, b.name) for b in banks]  # type: ignore[attr-defined]
         self.fields["product"].choices = [(p.pk, p.name) for p in products]  # type: ignore[attr-defined]
-        self.fields["method"].choices = list(Method.choices)  # type: ignore[attr-defined]
+        # only the methods an offered product has (the service still checks the pair)
+        offered = {m for p in products for m in (p.methods or [])}
+        methods = [c for c in Method.choices if c[0] in offered] or list(Method.choices)
+        self.fields["method"].choices = methods  # type: ignore[attr-defined]
         self.fields["term_months"].initial = 12
 
     def values(self) -> dict[str, Any]:
@@ -403,8 +409,12 @@ class ContributionForm(AmountForm):
 
 
 class FeeReductionForm(forms.Form):
-    valid_from = forms.DateField(label=_("From"))
-    valid_to = forms.DateField(label=_("Until (exclusive)"), required=False)
+    valid_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_to = forms.DateField(
+        label=_("Until (exclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     percent_off = forms.DecimalField(
         label=_("Percent off"), min_value=Decimal("0.01"), max_value=100, decimal_places=2
     )
@@ -434,5 +444,9 @@ class LiftForm(forms.Form):
 
 
 class DateWindowForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False)
-    date_to = forms.DateField(label=_("To"), required=False)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

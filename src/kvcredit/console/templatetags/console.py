@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -75,11 +76,13 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
 def console_nav(context: dict[str, Any]) -> dict[str, Any]:
     request = context["request"]
     kind = kind_of(request.user)
-    items = []
-    for name, text in NAVIGATION.get(kind or "", []):
-        url = reverse(name)
-        current = request.path == url or (url != "/" and request.path.startswith(url))
-        items.append({"url": url, "text": text, "current": current})
+    items = [{"url": reverse(name), "text": text} for name, text in NAVIGATION.get(kind or "", [])]
+    # The item of the page is the longest URL the path starts with: /loans/apply/ is
+    # "Apply for a loan", not also "My loans" (/loans/).
+    matching = [i["url"] for i in items if request.path.startswith(i["url"]) and i["url"] != "/"]
+    here = max(matching, key=len, default=None)
+    for item in items:
+        item["current"] = item["url"] == here
     return {"items": items}
 
 
@@ -101,8 +104,66 @@ def amount(value: Decimal | int | None) -> str:
 
 
 @register.filter
+def money(value: Decimal | int | None) -> str:
+    """A Decimal in yuan as money: 1234 -> 1,234.00 (always two decimals)."""
+    if value is None:
+        return ""
+    return f"{Decimal(value):,.2f}"
+
+
+def _two_decimals_at_least(pct: Decimal) -> str:
+    """A percent the way rates are quoted: 3 -> 3.00, 3.1 -> 3.10, 3.125 -> 3.125."""
+    whole, _dot, decimals = f"{pct:f}".partition(".")
+    return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
+
+
+@register.filter
 def percent_from_ppm(ppm: int) -> str:
-    return f"{ppm_to_percent(ppm)}"
+    return _two_decimals_at_least(ppm_to_percent(ppm))
+
+
+@register.filter
+def rate_units_percent(units: int | None) -> str:
+    """A loan's annual rate in 1e-8 units as a percent, at least two decimals: 3.10."""
+    if units is None:
+        return ""
+    return _two_decimals_at_least(Decimal(int(units)) / 1_000_000)
+
+
+@register.filter
+def rate_percent(rate: str | Decimal | None) -> str:
+    """A rate as exact decimal text ("0.01", as a service fee stores it) in percent: "1%"."""
+    if rate in (None, ""):
+        return ""
+    try:
+        pct = (Decimal(str(rate)) * 100).normalize()
+    except ArithmeticError:
+        return str(rate)
+    return f"{pct:f}%"
+
+
+@register.filter
+def bp_as_percent(bp: int | None) -> str:
+    """Basis points of a percent (20 % = 2000, as a fee reduction stores it) -> "20"."""
+    if bp is None:
+        return ""
+    return f"{(Decimal(int(bp)) / 100).normalize():f}"
+
+
+# The reference rates the programme loads (data/rates.csv) and the products price from; a
+# type the administrator adds under another code is shown by its code.
+RATE_TYPES = {
+    "LPR_1Y": _("one-year Loan Prime Rate (LPR)"),
+    "LPR_5Y": _("over-five-year Loan Prime Rate (LPR)"),
+    "PBOC_BENCHMARK_1Y": _("PBOC benchmark lending rate, up to 1 year"),
+    "PBOC_BENCHMARK_1Y_5Y": _("PBOC benchmark lending rate, over 1 and up to 5 years"),
+    "PBOC_BENCHMARK_OVER_5Y": _("PBOC benchmark lending rate, over 5 years"),
+}
+
+
+@register.filter
+def rate_type(code: str | None) -> Any:
+    return RATE_TYPES.get(code or "", code or "")
 
 
 @register.filter
@@ -181,14 +242,31 @@ def dimension(name: str) -> Any:
     return DIMENSION_LABELS.get(name, name)
 
 
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _with_every_month(pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Monthly figures ("2025-03") with the months that had none filled in as 0, so that a
+    chart's axis does not skip them; labels of another kind are left as they are."""
+    months = [MONTH.match(label) for label, _v in pairs]
+    if not pairs or not all(months):
+        return pairs
+    have = dict(pairs)
+    index = [int(m[1]) * 12 + int(m[2]) - 1 for m in months if m]
+    first, last = min(index), max(index)
+    labels = [f"{n // 12:04d}-{n % 12 + 1:02d}" for n in range(first, last + 1)]
+    return [(label, have.get(label, 0)) for label in labels]
+
+
 @register.filter
 def headline_pairs(rows: list[Any], field: str) -> list[tuple[str, int]]:
-    return [(r.label, int(getattr(r, field))) for r in rows]
+    return _with_every_month([(r.label, int(getattr(r, field))) for r in rows])
 
 
 @register.filter
 def headline_series(rows: list[Any], field: str) -> dict[str, list[Any]]:
-    return {"x": [r.label for r in rows], "y": [int(getattr(r, field)) for r in rows]}
+    pairs = headline_pairs(rows, field)
+    return {"x": [label for label, _v in pairs], "y": [v for _label, v in pairs]}
 
 
 @register.filter

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
 from kvcredit.console.access import role_required
+from kvcredit.fund import selectors as fund
+from kvcredit.fund.models import BreakerLevel, ClaimStatus
 from kvcredit.reporting import programme
 
 START = {
@@ -35,7 +37,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @role_required(OrgKind.TRUSTEE)
 def programme_overview(request: HttpRequest) -> HttpResponse:
     figures = programme.figures(request.user)
-    return render(request, "console/trustee/programme.html", {"figures": figures})
+    claims = fund.claims(request.user)
+    checked = claims.filter(status=ClaimStatus.CHECKED)
+    work = {  # what waits for the trustee, each with its page
+        "to_check": claims.filter(status=ClaimStatus.FILED).count(),
+        "to_pay": checked.filter(waiting_since__isnull=True).count(),
+        "waiting": checked.filter(waiting_since__isnull=False).count(),
+        "suspended": fund.breakers(request.user).filter(state=BreakerLevel.SUSPENDED).count(),
+    }
+    return render(request, "console/trustee/programme.html", {"figures": figures, "work": work})
 
 
 def plotly_version() -> str:

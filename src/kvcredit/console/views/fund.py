@@ -136,12 +136,17 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(TRUSTEE, BANK, DISTRICT, ADMIN)
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    c = selectors.claims(request.user).filter(pk=pk).select_related("loan", "bank").first()
+    c = (
+        selectors.claims(request.user)
+        .filter(pk=pk)
+        .select_related("loan__enterprise", "bank", "pool__district")
+        .first()
+    )
     if c is None:
         raise Http404
     context = {
         "claim": c,
-        "events": c.events.order_by("id"),
+        "events": c.events.select_related("actor").order_by("id"),
         "recoveries": c.recoveries.order_by("id"),
         "note_form": NoteForm(),
         "amount_form": AmountForm(),

@@ -61,7 +61,7 @@ def loans(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.loans(user).order_by("-id"), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    context = {"applications": apps[:PER_PAGE], "page": page}
+    context = {"applications": apps[:PER_PAGE], "page": page, "per_page": PER_PAGE}
     return render(request, "console/lending/loans.html", context)
 
 

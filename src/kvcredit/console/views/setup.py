@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from kvcredit.lending import selectors as lending_selectors
 from kvcredit.lending import services as lending
 
 ADMIN = OrgKind.ADMINISTRATOR
+USERS_PER_PAGE = 50
 REFUSALS = (InvalidInput, Conflict, NotFound)
 
 
@@ -116,7 +118,8 @@ def users(request: HttpRequest) -> HttpResponse:
         )
         if done:
             return done
-    return render(request, "console/setup/users.html", {"form": form, "users": reads.users(user)})
+    page = Paginator(reads.users(user), USERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "console/setup/users.html", {"form": form, "page": page})
 
 
 @role_required(ADMIN)

@@ -6,6 +6,10 @@
   var palette = ["#1f4e79", "#2e7d32", "#b26a00", "#6a1b9a", "#00838f", "#8d6e63", "#546e7a"];
   function draw(el) {
     var data = JSON.parse(document.getElementById(el.dataset.chart).textContent);
+    if (!data.x || !data.x.length) {  // the page says there is nothing to show: no empty axes
+      el.classList.add("drawn");
+      return;
+    }
     var kind = el.dataset.kind, traces, layout = {
       margin: {l: 48, r: 16, t: 8, b: 80}, height: 320, font: {size: 13},
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", showlegend: kind === "pie" || kind === "points"
@@ -32,6 +36,10 @@
     } else {
       traces = [{type: "bar", x: data.x, y: data.y, marker: {color: palette[0]}}];
       layout.xaxis = {automargin: true};
+    }
+    if (kind === "bar" || kind === "line") {
+      // whole numbers with thousands separators (yuan, counts), not "6M"; counts from zero
+      layout.yaxis = {tickformat: ",~f", rangemode: "tozero", automargin: true};
     }
     window.Plotly.newPlot(el, traces, layout, {displaylogo: false, responsive: true});
     el.classList.add("drawn");
