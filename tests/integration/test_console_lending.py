@@ -179,6 +179,36 @@ def test_claim_checked_by_one_trustee_is_paid_by_another_only(world, today) -> N
     assert claim.status == "PAID"
 
 
+def test_a_registered_claim_is_filed_by_the_bank_once_the_loan_is_overdue_enough(  # type: ignore[no-untyped-def]
+    world, today
+) -> None:
+    from kvcredit.fund.testing import make_loan
+
+    loan = make_loan(
+        enterprise=world.enterprise["a"],
+        bank=world.bank["a"],
+        due_principal_fen=50_000_00,
+        days_past_due=40,
+    )
+    bank = login(world, "bank_a")
+    early = bank.post(reverse("console:claims"), {"loan_id": loan.pk}, follow=True)
+    claim = loan.fund_claims.get()
+    assert claim.status == "REGISTERED"  # reported; filing is refused until 90 days
+    assert "90" in early.content.decode()
+    page = bank.get(reverse("console:claim", args=[claim.pk])).content.decode()
+    assert "申请代偿时按逾期本金确定资金池承担的份额" in page
+    step = reverse("console:claim_step", args=[claim.pk, "file"])
+    login(world, "trustee").post(step)  # not the trustee's step: nothing changes
+    claim.refresh_from_db()
+    assert claim.status == "REGISTERED"
+    loan.days_past_due = 95
+    loan.save(update_fields=["days_past_due"])
+    done = bank.post(step, follow=True)
+    claim.refresh_from_db()
+    assert claim.status == "FILED" and claim.amount_fen == 40_000_00
+    assert f"代偿申请 {claim.pk} 已提交。" in done.content.decode()
+
+
 def test_the_trustee_rejects_a_claim_with_a_reason(world, today) -> None:  # type: ignore[no-untyped-def]
     _loan, claim = _filed_claim(world)
     trustee = login(world, "trustee")

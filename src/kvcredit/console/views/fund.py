@@ -161,13 +161,17 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(TRUSTEE, BANK)
 def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
-    """check (trustee A), pay (trustee B: the maker-checker rule refuses A), recover."""
+    """file (the bank, for a registered claim), check (trustee A), pay (trustee B: the
+    maker-checker rule refuses A), reject, close or write off (trustee), recover."""
     user = request.user
     if not selectors.claims(user).filter(pk=pk).exists():
         raise Http404
     today = clock.today()
     try:
-        if step == "check" and kind_of(user) == TRUSTEE:
+        if step == "file" and kind_of(user) == BANK:
+            claims.file(user, claim_id=pk, on=today)
+            messages.success(request, _("Claim %(id)s was filed.") % {"id": pk})
+        elif step == "check" and kind_of(user) == TRUSTEE:
             form = NoteForm(request.POST)
             note = form.cleaned_data["note"] if form.is_valid() else ""
             claims.check(user, claim_id=pk, on=today, note=note)
