@@ -457,3 +457,35 @@ def test_a_bad_fund_rule_is_refused_in_chinese_naming_the_rule(settings):
     settings.KVCREDIT_FUND_RULES = {"bridge_fee_rate": "2"}
     with pytest.raises(InvalidInput, match="bridge_fee_rate must be between 0 and 1"):
         config.rules()
+
+
+def test_pool_summaries_read_every_pool_in_a_fixed_number_of_queries(world) -> None:  # type: ignore[no-untyped-def]
+    """The pools page and the statistics list every district's pool: the balances and the
+    waiting claims of all of them come in two queries, equal to each pool's own figures."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kvcredit.fund import books, selectors
+    from kvcredit.fund import services as fund
+    from kvcredit.fund.domain.ledger import PoolAccount, account
+
+    for side, amount in (("a", 3_000_000_00), ("b", 1_250_000_00)):
+        for who in ("CITY", "DISTRICT"):
+            fund.record_contribution(
+                world.users["trustee"],
+                district_id=world.district[side].pk,
+                contributor=who,
+                amount_fen=amount,
+                paid_date=dt.date(2025, 1, 2),
+            )
+    pools = list(selectors.pools(world.users["trustee"]))
+    assert len(pools) >= 2
+    with CaptureQueriesContext(connection) as q:
+        summaries = selectors.pool_summaries(pools)
+    assert len(q.captured_queries) <= 3
+    for pool, s in zip(pools, summaries, strict=True):
+        own = books.balances([pool]).get(account(pool.district.code, PoolAccount.BANK), 0)
+        assert s.pool == pool and s.balance(PoolAccount.BANK) == own > 0
+        assert s.waiting_claims == 0 and s.waiting_fen == 0

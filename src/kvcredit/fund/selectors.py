@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
@@ -128,18 +128,29 @@ class PoolSummary:
 
 
 def pool_summary(pool: Pool, *, as_of: dt.date | None = None) -> PoolSummary:
-    city, district = dr.contributions_owed(target_fen=pool.target_fen, rules=config.rules())
-    waiting = Claim.objects.filter(
-        pool=pool, status=ClaimStatus.CHECKED, waiting_since__isnull=False
-    )
-    return PoolSummary(
-        pool=pool,
-        balances=books.balances([pool], as_of=as_of),
-        city_owed_fen=city,
-        district_owed_fen=district,
-        waiting_claims=waiting.count(),
-        waiting_fen=sum(waiting.values_list("amount_fen", flat=True)),
-    )
+    return pool_summaries([pool], as_of=as_of)[0]
+
+
+def pool_summaries(pools: list[Pool], *, as_of: dt.date | None = None) -> list[PoolSummary]:
+    """``pool_summary`` of many pools in two queries, whatever their number (the pools page
+    and the statistics list every district's pool)."""
+    balances = books.balances(pools, as_of=as_of) if pools else {}
+    waiting = {
+        r["pool_id"]: (int(r["n"]), int(r["total"] or 0))
+        for r in Claim.objects.filter(
+            pool__in=pools, status=ClaimStatus.CHECKED, waiting_since__isnull=False
+        )
+        .values("pool_id")
+        .annotate(n=Count("id"), total=Sum("amount_fen"))
+        .order_by()
+    }
+    rules = config.rules()
+    out = []
+    for pool in pools:
+        city, district = dr.contributions_owed(target_fen=pool.target_fen, rules=rules)
+        n, total = waiting.get(pool.pk, (0, 0))
+        out.append(PoolSummary(pool, balances, city, district, n, total))
+    return out
 
 
 def trial_balance(

@@ -126,11 +126,11 @@ def pool_balances(user: Any, *, as_of: Any = None) -> list[tuple[str, int]]:
     from kvcredit.fund import selectors as fund_selectors
     from kvcredit.fund.domain.ledger import PoolAccount
 
-    out = []
-    for pool in fund_selectors.pools(user).select_related("district").order_by("district__code"):
-        s = fund_selectors.pool_summary(pool, as_of=as_of)
-        out.append((pool.district.name, s.balance(PoolAccount.BANK)))
-    return out
+    pools = list(fund_selectors.pools(user).select_related("district").order_by("district__code"))
+    return [
+        (s.pool.district.name, s.balance(PoolAccount.BANK))
+        for s in fund_selectors.pool_summaries(pools, as_of=as_of)
+    ]
 
 
 def statistics(

@@ -56,8 +56,9 @@ def pools(request: HttpRequest) -> HttpResponse:
     user = request.user
     today = clock.today()
     rows = []
-    for pool in selectors.pools(user).select_related("district"):
-        s = selectors.pool_summary(pool, as_of=today)
+    visible = list(selectors.pools(user).select_related("district"))
+    for s in selectors.pool_summaries(visible, as_of=today):
+        pool = s.pool
         rows.append(
             {
                 "pool": pool,
