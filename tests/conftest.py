@@ -178,6 +178,48 @@ def world(db: None) -> World:
 
 
 @pytest.fixture
+def english():  # type: ignore[no-untyped-def]
+    """Messages asserted in English (the programme's default language is zh-hans)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def trustees(world: World) -> tuple[object, object]:
+    """The trustee's two users: the maker (checks a claim) and the checker (pays it)."""
+    return world.users["trustee"], world.users["trustee_b"]
+
+
+def _audit_truncate(enable: bool) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            f"ALTER TABLE audit_auditrecord {'ENABLE' if enable else 'DISABLE'} "
+            "TRIGGER audit_no_truncate"
+        )
+
+
+@pytest.fixture
+def _restore_audit_trigger(django_db_blocker):  # type: ignore[no-untyped-def]
+    """Set up before the database and torn down after its flush: the trigger is back on."""
+    yield
+    with django_db_blocker.unblock():
+        _audit_truncate(True)
+
+
+@pytest.fixture
+def committed_world(_restore_audit_trigger, transactional_db, world):  # type: ignore[no-untyped-def]
+    """A world whose rows are committed (concurrent connections must see them; PostgreSQL
+    tests of locks and races). The flush at the end TRUNCATEs every table, which the audit
+    log refuses, so its trigger is off for the flush and back on after it."""
+    yield world
+    _audit_truncate(False)
+
+
+@pytest.fixture
 def api_client():  # type: ignore[no-untyped-def]
     from django.test import Client
 

@@ -21,29 +21,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _audit_truncate(enable: bool) -> None:
-    with connection.cursor() as cur:
-        cur.execute(
-            f"ALTER TABLE audit_auditrecord {'ENABLE' if enable else 'DISABLE'} "
-            "TRIGGER audit_no_truncate"
-        )
-
-
-@pytest.fixture
-def committed_world(transactional_db, world):  # type: ignore[no-untyped-def]
-    """Committed rows (the threads must see them); the flush at the end TRUNCATEs every table,
-    which the audit log refuses, so its trigger is off for the flush and back after it."""
-    yield world
-    _audit_truncate(False)
-
-
-@pytest.fixture(autouse=True)
-def _restore(django_db_blocker):  # type: ignore[no-untyped-def]
-    yield
-    with django_db_blocker.unblock():
-        _audit_truncate(True)
-
-
 def test_concurrent_submissions_keep_one_unbroken_chain_in_id_order(committed_world) -> None:
     world = committed_world
     before = AuditRecord.objects.count()

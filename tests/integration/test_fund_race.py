@@ -22,30 +22,6 @@ pytestmark = pytest.mark.skipif(
 DAY = dt.date(2025, 6, 30)
 
 
-def _audit_truncate(enable: bool) -> None:
-    with connection.cursor() as cur:
-        cur.execute(
-            f"ALTER TABLE audit_auditrecord {'ENABLE' if enable else 'DISABLE'} "
-            "TRIGGER audit_no_truncate"
-        )
-
-
-@pytest.fixture
-def _restore_audit_trigger(django_db_blocker):
-    """Set up before the database and torn down after its flush: the trigger is back on."""
-    yield
-    with django_db_blocker.unblock():
-        _audit_truncate(True)
-
-
-@pytest.fixture
-def committed_world(_restore_audit_trigger, transactional_db, world):
-    """A world whose rows are committed (the racing threads must see them). The flush at the
-    end TRUNCATEs every table, which the audit log refuses; its trigger is off for the flush."""
-    yield world
-    _audit_truncate(False)
-
-
 def _race(*calls):
     barrier = threading.Barrier(len(calls))
     results: list[object] = [None] * len(calls)

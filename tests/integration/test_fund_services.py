@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from kvcredit.accounts.models import Organisation, OrgKind, User
+from kvcredit.accounts.models import Organisation, OrgKind
 from kvcredit.audit.models import AuditRecord
 from kvcredit.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from kvcredit.fund import books, breakers, claims, selectors, services
@@ -24,26 +24,9 @@ from kvcredit.fund.models import (
 from kvcredit.fund.testing import make_loan
 from kvcredit.lending.models import BankSuspension, LoanStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 DAY = dt.date(2025, 6, 30)
 YUAN = 100
-
-
-@pytest.fixture(autouse=True)
-def _english():  # type: ignore[no-untyped-def]
-    """Messages are asserted in English (the programme's default language is zh-hans)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def trustees(world):
-    """The world's trustee user (maker) and a second user of the same trustee (checker)."""
-    first = world.users["trustee"]
-    second = User.objects.create(username="trustee2", organisation=first.organisation)
-    return first, second
 
 
 def fund(world, trustee, side="a", city=4_000_000, district=6_000_000):

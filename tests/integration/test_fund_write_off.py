@@ -8,7 +8,6 @@ import datetime as dt
 
 import pytest
 
-from kvcredit.accounts.models import User
 from kvcredit.audit.models import AuditRecord
 from kvcredit.errors import Conflict
 from kvcredit.fund import breakers, claims, lending_port, services
@@ -18,23 +17,9 @@ from kvcredit.lending import repayments
 from kvcredit.lending.endofday import load_book
 from kvcredit.lending.models import LIVE_STATUSES, BankSuspension, Loan, LoanStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 DAY = dt.date(2025, 6, 30)
 YUAN = 100
-
-
-@pytest.fixture(autouse=True)
-def _english():  # type: ignore[no-untyped-def]
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def trustees(world):
-    first = world.users["trustee"]
-    return first, User.objects.create(username="trustee2", organisation=first.organisation)
 
 
 def _paid_claim(world, trustees, side="a", *, due_yuan=1_000_000):

@@ -18,19 +18,10 @@ from kvcredit.lending.models import (
     Repayment,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 TODAY = dt.date(2026, 11, 29)
 START = dt.date(2024, 5, 15)  # the loans of these tests are disbursed on this day
 YUAN = 100
-
-
-@pytest.fixture(autouse=True)
-def _english():  # type: ignore[no-untyped-def]
-    """Messages are asserted in English (the programme's default language is zh-hans)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -29,29 +29,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _audit_truncate(enable: bool) -> None:
-    with connection.cursor() as cur:
-        cur.execute(
-            f"ALTER TABLE audit_auditrecord {'ENABLE' if enable else 'DISABLE'} "
-            "TRIGGER audit_no_truncate"
-        )
-
-
-@pytest.fixture
-def _restore_audit_trigger(django_db_blocker):  # type: ignore[no-untyped-def]
-    yield
-    with django_db_blocker.unblock():
-        _audit_truncate(True)
-
-
-@pytest.fixture
-def committed_world(_restore_audit_trigger, transactional_db, world):  # type: ignore[no-untyped-def]
-    """Committed rows (the threads must see them); the flush at the end TRUNCATEs every table,
-    which the audit log refuses, so its trigger is off for the flush."""
-    yield world
-    _audit_truncate(False)
-
-
 def test_two_concurrent_applications_never_exceed_the_limit(committed_world):
     world = committed_world
     product = services.create_product(world.users["admin"], code="KVC", name="kvc")

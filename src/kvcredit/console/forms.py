@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from kvcredit.console.reads import field_label
 from kvcredit.errors import ServiceError
 from kvcredit.lending.models import DEFAULT_BOUNDS, DEFAULT_ORDER, Method, RateBasis
+from kvcredit.lending.services import PRODUCT_FIELDS
 from kvcredit.scoring.fields import FIELDS, Kind
 
 # Django looks a label's suffix up as ":", which its own Chinese catalogue leaves ASCII; ours
@@ -210,19 +211,8 @@ class ProductForm(forms.Form):
     @staticmethod
     def initial_from(product: Any) -> dict[str, Any]:
         """The form's values from a stored product."""
-        out = {
-            f: getattr(product, f)
-            for f in (
-                "name",
-                "rate_basis",
-                "spread_bp",
-                "max_term_months",
-                "methods",
-                "penalty_uplift_percent",
-                "grace_days",
-                "approval_valid_days",
-            )
-        }
+        shown_apart = {"allocation_order", "classification_bounds", "active"}
+        out = {f: getattr(product, f) for f in PRODUCT_FIELDS if f not in shown_apart}
         out["allocation_order"] = ",".join(product.allocation_order)
         out |= dict(zip(BOUND_FIELDS, product.classification_bounds, strict=False))
         return out
