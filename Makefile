@@ -31,7 +31,8 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy src/kvcredit/scoring src/kvcredit/lending/domain src/kvcredit/fund/domain \
-		src/kvcredit/money.py src/kvcredit/errors.py
+		src/kvcredit/money.py src/kvcredit/errors.py \
+		src/kvcredit/roles.py src/kvcredit/statemachine.py
 	$(BIN)/lint-imports
 
 test: lint

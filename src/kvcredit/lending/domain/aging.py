@@ -9,25 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
+# Category and NON_PERFORMING live in lifecycle; re-exported here for the ageing code's readers.
+from kvcredit.lending.domain.lifecycle import DEFAULT_BOUNDS
+from kvcredit.lending.domain.lifecycle import NON_PERFORMING as NON_PERFORMING
+from kvcredit.lending.domain.lifecycle import Category as Category
 from kvcredit.lending.domain.schedule import DAILY, div_half_up
 
 I64 = npt.NDArray[np.int64]
-
-
-class Category(IntEnum):
-    NORMAL = 0  # 正常
-    SPECIAL_MENTION = 1  # 关注
-    SUBSTANDARD = 2  # 次级
-    DOUBTFUL = 3  # 可疑
-    LOSS = 4  # 损失
-
-
-NON_PERFORMING = (Category.SUBSTANDARD, Category.DOUBTFUL, Category.LOSS)
 
 
 @dataclass(frozen=True)
@@ -35,7 +28,7 @@ class ClassificationRules:
     """Upper bounds of days past due for normal, special mention, substandard and doubtful;
     beyond the last bound a loan is a loss. Default 0 / 90 / 180 / 360."""
 
-    bounds: tuple[int, int, int, int] = (0, 90, 180, 360)
+    bounds: tuple[int, int, int, int] = DEFAULT_BOUNDS
 
     def __post_init__(self) -> None:
         if list(self.bounds) != sorted(set(self.bounds)) or self.bounds[0] < 0:
