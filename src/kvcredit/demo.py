@@ -587,11 +587,22 @@ class _Programme:
         self._at(day + dt.timedelta(days=case.pay_lag), "pay", case)
 
     def _pay(self, case: _Case, day: dt.date) -> None:
+        from kvcredit.errors import Conflict
         from kvcredit.fund import claims
-        from kvcredit.fund.models import ClaimStatus
 
-        c = claims.pay(self.trustee_b, claim_id=case.claim_id, on=day)
-        if c.status != ClaimStatus.PAID:
+        try:
+            c = claims.pay(self.trustee_b, claim_id=case.claim_id, on=day)
+        except Conflict:  # the borrower caught up since the check: the fund pays nothing
+            if case in self.waiting:
+                self.waiting.remove(case)
+            claims.reject(
+                self.trustee_a,
+                claim_id=case.claim_id,
+                on=day,
+                reason="借款企业已补还逾期本金，不再符合代偿条件，退回银行",
+            )
+            return
+        if c.waiting_for_funds:
             case.waiting_since = c.waiting_since
             if case not in self.waiting:
                 self.waiting.append(case)
@@ -600,6 +611,7 @@ class _Programme:
             self.waiting.remove(case)
         self.report.claims_paid += 1
         case.paid_on = day
+        case.overdue_principal_fen = c.overdue_principal_fen  # as it stood at payment
         # most borrowers pay something back through the bank's collection; some nothing
         case.recovery_chance = 0.45 if self.rng.random() < 0.6 else 0.08
         case.close_on = day + dt.timedelta(days=self.rng.randint(120, 360))
@@ -674,13 +686,12 @@ class _Programme:
     def summarise(self) -> None:
         from django.db.models import Count
 
-        from kvcredit.fund.models import Breaker, BreakerLevel, Claim, ClaimStatus
+        from kvcredit.fund.models import Breaker, BreakerLevel, Claim
+        from kvcredit.fund.selectors import waiting_for_funds
 
         rows = Claim.objects.values_list("status").annotate(n=Count("id"))
         self.report.claims = {status: n for status, n in rows}
-        self.report.waiting = Claim.objects.filter(
-            status=ClaimStatus.CHECKED, waiting_since__isnull=False
-        ).count()
+        self.report.waiting = Claim.objects.filter(waiting_for_funds()).count()
         self.report.suspended = Breaker.objects.filter(state=BreakerLevel.SUSPENDED).count()
 
 

@@ -19,6 +19,7 @@ from kvcredit.fund.schemas import (
     BreakerOut,
     ClaimIn,
     ClaimOut,
+    ClaimStatusCode,
     CloseIn,
     Day,
     LiftIn,
@@ -38,7 +39,7 @@ def _today(on: dt.date | None) -> dt.date:
 
 
 class ClaimFilter(Schema):
-    status: str | None = None
+    status: ClaimStatusCode | None = None
     district_id: Id | None = None
     bank_id: Id | None = None
     waiting: bool | None = None
@@ -48,8 +49,8 @@ class ClaimFilter(Schema):
 def list_claims(request: HttpRequest, p: Query[PageIn], f: Query[ClaimFilter]) -> Any:
     qs = filtered(selectors.claims(request.user), f, district_id="pool__district_id", waiting=None)
     if f.waiting is not None:
-        waiting = {"status": "CHECKED", "waiting_since__isnull": False}
-        qs = qs.filter(**waiting) if f.waiting else qs.exclude(**waiting)
+        waiting = selectors.waiting_for_funds()
+        qs = qs.filter(waiting) if f.waiting else qs.exclude(waiting)
     return page(qs, p, ClaimOut.of)
 
 
@@ -82,7 +83,7 @@ def _step(request: HttpRequest, claim_id: int, key: str | None, do: Any) -> Any:
     def run() -> tuple[int, Any]:
         _claim(request, claim_id)
         c = do()
-        status = 202 if c.status == "CHECKED" and c.waiting_since is not None else 200
+        status = 202 if c.waiting_for_funds else 200
         return status, ClaimOut.of(_claim(request, claim_id))
 
     return idempotent(request, key, run)

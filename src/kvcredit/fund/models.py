@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from kvcredit.enterprises.models import Bank, District, Enterprise
+from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.domain.ledger import ACCOUNT_TYPES, PoolAccount
 
 USER = settings.AUTH_USER_MODEL
@@ -276,15 +277,10 @@ class BridgeRepayment(models.Model):
         ]
 
 
-class ClaimStatus(models.TextChoices):
-    REGISTERED = "REGISTERED", _("registered (overdue reported)")
-    FILED = "FILED", _("claim filed")
-    CHECKED = "CHECKED", _("checked")
-    PAID = "PAID", _("paid")
-    RECOVERING = "RECOVERING", _("recovering")
-    CLOSED = "CLOSED", _("closed")
-    WRITTEN_OFF = "WRITTEN_OFF", _("written off")
-    REJECTED = "REJECTED", _("rejected")
+# Built from the claim lifecycle (``fund.domain.claim``): each code and label is defined there.
+ClaimStatus = models.TextChoices(  # type: ignore[misc]
+    "ClaimStatus", [(s.name, (s.value, _(dc.CLAIM_LABELS[s]))) for s in dc.ClaimStatus]
+)
 
 
 class Claim(models.Model):
@@ -298,9 +294,13 @@ class Claim(models.Model):
     registered_on = models.DateField()
     registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     filed_on = models.DateField(null=True)
-    days_overdue = models.IntegerField(default=0)  # when filed
-    overdue_principal_fen = models.BigIntegerField(default=0)  # when filed
-    amount_fen = models.BigIntegerField(default=0)  # the fund's share, fixed when filed
+    # When filed; once paid, as the loan stood at the moment of payment (``claims.pay``).
+    days_overdue = models.IntegerField(default=0)
+    overdue_principal_fen = models.BigIntegerField(default=0)
+    # The fund's share of the overdue principal: fixed when filed, lowered at payment to the
+    # share of the overdue principal then if the borrower repaid part of it meanwhile.
+    amount_fen = models.BigIntegerField(default=0)
+    filed_amount_fen = models.BigIntegerField(default=0)  # the amount as filed, kept
     checked_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
     approved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
     waiting_since = models.DateField(null=True)  # approved, but the pool cannot cover it
@@ -314,11 +314,17 @@ class Claim(models.Model):
     closed_on = models.DateField(null=True)
     note = models.CharField(max_length=500, blank=True)
 
+    @property
+    def waiting_for_funds(self) -> bool:
+        return dc.is_waiting(self.status, self.waiting_since)
+
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["loan"], condition=~Q(status="REJECTED"), name="claim_one_per_loan"
+                fields=["loan"],
+                condition=~Q(status=dc.ClaimStatus.REJECTED),
+                name="claim_one_per_loan",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"
@@ -326,6 +332,10 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_fen__gte=0) & Q(amount_fen__lte=F("overdue_principal_fen")),
                 name="claim_amount_within_overdue_principal",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_fen__lte=F("filed_amount_fen")),
+                name="claim_amount_within_filed_amount",
             ),
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("checked_by")),

@@ -10,6 +10,7 @@ from pydantic import StringConstraints
 
 from kvcredit.api.common import Id, Text, Yuan, YuanOut, yuan
 from kvcredit.fund import selectors
+from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.domain import ledger as dl
 from kvcredit.fund.models import (
     Breaker,
@@ -305,9 +306,13 @@ class RecoveryIn(Schema):
     on: Day | None = None
 
 
+# The claim lifecycle's codes (``fund.domain.claim``) as the API's type: defined there once.
+ClaimStatusCode = Literal[tuple(s.value for s in dc.ClaimStatus)]  # type: ignore[valid-type]
+
+
 class ClaimEventOut(Schema):
-    from_status: str
-    to_status: str
+    from_status: ClaimStatusCode | Literal[""]
+    to_status: ClaimStatusCode
     on_date: dt.date
     note: str
     actor: str
@@ -318,12 +323,13 @@ class ClaimOut(Schema):
     loan_id: int
     bank_id: int
     district_id: int
-    status: str
+    status: ClaimStatusCode
     registered_on: dt.date
     filed_on: dt.date | None
     days_overdue: int
     overdue_principal: YuanOut
     amount: YuanOut
+    filed_amount: YuanOut
     checked_by: str | None
     approved_by: str | None
     waiting_for_funds: bool
@@ -350,9 +356,10 @@ class ClaimOut(Schema):
             "days_overdue": c.days_overdue,
             "overdue_principal": yuan(c.overdue_principal_fen),
             "amount": yuan(c.amount_fen),
+            "filed_amount": yuan(c.filed_amount_fen),
             "checked_by": c.checked_by.username if c.checked_by_id else None,
             "approved_by": c.approved_by.username if c.approved_by_id else None,
-            "waiting_for_funds": c.status == "CHECKED" and c.waiting_since is not None,
+            "waiting_for_funds": c.waiting_for_funds,
             "waiting_since": c.waiting_since,
             "paid_on": c.paid_on,
             "payment_entry_id": c.payment_entry_id,

@@ -21,6 +21,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
 from kvcredit.fund import books, config
+from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.domain import ledger as dl
 from kvcredit.fund.domain import rules as dr
 from kvcredit.fund.models import (
@@ -28,13 +29,13 @@ from kvcredit.fund.models import (
     BreakerChange,
     BridgeLoan,
     Claim,
-    ClaimStatus,
     Contribution,
     FeeReduction,
     JournalEntry,
     Pool,
     ServiceFee,
 )
+from kvcredit.lending.domain import lifecycle as ll
 
 WIDE = (OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE)
 
@@ -79,6 +80,37 @@ def claims(user: Any) -> QuerySet[Claim]:
     return _scoped(
         qs, user, district="pool__district__organisation_id", bank="bank__organisation_id"
     ).order_by("id")
+
+
+def waiting_for_funds(prefix: str = "") -> Q:
+    """Claims waiting for funds (``fund.domain.claim.is_waiting``), as a filter; ``prefix``
+    leads to the claim from another model ("fund_claims__")."""
+    return Q(**{f"{prefix}status__in": dc.WAITING, f"{prefix}waiting_since__isnull": False})
+
+
+def claimable_loans(loans: QuerySet[Any]) -> QuerySet[Any]:
+    """The loans of ``loans`` a bank may register a claim on now: claimable by the loan's
+    lifecycle (``lending.domain.lifecycle.claimable``: live, not compensated, overdue) and held
+    by no claim (``fund.domain.claim.holds_loan``: a rejected claim lets a loan be claimed
+    again)."""
+    return loans.filter(status__in=ll.LOAN.sources("compensate"), days_past_due__gt=0).exclude(
+        fund_claims__status__in=dc.HOLDING
+    )
+
+
+def claim_facts(user: Any, c: Claim | None, loan: Any) -> dc.ClaimFacts:
+    """What the claim lifecycle asks of a claim (None: one not registered yet), the acting
+    user, and the loan as it stands now, under the rules in force."""
+    return dc.ClaimFacts(
+        status=None if c is None else dc.ClaimStatus(c.status),
+        waiting_since=None if c is None else c.waiting_since,
+        checked_by_id=None if c is None else c.checked_by_id,
+        actor_id=getattr(user, "pk", None),
+        loan_status=loan.status,
+        days_past_due=loan.days_past_due,
+        overdue_principal_fen=loan.due_principal_fen,
+        min_days_overdue=config.rules().min_days_overdue,
+    )
 
 
 def breakers(user: Any) -> QuerySet[Breaker]:
@@ -137,9 +169,7 @@ def pool_summaries(pools: list[Pool], *, as_of: dt.date | None = None) -> list[P
     balances = books.balances(pools, as_of=as_of) if pools else {}
     waiting = {
         r["pool_id"]: (int(r["n"]), int(r["total"] or 0))
-        for r in Claim.objects.filter(
-            pool__in=pools, status=ClaimStatus.CHECKED, waiting_since__isnull=False
-        )
+        for r in Claim.objects.filter(waiting_for_funds(), pool__in=pools)
         .values("pool_id")
         .annotate(n=Count("id"), total=Sum("amount_fen"))
         .order_by()

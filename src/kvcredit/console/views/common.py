@@ -13,7 +13,8 @@ from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
 from kvcredit.console.access import role_required
 from kvcredit.fund import selectors as fund
-from kvcredit.fund.models import BreakerLevel, ClaimStatus
+from kvcredit.fund.domain import claim as dc
+from kvcredit.fund.models import BreakerLevel
 from kvcredit.reporting import programme
 
 START = {
@@ -38,11 +39,11 @@ def home(request: HttpRequest) -> HttpResponse:
 def programme_overview(request: HttpRequest) -> HttpResponse:
     figures = programme.figures(request.user)
     claims = fund.claims(request.user)
-    checked = claims.filter(status=ClaimStatus.CHECKED)
+    waiting = fund.waiting_for_funds()
     work = {  # what waits for the trustee, each with its page
-        "to_check": claims.filter(status=ClaimStatus.FILED).count(),
-        "to_pay": checked.filter(waiting_since__isnull=True).count(),
-        "waiting": checked.filter(waiting_since__isnull=False).count(),
+        "to_check": claims.filter(status__in=dc.CLAIM.sources(dc.Step.CHECK)).count(),
+        "to_pay": claims.filter(status__in=dc.CLAIM.sources(dc.Step.PAY)).exclude(waiting).count(),
+        "waiting": claims.filter(waiting).count(),
         "suspended": fund.breakers(request.user).filter(state=BreakerLevel.SUSPENDED).count(),
     }
     return render(request, "console/trustee/programme.html", {"figures": figures, "work": work})

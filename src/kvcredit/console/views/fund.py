@@ -31,10 +31,10 @@ from kvcredit.console.forms import (
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, NotPermitted, ServiceError
 from kvcredit.fund import breakers, claims, selectors, services
+from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.domain.ledger import PoolAccount
-from kvcredit.fund.models import ClaimStatus
 from kvcredit.lending import selectors as lending_selectors
-from kvcredit.lending.models import LoanStatus
+from kvcredit.roles import Role
 
 TRUSTEE, BANK, DISTRICT, ADMIN = (
     OrgKind.TRUSTEE,
@@ -127,9 +127,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     overdue = []
     if kind_of(user) == BANK:
         overdue = list(
-            lending_selectors.loans(user)
-            .filter(status=LoanStatus.ACTIVE, days_past_due__gt=0, fund_claims__isnull=True)
-            .order_by("-days_past_due")[:20]
+            selectors.claimable_loans(lending_selectors.loans(user)).order_by("-days_past_due")[:20]
         )
     context = {"claims": rows.order_by("-id")[:100], "form": form, "overdue": overdue}
     return render(request, "console/fund/claims.html", context)
@@ -145,14 +143,25 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if c is None:
         raise Http404
+    # The claim lifecycle answers which steps this user may take now (``steps``: a button
+    # each) and why a step open to the role cannot be taken (``refusals``: a note each).
+    kind = kind_of(request.user)
+    facts = selectors.claim_facts(request.user, c, c.loan)
+    open_to_role = dc.CLAIM.allowed_steps(facts.status, kind) if kind in set(Role) else []
+    allowed = dc.allowed_steps(kind, facts)
+    refusals: dict[str, str] = {}
+    for step in open_to_role:
+        why = dc.unmet(step, facts)
+        if why is not None:
+            refusals[step] = claims.unmet_reason(why, facts)
     context = {
         "claim": c,
         "events": c.events.select_related("actor").order_by("id"),
         "recoveries": c.recoveries.order_by("id"),
         "note_form": NoteForm(),
         "amount_form": AmountForm(),
-        "can_recover": c.status in (ClaimStatus.PAID, ClaimStatus.RECOVERING),
-        "can_reject": c.status in (ClaimStatus.REGISTERED, ClaimStatus.FILED, ClaimStatus.CHECKED),
+        "steps": [s for s in allowed if s not in refusals],
+        "refusals": refusals,
         "reject_form": RejectClaimForm(),
         "end_form": EndClaimForm(),
     }
@@ -168,32 +177,34 @@ def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if not selectors.claims(user).filter(pk=pk).exists():
         raise Http404
     today = clock.today()
-    try:
-        if step == "file" and kind_of(user) == BANK:
+    if step not in set(dc.Step) or step == dc.Step.REGISTER:
+        raise Http404
+    try:  # the services refuse a step the claim's state, the role or the facts do not allow
+        if step == dc.Step.FILE:
             claims.file(user, claim_id=pk, on=today)
             messages.success(request, _("Claim %(id)s was filed.") % {"id": pk})
-        elif step == "check" and kind_of(user) == TRUSTEE:
+        elif step == dc.Step.CHECK:
             form = NoteForm(request.POST)
             note = form.cleaned_data["note"] if form.is_valid() else ""
             claims.check(user, claim_id=pk, on=today, note=note)
             messages.success(request, _("The claim was checked; a second trustee approves it."))
-        elif step == "pay" and kind_of(user) == TRUSTEE:
+        elif step == dc.Step.PAY:
             c = claims.pay(user, claim_id=pk, on=today)
-            if c.status == ClaimStatus.PAID:
-                messages.success(request, _("The claim was approved and paid."))
-            else:
+            if c.waiting_for_funds:
                 messages.warning(request, _("The pool cannot pay this claim yet; it waits."))
-        elif step == "reject" and kind_of(user) == TRUSTEE:
+            else:
+                messages.success(request, _("The claim was approved and paid."))
+        elif step == dc.Step.REJECT:
             form = RejectClaimForm(request.POST)
             if not form.is_valid():
                 raise InvalidInput([("reason", _("write why the claim is rejected"))])
             claims.reject(user, claim_id=pk, on=today, reason=form.cleaned_data["reason"])
             messages.success(request, _("The claim was rejected."))
-        elif step == "close" and kind_of(user) == TRUSTEE:
+        elif step in (dc.Step.CLOSE, dc.Step.WRITE_OFF):
             form = EndClaimForm(request.POST)
             if not form.is_valid():
                 raise InvalidInput([("reason", _("write why the claim ends"))])
-            written_off = request.POST.get("outcome") == "write_off"
+            written_off = step == dc.Step.WRITE_OFF or request.POST.get("outcome") == "write_off"
             claims.close(
                 user,
                 claim_id=pk,
@@ -207,14 +218,12 @@ def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 if written_off
                 else _("The claim was closed; the loan left the bank's book."),
             )
-        elif step == "recover":
+        else:  # recover
             amount = AmountForm(request.POST)
             if not amount.is_valid():
                 raise InvalidInput([("amount", _("a positive amount in yuan"))])
             claims.recover(user, claim_id=pk, amount_fen=amount.amount_fen(), on=today)
             messages.success(request, _("The recovery was recorded."))
-        else:
-            raise Http404
     except NotPermitted as exc:
         _refused(request, exc)
     except ServiceError as exc:

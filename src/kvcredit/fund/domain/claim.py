@@ -1,0 +1,201 @@
+"""A compensation claim's lifecycle: its states, the transition table, the questions readers ask.
+
+Pure (no Django). ``fund.claims`` applies each step through ``CLAIM.step`` and ``unmet``; the
+console, the API, the selectors and the demonstration ask ``allowed_steps``, ``is_waiting``,
+``holds_loan`` and ``unmet`` instead of re-deriving a rule. The Django choices
+(``fund.models.ClaimStatus``), the API's status type and the templates' labels are built from
+``ClaimStatus`` and ``CLAIM_LABELS`` here, so each code is defined once::
+
+    (new) ─register─▶ REGISTERED ─file─▶ FILED ─check─▶ CHECKED ─pay─▶ PAID ─recover─▶ RECOVERING
+                          │                 │               │            │ └─close/write_off─┐ │
+                          └─────reject──────┴─────reject────┘            └───────────────────┴─┴─▶
+                                   ▼                                            CLOSED / WRITTEN_OFF
+                                REJECTED
+
+The bank registers and files; the trustee checks and pays with maker-checker (the user who
+checked a claim may not pay it); a checked claim the pool cannot cover yet *waits for funds*
+(``waiting_since``) and is paid by a later ``pay``. Paying requires, at the moment of payment,
+that the loan is still on the bank's book, not compensated, and overdue as the fund's rules
+require, with overdue principal left (``lending.domain.lifecycle.may_compensate``): a loan
+repaid or closed since the claim was checked is not paid; the claim can then be rejected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kvcredit.fund.domain import rules as dr
+from kvcredit.lending.domain import lifecycle as ll
+from kvcredit.roles import Role, gettext_noop
+from kvcredit.statemachine import Machine, t
+
+BANK, TRUSTEE = Role.BANK, Role.TRUSTEE
+
+
+class ClaimStatus(StrEnum):
+    REGISTERED = "REGISTERED"
+    FILED = "FILED"
+    CHECKED = "CHECKED"
+    PAID = "PAID"
+    RECOVERING = "RECOVERING"
+    CLOSED = "CLOSED"
+    WRITTEN_OFF = "WRITTEN_OFF"
+    REJECTED = "REJECTED"
+
+
+C = ClaimStatus
+
+CLAIM_LABELS: dict[ClaimStatus, str] = {
+    C.REGISTERED: gettext_noop("registered (overdue reported)"),
+    C.FILED: gettext_noop("claim filed"),
+    C.CHECKED: gettext_noop("checked"),
+    C.PAID: gettext_noop("paid"),
+    C.RECOVERING: gettext_noop("recovering"),
+    C.CLOSED: gettext_noop("closed"),
+    C.WRITTEN_OFF: gettext_noop("written off"),
+    C.REJECTED: gettext_noop("rejected"),
+}
+
+
+class Step(StrEnum):
+    REGISTER = "register"
+    FILE = "file"
+    CHECK = "check"
+    PAY = "pay"
+    RECOVER = "recover"
+    CLOSE = "close"
+    WRITE_OFF = "write_off"
+    REJECT = "reject"
+
+
+CLAIM = Machine(
+    "claim",
+    ClaimStatus,
+    CLAIM_LABELS,
+    [
+        t(None, Step.REGISTER, C.REGISTERED, BANK),
+        t(C.REGISTERED, Step.FILE, C.FILED, BANK),
+        t(C.FILED, Step.CHECK, C.CHECKED, TRUSTEE),
+        t(C.CHECKED, Step.PAY, C.PAID, TRUSTEE),  # or it waits for funds, still CHECKED
+        t(C.PAID, Step.RECOVER, C.RECOVERING, BANK, TRUSTEE),
+        t(C.RECOVERING, Step.RECOVER, C.RECOVERING, BANK, TRUSTEE),
+        t(C.PAID, Step.CLOSE, C.CLOSED, TRUSTEE),
+        t(C.RECOVERING, Step.CLOSE, C.CLOSED, TRUSTEE),
+        t(C.PAID, Step.WRITE_OFF, C.WRITTEN_OFF, TRUSTEE),
+        t(C.RECOVERING, Step.WRITE_OFF, C.WRITTEN_OFF, TRUSTEE),
+        t(C.REGISTERED, Step.REJECT, C.REJECTED, TRUSTEE),
+        t(C.FILED, Step.REJECT, C.REJECTED, TRUSTEE),
+        t(C.CHECKED, Step.REJECT, C.REJECTED, TRUSTEE),
+    ],
+    final=(C.CLOSED, C.WRITTEN_OFF, C.REJECTED),
+)
+
+# A claim in these states holds its loan: no other claim on the loan may be registered (a
+# rejected claim lets the loan be claimed again). The database's unique constraint says so too.
+HOLDING: tuple[ClaimStatus, ...] = tuple(s for s in ClaimStatus if s is not C.REJECTED)
+
+# A claim waits for funds in these states once a payment found the pool short.
+WAITING: tuple[ClaimStatus, ...] = (C.CHECKED,)
+
+# Paid: the fund's money went out (recoveries may come back).
+PAID: tuple[ClaimStatus, ...] = (C.PAID, C.RECOVERING, C.CLOSED, C.WRITTEN_OFF)
+
+
+def holds_loan(status: str) -> bool:
+    """Does a claim in ``status`` hold its loan (no second claim may be registered)?"""
+    return C(status) in HOLDING
+
+
+def is_waiting(status: str, waiting_since: dt.date | None) -> bool:
+    """Waiting for funds: checked, and a payment found the pool unable to cover it."""
+    return C(status) in WAITING and waiting_since is not None
+
+
+class Unmet(StrEnum):
+    """Why a step open in the table cannot be taken with these facts."""
+
+    LOAN_NOT_CLAIMABLE = "LOAN_NOT_CLAIMABLE"  # the loan is not live, or already compensated
+    LOAN_NOT_OVERDUE = "LOAN_NOT_OVERDUE"  # (registering) no day past due
+    TOO_FEW_DAYS = "TOO_FEW_DAYS"  # fewer days overdue than the rules require
+    NO_OVERDUE_PRINCIPAL = "NO_OVERDUE_PRINCIPAL"
+    CHECKER_MAY_NOT_PAY = "CHECKER_MAY_NOT_PAY"  # maker-checker
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    """What the lifecycle needs to know about a claim (``status`` None: not registered yet),
+    who acts (``actor_id``), and its loan as it stands now (``loan_status`` None: not asked)."""
+
+    status: ClaimStatus | None
+    waiting_since: dt.date | None = None
+    checked_by_id: int | None = None
+    actor_id: int | None = None
+    loan_status: str | None = None
+    days_past_due: int = 0
+    overdue_principal_fen: int = 0
+    min_days_overdue: int = dr.FundRules().min_days_overdue
+
+
+def _loan_unmet(f: ClaimFacts, *, registering: bool) -> Unmet | None:
+    if f.loan_status is None:
+        return None
+    if registering:
+        if not ll.LOAN.may(f.loan_status, "compensate"):
+            return Unmet.LOAN_NOT_CLAIMABLE
+        if not ll.claimable(status=f.loan_status, days_past_due=f.days_past_due):
+            return Unmet.LOAN_NOT_OVERDUE
+        return None
+    if not ll.LOAN.may(f.loan_status, "compensate"):
+        return Unmet.LOAN_NOT_CLAIMABLE
+    if not ll.may_compensate(
+        status=f.loan_status, days_past_due=f.days_past_due, min_days_overdue=f.min_days_overdue
+    ):
+        return Unmet.TOO_FEW_DAYS
+    if f.overdue_principal_fen <= 0:
+        return Unmet.NO_OVERDUE_PRINCIPAL
+    return None
+
+
+def unmet(step: str, f: ClaimFacts) -> Unmet | None:
+    """What ``step`` requires beyond the table, and is missing (None: nothing).
+
+    register  the loan is claimable now (live, not compensated, overdue);
+    file      the loan is live, not compensated, overdue by the rules, with overdue principal;
+    pay       the same again, at the moment of payment, and the payer is not the checker."""
+    s = Step(step)
+    if s is Step.REGISTER:
+        return _loan_unmet(f, registering=True)
+    if s is Step.FILE:
+        return _loan_unmet(f, registering=False)
+    if s is Step.PAY:
+        if f.actor_id is not None and f.actor_id == f.checked_by_id:
+            return Unmet.CHECKER_MAY_NOT_PAY
+        return _loan_unmet(f, registering=False)
+    return None
+
+
+def allowed_steps(role: Role | str | None, f: ClaimFacts) -> list[str]:
+    """The steps ``role`` (and the acting user) may take on the claim now: open in the table
+    from its state, for the role, and not refused by maker-checker (the checker may not pay).
+    A claim waiting for funds may be paid again. Requirements on the loan are ``unmet``'s."""
+    if role is None or role not in set(Role):
+        return []
+    return [
+        s
+        for s in CLAIM.allowed_steps(f.status, role)
+        if not (s == Step.PAY and unmet(s, _no_loan(f)) is Unmet.CHECKER_MAY_NOT_PAY)
+    ]
+
+
+def _no_loan(f: ClaimFacts) -> ClaimFacts:
+    return ClaimFacts(f.status, f.waiting_since, f.checked_by_id, f.actor_id)
+
+
+def payment_fen(*, filed_fen: int, overdue_principal_fen: int, rules: dr.FundRules) -> int:
+    """What the fund pays when a claim is paid: the share of the loan's overdue principal at
+    the moment of payment, never more than the amount filed (a borrower who repaid part of it
+    since leaves the fund less to pay; one who fell further behind does not raise the claim)."""
+    share = dr.share_of(max(overdue_principal_fen, 0), rules.compensation_share)
+    return min(filed_fen, share)
