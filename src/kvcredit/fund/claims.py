@@ -98,8 +98,8 @@ def unmet_reason(why: dc.Unmet, facts: dc.ClaimFacts) -> str:
     lifecycle names the rule; the words are here)."""
     if why is dc.Unmet.LOAN_NOT_CLAIMABLE:
         return _(
-            "the loan is %(status)s; only a loan on the bank's book that the fund has not "
-            "compensated can be claimed"
+            "the loan is %(status)s; the fund compensates only a loan still on the bank's "
+            "book and not compensated yet"
         ) % {"status": LoanStatus(facts.loan_status).label}
     if why is dc.Unmet.LOAN_NOT_OVERDUE:
         return _("the loan is not overdue")
