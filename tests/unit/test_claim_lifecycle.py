@@ -136,10 +136,16 @@ def test_registering_needs_a_claimable_loan_any_day_past_due():
 
 def test_the_fund_pays_the_share_of_the_overdue_principal_at_payment_never_more_than_filed():
     rules = FundRules()  # 80 %
-    assert dc.payment_fen(filed_fen=800, overdue_principal_fen=1_000, rules=rules) == 800
-    assert dc.payment_fen(filed_fen=800, overdue_principal_fen=500, rules=rules) == 400
-    assert dc.payment_fen(filed_fen=800, overdue_principal_fen=5_000, rules=rules) == 800
-    assert dc.payment_fen(filed_fen=800, overdue_principal_fen=0, rules=rules) == 0
+
+    def paid(now: int) -> tuple[int, int]:
+        return dc.payment(
+            filed_fen=800, filed_overdue_principal_fen=1_000, overdue_principal_fen=now, rules=rules
+        )
+
+    assert paid(1_000) == (1_000, 800)
+    assert paid(500) == (500, 400)  # part repaid since filing
+    assert paid(5_000) == (1_000, 800)  # further behind: the claim is as filed
+    assert paid(0) == (0, 0)
 
 
 def test_the_labels_are_the_catalogue_msgids():

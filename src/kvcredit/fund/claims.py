@@ -205,7 +205,7 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
     rules require (``fund.domain.claim.unmet``); a loan repaid or closed since the claim was
     checked is refused (409, with the reason; the claim can be rejected). The fund pays the
     share of the loan's overdue principal now, never more than filed
-    (``fund.domain.claim.payment_fen``); the claim records both."""
+    (``fund.domain.claim.payment``); the claim records both."""
     action = gettext_noop("approve claims")
     require(actor, OrgKind.TRUSTEE, action=action)
     with transaction.atomic():
@@ -223,8 +223,9 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
                 % {"why": unmet_reason(why, facts)},
                 field="claim_id",
             )
-        amount = dc.payment_fen(
+        basis, amount = dc.payment(
             filed_fen=c.filed_amount_fen,
+            filed_overdue_principal_fen=c.overdue_principal_fen,
             overdue_principal_fen=loan.due_principal_fen,
             rules=rules,
         )
@@ -252,9 +253,7 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
         c.payment_entry = books.book(pool, entry, kind=EntryKind.COMPENSATION, actor=actor)
         c.approved_by = actor
         c.paid_on = on
-        c.days_overdue = loan.days_past_due
-        c.overdue_principal_fen = loan.due_principal_fen
-        c.amount_fen = amount
+        c.overdue_principal_fen, c.amount_fen = basis, amount
         lending_port.mark_compensated(loan, on=on, actor=actor)
         _move(
             actor,
@@ -263,7 +262,8 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
             on,
             amount_fen=amount,
             filed_amount_fen=c.filed_amount_fen,
-            overdue_fen=loan.due_principal_fen,
+            overdue_fen=basis,
+            loan_overdue_fen=loan.due_principal_fen,
             days_past_due=loan.days_past_due,
             entry=c.payment_entry.pk,
         )

@@ -294,8 +294,9 @@ class Claim(models.Model):
     registered_on = models.DateField()
     registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     filed_on = models.DateField(null=True)
-    # When filed; once paid, as the loan stood at the moment of payment (``claims.pay``).
-    days_overdue = models.IntegerField(default=0)
+    days_overdue = models.IntegerField(default=0)  # when filed
+    # The overdue principal when filed; once paid, the overdue principal compensated: the
+    # loan's at the moment of payment if lower (``fund.domain.claim.payment``).
     overdue_principal_fen = models.BigIntegerField(default=0)
     # The fund's share of the overdue principal: fixed when filed, lowered at payment to the
     # share of the overdue principal then if the borrower repaid part of it meanwhile.

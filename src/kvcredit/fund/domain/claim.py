@@ -193,9 +193,19 @@ def _no_loan(f: ClaimFacts) -> ClaimFacts:
     return ClaimFacts(f.status, f.waiting_since, f.checked_by_id, f.actor_id)
 
 
-def payment_fen(*, filed_fen: int, overdue_principal_fen: int, rules: dr.FundRules) -> int:
-    """What the fund pays when a claim is paid: the share of the loan's overdue principal at
-    the moment of payment, never more than the amount filed (a borrower who repaid part of it
-    since leaves the fund less to pay; one who fell further behind does not raise the claim)."""
-    share = dr.share_of(max(overdue_principal_fen, 0), rules.compensation_share)
-    return min(filed_fen, share)
+def payment(
+    *,
+    filed_fen: int,
+    filed_overdue_principal_fen: int,
+    overdue_principal_fen: int,
+    rules: dr.FundRules,
+) -> tuple[int, int]:
+    """(the overdue principal compensated, the amount paid) when a claim is paid.
+
+    The fund compensates the loan's overdue principal at the moment of payment, but never more
+    than the claim was filed for: a borrower who repaid part of it since leaves the fund less
+    to pay; one who fell further behind does not raise the claim (a new claim is not possible
+    either: one claim per loan). The amount is the share of that principal, at most the amount
+    filed."""
+    basis = min(filed_overdue_principal_fen, max(overdue_principal_fen, 0))
+    return basis, min(filed_fen, dr.share_of(basis, rules.compensation_share))
