@@ -766,7 +766,7 @@ def cli_load(seed: int, enterprises: int, until: str | None, years: int) -> None
 
     from rich.console import Console
 
-    from kvcredit.platform_cli import django_setup
+    from kvcredit.site.bootstrap import django_setup
 
     django_setup()
     from django.conf import settings

@@ -65,7 +65,7 @@ def report(
     import datetime as dt
     from pathlib import Path
 
-    from kvcredit.platform_cli import django_setup
+    from kvcredit.site.bootstrap import django_setup
 
     django_setup()
     from kvcredit.accounts.services import ensure_system_user
