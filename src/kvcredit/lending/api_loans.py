@@ -21,6 +21,7 @@ from kvcredit.api.problems import Problem
 from kvcredit.enterprises.importing import read_rows
 from kvcredit.errors import InvalidInput, NotFound
 from kvcredit.lending import loans, repayments, selectors, services
+from kvcredit.lending.domain import rates
 from kvcredit.lending.models import (
     Application,
     BankSuspension,
@@ -406,7 +407,7 @@ class LoanOut(Schema):
     @staticmethod
     def of(x: Loan) -> dict[str, Any]:
         out = {f: getattr(x, f) for f in LoanOut.model_fields if hasattr(x, f)}
-        pct = lambda units: format((Decimal(units) / 10**6).normalize() + 0, "f")  # noqa: E731
+        pct = lambda units: format(rates.units_to_percent(units), "f")  # noqa: E731
         return _plain(
             out
             | {

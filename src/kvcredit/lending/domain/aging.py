@@ -14,6 +14,7 @@ from enum import IntEnum, StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from kvcredit.errors import Overpayment as Overpayment
 from kvcredit.lending.domain.schedule import DAILY, div_half_up
 
 I64 = npt.NDArray[np.int64]
@@ -77,16 +78,6 @@ class Bucket(StrEnum):
 
 
 DEFAULT_ORDER: tuple[Bucket, ...] = (Bucket.PENALTY, Bucket.INTEREST, Bucket.PRINCIPAL)
-
-
-class Overpayment(ValueError):
-    """A repayment larger than everything the borrower owes."""
-
-    def __init__(self, amount_fen: int, owed_fen: int) -> None:
-        self.amount_fen, self.owed_fen = amount_fen, owed_fen
-        super().__init__(
-            f"repayment of {amount_fen / 100:.2f} yuan exceeds the {owed_fen / 100:.2f} yuan owed"
-        )
 
 
 @dataclass(frozen=True)
