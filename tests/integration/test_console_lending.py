@@ -16,7 +16,7 @@ DAY = dt.date(2025, 3, 14)
 @pytest.fixture
 def today(monkeypatch):  # type: ignore[no-untyped-def]
     state = {"day": DAY}
-    monkeypatch.setattr("kvcredit.console.clock.today", lambda: state["day"])
+    monkeypatch.setattr("kvcredit.clock.today", lambda: state["day"])
     return state
 
 
