@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= demo-data
+TEMPLATES = $(wildcard src/kvcredit/*/templates)
 # The database tests run again on this PostgreSQL; where none answers they skip, saying why.
 KVCREDIT_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export KVCREDIT_TEST_DATABASE_URL
@@ -33,6 +34,8 @@ lint: install-test
 	$(BIN)/mypy src/kvcredit/scoring src/kvcredit/lending/domain src/kvcredit/fund/domain \
 		src/kvcredit/money.py src/kvcredit/errors.py
 	$(BIN)/lint-imports
+	$(BIN)/djlint --check $(TEMPLATES)
+	$(BIN)/djlint --lint $(TEMPLATES)
 
 test: lint
 	@# The whole suite, tests/browser included (Playwright with Debian's chromium; skips without it).
