@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= demo-data
+TEMPLATES = $(wildcard src/kvcredit/*/templates)
 # The database tests run again on this PostgreSQL; where none answers they skip, saying why.
 KVCREDIT_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export KVCREDIT_TEST_DATABASE_URL
@@ -34,6 +35,8 @@ lint: install-test
 		src/kvcredit/money.py src/kvcredit/errors.py \
 		src/kvcredit/roles.py src/kvcredit/statemachine.py
 	$(BIN)/lint-imports
+	$(BIN)/djlint --check $(TEMPLATES)
+	$(BIN)/djlint --lint $(TEMPLATES)
 
 test: lint
 	@# The whole suite, tests/browser included (Playwright with Debian's chromium; skips without it).

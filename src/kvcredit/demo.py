@@ -146,6 +146,7 @@ def load(
 
     ``default_rate`` is the share of loans that stop paying (a test's small book takes more, to
     have claims to follow)."""
+    from kvcredit import clock
     from kvcredit.accounts.models import Organisation, OrgKind
     from kvcredit.accounts.services import ensure_system_user
     from kvcredit.enterprises import services as ent_services
@@ -167,7 +168,7 @@ def load(
     system = ensure_system_user()
     load_initial_data(system, policy_id="chongqing-kvc")
 
-    end = until or (dt.date.today() - dt.timedelta(days=1))
+    end = until or (clock.today() - dt.timedelta(days=1))
     start = month_starts(dt.date(end.year - years, end.month, 1), 2)[1]
     report.start, report.end = start, end
     now = dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC)
@@ -777,7 +778,7 @@ def cli_load(seed: int, enterprises: int, until: str | None, years: int) -> None
 
     from rich.console import Console
 
-    from kvcredit.platform_cli import django_setup
+    from kvcredit.site.bootstrap import django_setup
 
     django_setup()
     from django.conf import settings

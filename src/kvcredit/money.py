@@ -2,22 +2,59 @@
 
 Money is never a float. Amounts enter as strings, ints or Decimals, are quantised to the fen
 with ROUND_HALF_UP at named points only, and are stored as integer fen.
+
+The one rounding rule is half up, in two forms that agree: ``quantize`` for a Decimal amount
+(to the fen) and ``div_half_up`` / ``round_half_up`` for exact integer arithmetic (a quotient of
+whole fen, a ``Fraction``), which the schedules, the accrual and the fund's shares use; on a
+NumPy integer array ``div_half_up`` works element-wise.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, overload
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 FEN = Decimal("0.01")
 FEN_PER_YUAN = 100
 ZERO = Decimal("0.00")
 
-__all__ = ["FEN", "FEN_PER_YUAN", "ZERO", "fen_to_yuan", "parse_yuan", "quantize", "yuan_to_fen"]
+__all__ = [
+    "FEN",
+    "FEN_PER_YUAN",
+    "ZERO",
+    "div_half_up",
+    "fen_to_yuan",
+    "parse_yuan",
+    "quantize",
+    "round_half_up",
+    "yuan_to_fen",
+]
 
 
-def quantize(amount: Decimal) -> Decimal:
-    """Round an amount to the fen, half up (the project's single rounding rule)."""
-    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+def quantize(amount: Decimal, exponent: Decimal = FEN) -> Decimal:
+    """Round an amount to the fen (or to ``exponent``), half up: the project's rounding rule."""
+    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+@overload
+def div_half_up(num: int, den: int) -> int: ...
+@overload
+def div_half_up(num: npt.NDArray[np.int64], den: int) -> npt.NDArray[np.int64]: ...
+def div_half_up(num: Any, den: int) -> Any:
+    """``num / den`` rounded half up, exactly, for a non-negative integer ``num`` (or a NumPy
+    array of them) and a positive integer ``den``."""
+    return (2 * num + den) // (2 * den)
+
+
+def round_half_up(exact: Fraction | int) -> int:
+    """The whole number nearest a non-negative exact value, a half rounded up."""
+    value = Fraction(exact)
+    return div_half_up(value.numerator, value.denominator)
 
 
 def yuan_to_fen(amount: Decimal | int | str) -> int:

@@ -6,7 +6,7 @@ file; the loan then defaults, the bank files a claim, one trustee checks it, the
 is not offered the payment (maker-checker, the page says why) and a second one pays it; the
 statistics move by the loan and by exactly 80% of its overdue principal.
 
-The business date is ``kvcredit.console.clock.today``; the live server runs in this process,
+The business date is ``kvcredit.clock.today``; the live server runs in this process,
 so the test moves it the way the operator's calendar would.
 """
 
@@ -119,7 +119,7 @@ def pool_row(page: Any, district: str) -> dict[str, int]:
 @pytest.fixture
 def business_day(monkeypatch: pytest.MonkeyPatch) -> dict[str, dt.date]:
     state = {"day": DISBURSED}
-    monkeypatch.setattr("kvcredit.console.clock.today", lambda: state["day"])
+    monkeypatch.setattr("kvcredit.clock.today", lambda: state["day"])
     return state
 
 

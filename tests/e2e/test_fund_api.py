@@ -13,7 +13,7 @@ from kvcredit.accounts.models import User
 from kvcredit.accounts.services import issue_token
 from kvcredit.fund import breakers, claims, services
 from kvcredit.fund.models import Breaker, Claim, JournalEntry
-from kvcredit.fund.testing import make_loan
+from support.fund import make_loan
 
 pytestmark = pytest.mark.django_db
 V1 = "/api/v1"

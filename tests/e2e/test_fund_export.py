@@ -16,7 +16,7 @@ from kvcredit.cli import app
 from kvcredit.fund import books, claims, services
 from kvcredit.fund.domain.beancount import bean_account
 from kvcredit.fund.models import JournalEntry
-from kvcredit.fund.testing import make_loan
+from support.fund import make_loan
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2025, 6, 30)

@@ -146,7 +146,7 @@ def test_a_services_refusal_reaches_the_page_in_the_users_language(world) -> Non
     import html
 
     from kvcredit.fund import claims
-    from kvcredit.fund.testing import make_loan
+    from support.fund import make_loan
 
     loan = make_loan(
         enterprise=world.enterprise["a"],

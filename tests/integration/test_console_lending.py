@@ -16,7 +16,7 @@ DAY = dt.date(2025, 3, 14)
 @pytest.fixture
 def today(monkeypatch):  # type: ignore[no-untyped-def]
     state = {"day": DAY}
-    monkeypatch.setattr("kvcredit.console.clock.today", lambda: state["day"])
+    monkeypatch.setattr("kvcredit.clock.today", lambda: state["day"])
     return state
 
 
@@ -143,7 +143,7 @@ def test_a_page_outside_the_role_is_forbidden(world, who: str, page: str) -> Non
 
 def _filed_claim(world, days_past_due: int = 120):  # type: ignore[no-untyped-def]
     from kvcredit.fund import services
-    from kvcredit.fund.testing import make_loan
+    from support.fund import make_loan
 
     loan = make_loan(
         enterprise=world.enterprise["a"],
@@ -182,7 +182,7 @@ def test_claim_checked_by_one_trustee_is_paid_by_another_only(world, today) -> N
 def test_a_registered_claim_is_filed_by_the_bank_once_the_loan_is_overdue_enough(  # type: ignore[no-untyped-def]
     world, today
 ) -> None:
-    from kvcredit.fund.testing import make_loan
+    from support.fund import make_loan
 
     loan = make_loan(
         enterprise=world.enterprise["a"],

@@ -43,7 +43,7 @@ def test_a_detail_page_marks_its_list(world) -> None:  # type: ignore[no-untyped
 @pytest.fixture
 def loan(world):  # type: ignore[no-untyped-def]
     from kvcredit.fund import services
-    from kvcredit.fund.testing import make_loan
+    from support.fund import make_loan
 
     services.record_contribution(
         world.users["trustee"],

@@ -18,7 +18,7 @@ from kvcredit.accounts.models import User
 from kvcredit.errors import Conflict, InvalidInput
 from kvcredit.fund import books, claims, services
 from kvcredit.fund.models import Claim, JournalEntry, Pool, Posting, Recovery
-from kvcredit.fund.testing import make_loan
+from support.fund import make_loan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 DAY = dt.date(2025, 6, 30)

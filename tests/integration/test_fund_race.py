@@ -14,7 +14,7 @@ from kvcredit.accounts.models import User
 from kvcredit.errors import Conflict
 from kvcredit.fund import books, claims, services
 from kvcredit.fund.models import Claim, Pool
-from kvcredit.fund.testing import make_loan
+from support.fund import make_loan
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("KVCREDIT_TEST_BACKEND") != "postgresql",

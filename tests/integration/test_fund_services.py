@@ -21,8 +21,8 @@ from kvcredit.fund.models import (
     Pool,
     Posting,
 )
-from kvcredit.fund.testing import make_loan
 from kvcredit.lending.models import BankSuspension, LoanStatus
+from support.fund import make_loan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 DAY = dt.date(2025, 6, 30)

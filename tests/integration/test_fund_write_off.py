@@ -12,10 +12,10 @@ from kvcredit.audit.models import AuditRecord
 from kvcredit.errors import Conflict
 from kvcredit.fund import breakers, claims, lending_port, services
 from kvcredit.fund.models import Breaker, BreakerLevel, ClaimStatus
-from kvcredit.fund.testing import make_loan
 from kvcredit.lending import repayments
 from kvcredit.lending.endofday import load_book
 from kvcredit.lending.models import LIVE_STATUSES, BankSuspension, Loan, LoanStatus
+from support.fund import make_loan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 DAY = dt.date(2025, 6, 30)

@@ -88,3 +88,26 @@ def test_the_workbook_has_native_charts() -> None:
     to_xlsx(buf, "district", total, groups, by_month=by_month, pools=[("万州区", 100)])
     names = zipfile.ZipFile(io.BytesIO(buf.getvalue())).namelist()
     assert sum(n.startswith("xl/charts/chart") for n in names) == 3
+
+
+def test_the_workbook_holds_money_as_exact_numbers_shown_in_yuan(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    import openpyxl
+
+    big = [LoanRow(9, "2024-03-01", "万州区", "BANK A", "A", "软件", 12_345_678_901_234_56, True)]
+    total, groups = breakdown([*LOANS, *big], by="district")
+    path = tmp_path / "report.xlsx"
+    to_xlsx(path, "district", total, groups, pools=[("万州区", 5_000_000_00)])
+    sheet = openpyxl.load_workbook(path)["district"]
+    header = [c.value for c in sheet[1]]
+    lent = header.index("贷款金额（元） amount lent (yuan)") + 1
+    wanzhou = sheet.cell(row=2, column=lent)
+    assert wanzhou.value == 12_345_680_401_234.56 and wanzhou.number_format == "#,##0.00"
+    times = sheet.cell(row=2, column=header.index("企业户次 enterprise-times") + 1)
+    assert times.value == 3 and times.number_format == "General"  # a count, not money
+    pool = openpyxl.load_workbook(path)["pools"].cell(row=2, column=2)
+    assert pool.value == 5_000_000 and pool.number_format == "#,##0.00"  # 5,000,000.00
+    # the file holds the decimal figure to the fen (16 digits, Excel keeps 15)
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert "<v>12345680401234.56</v>" in xml and "<v>12345680901234.57</v>" in xml

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Annotated, Any
 
 from django.db import IntegrityError, transaction
@@ -38,10 +37,6 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 def yuan(fen: int) -> str:
     return str(fen_to_yuan(fen))
-
-
-def dec(value: Decimal) -> str:
-    return format(value.normalize() + 0, "f")
 
 
 class PageIn(Schema):

@@ -52,10 +52,6 @@ def link_hash(prev_hash: str, digest: str) -> str:
     return hashlib.sha256((prev_hash + digest).encode("utf-8")).hexdigest()
 
 
-def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    return link_hash(prev_hash, body_digest(fields))
-
-
 def _legacy_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     """The hash of a record written before digests existed."""
     body = json.dumps({"prev": prev_hash, **fields}, sort_keys=True, ensure_ascii=False)

@@ -58,10 +58,14 @@ def po_path(lang: str) -> Path:
 def extract_django_template(
     fileobj: Any, keywords: Any, comment_tags: Any, options: Any
 ) -> Iterator[Any]:
-    """Babel extractor for Django templates: Django's own templatize, then the Python one."""
+    """Babel extractor for Django templates: Django's own templatize, then the Python one.
+
+    Templatize keeps the template's indentation, which Python's tokenizer would read as
+    blocks; inside one pair of brackets indentation means nothing, and the lines keep their
+    numbers."""
     from django.utils.translation.template import templatize
 
-    text = templatize(fileobj.read().decode("utf-8"))
+    text = "(" + templatize(fileobj.read().decode("utf-8")) + "\n)"
     return extract_python(io.BytesIO(text.encode("utf-8")), keywords, comment_tags, options)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
+from kvcredit import clock
 from kvcredit.api.common import Id, PageIn, Text, filtered, idempotent, one, page, page_schema
 from kvcredit.api.problems import Problem
 from kvcredit.enterprises import selectors, services
@@ -154,7 +154,7 @@ def list_credit_lines(request: HttpRequest, p: Query[PageIn], f: Query[CreditLin
     )
     if f.uscc is not None:
         qs = qs.filter(enterprise__uscc=f.uscc.upper())
-    today = timezone.localdate()
+    today = clock.today()
     return page(qs, p, lambda c: CreditLineOut.of(c, today))
 
 
@@ -163,7 +163,7 @@ def get_credit_line(request: HttpRequest, credit_line_id: Path[Id]) -> Any:
     line = one(selectors.credit_lines(request.user).filter(pk=credit_line_id))
     if line is None:
         raise NotFound(_("no such credit line"), field="credit_line_id")
-    return CreditLineOut.of(line, timezone.localdate())
+    return CreditLineOut.of(line, clock.today())
 
 
 @router.get("/enterprises/{enterprise_id}/credit-line", response={200: CreditLineOut, **ERRORS})
@@ -171,4 +171,4 @@ def get_enterprise_credit_line(request: HttpRequest, enterprise_id: Path[Id]) ->
     line = one(selectors.credit_lines(request.user).filter(enterprise_id=enterprise_id))
     if line is None:
         raise NotFound(_("no such enterprise"), field="enterprise_id")
-    return CreditLineOut.of(line, timezone.localdate())
+    return CreditLineOut.of(line, clock.today())

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from kvcredit import clock
 from kvcredit.accounts.models import Organisation, OrgKind, User
 from kvcredit.accounts.permissions import kind_of, require
 from kvcredit.audit import services as audit
@@ -49,21 +50,11 @@ from kvcredit.enterprises.models import (
     Enterprise,
     Evaluation,
 )
-from kvcredit.errors import Conflict, InputFileError
+from kvcredit.errors import Conflict, InputFileError, RowError
 from kvcredit.scoring.io import ERROR_COLUMNS, read_enterprises
 from kvcredit.scoring.vector import evaluate_frame
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # the row as a spreadsheet shows it (the header is row 1)
-    uscc: str
-    field: str
-    value: str | None
-    message_zh: str
-    message_en: str
 
 
 @dataclass
@@ -132,7 +123,12 @@ def import_file(
 def _row_error(row: dict[str, Any], fld: str, zh: str, en: str) -> RowError:
     value = row.get(fld)
     return RowError(
-        row["_row"], str(row["uscc"]), fld, None if value is None else str(value), zh, en
+        row=row["_row"],
+        uscc=str(row["uscc"]),
+        field=fld,
+        value=None if value is None else str(value),
+        message_zh=zh,
+        message_en=en,
     )
 
 
@@ -205,7 +201,7 @@ def _store(
     published = selectors.current_policy()
     if published is not None and subs:
         result = evaluate_frame(compiled_policy(published), data_rows, explain=True)
-        evs = batch_evaluations(subs, result, published, now, timezone.localdate(now))
+        evs = batch_evaluations(subs, result, published, now, clock.date_of(now))
         Evaluation.objects.bulk_create(evs)
         for ev in evs:
             line = lines[ev.enterprise_id]

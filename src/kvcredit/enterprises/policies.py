@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from kvcredit import clock
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
@@ -237,7 +238,7 @@ def _batch(
             .order_by("id")
         )
         result = evaluate_frame(policy, _frame([s.data for s in chunk]), explain=True)
-        evs = batch_evaluations(chunk, result, published, now, timezone.localdate(now))
+        evs = batch_evaluations(chunk, result, published, now, clock.date_of(now))
         Evaluation.objects.bulk_create(evs)
         lines = {
             cl.enterprise_id: cl

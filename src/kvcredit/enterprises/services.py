@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
+from kvcredit import clock
 from kvcredit.accounts.models import Organisation, OrgKind, User
 from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
@@ -248,7 +249,7 @@ def _evaluate(
         credit_limit=result.credit_limit,
         explanation=explanation,
         now=now,
-        today=timezone.localdate(now),
+        today=clock.date_of(now),
     )
     ev.save(force_insert=True)
     before = apply_limit(line, ev, now)

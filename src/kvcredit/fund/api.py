@@ -4,15 +4,14 @@ render."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
+from kvcredit import clock
 from kvcredit.api.common import Id, PageIn, filtered, idempotent, page, page_schema, yuan
 from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
@@ -44,10 +43,6 @@ router = Router(tags=["fund"])
 router.add_router("", claims_router)
 ERRORS: dict[int, Any] = {c: Problem for c in (401, 403, 404, 409, 422)}
 IdemKey = Header(None, alias="Idempotency-Key", max_length=100)
-
-
-def today(on: dt.date | None) -> dt.date:
-    return on or timezone.localdate()
 
 
 def fen(text: str, field: str = "amount") -> int:
@@ -144,7 +139,7 @@ def reverse_entry(
     def run() -> tuple[int, Any]:
         _entry(request, entry_id)
         row = services.reverse_entry(
-            request.user, entry_id=entry_id, on=today(payload.on), reason=payload.reason
+            request.user, entry_id=entry_id, on=payload.on or clock.today(), reason=payload.reason
         )
         return 201, EntryOut.of(_entry(request, row.pk))
 
@@ -239,7 +234,7 @@ def charge_fees(
     """Charge one loan's service fee, or every loan's that has none yet."""
 
     def run() -> tuple[int, Any]:
-        on = today(payload.on)
+        on = payload.on or clock.today()
         if payload.loan_id is not None:
             done = [services.charge_service_fee(request.user, loan_id=payload.loan_id, on=on)]
         else:
@@ -277,7 +272,7 @@ def lend_bridge(
             enterprise_id=payload.enterprise_id,
             principal_fen=fen(payload.principal, "principal"),
             term_days=payload.term_days,
-            on=today(payload.on),
+            on=payload.on or clock.today(),
             bank_id=payload.bank_id,
             purpose=payload.purpose,
         )
@@ -296,7 +291,10 @@ def repay_bridge(
     def run() -> tuple[int, Any]:
         _bridge(request, bridge_id)
         services.repay_bridge(
-            request.user, bridge_id=bridge_id, amount_fen=fen(payload.amount), on=today(payload.on)
+            request.user,
+            bridge_id=bridge_id,
+            amount_fen=fen(payload.amount),
+            on=payload.on or clock.today(),
         )
         return 201, BridgeOut.of(_bridge(request, bridge_id))
 

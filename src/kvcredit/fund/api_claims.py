@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
+from kvcredit import clock
 from kvcredit.api.common import Id, PageIn, filtered, idempotent, page, page_schema
 from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
@@ -32,10 +31,6 @@ from kvcredit.money import yuan_to_fen
 router = Router(tags=["fund claims and breakers"])
 ERRORS: dict[int, Any] = {c: Problem for c in (401, 403, 404, 409, 422)}
 IdemKey = Header(None, alias="Idempotency-Key", max_length=100)
-
-
-def _today(on: dt.date | None) -> dt.date:
-    return on or timezone.localdate()
 
 
 class ClaimFilter(Schema):
@@ -73,7 +68,7 @@ def register_claim(
     """The bank registers an overdue loan (the first step of a claim)."""
 
     def run() -> tuple[int, Any]:
-        c = claims.register(request.user, loan_id=payload.loan_id, on=_today(payload.on))
+        c = claims.register(request.user, loan_id=payload.loan_id, on=payload.on or clock.today())
         return 201, ClaimOut.of(_claim(request, c.pk))
 
     return idempotent(request, idempotency_key, run)
@@ -94,7 +89,7 @@ def file_claim(
     request: HttpRequest, claim_id: Path[Id], payload: OnIn, idempotency_key: str | None = IdemKey
 ) -> Any:
     """The bank files the claim: the fund's share of the overdue principal."""
-    on = _today(payload.on)
+    on = payload.on or clock.today()
     return _step(
         request,
         claim_id,
@@ -108,7 +103,7 @@ def check_claim(
     request: HttpRequest, claim_id: Path[Id], payload: NoteIn, idempotency_key: str | None = IdemKey
 ) -> Any:
     """A trustee user checks the claim (maker)."""
-    on = _today(payload.on)
+    on = payload.on or clock.today()
     return _step(
         request,
         claim_id,
@@ -123,7 +118,7 @@ def pay_claim(
 ) -> Any:
     """Another trustee user approves and pays (checker). 202: the pool cannot cover the claim
     now; it waits (``waiting_for_funds``) and is paid by a later call."""
-    on = _today(payload.on)
+    on = payload.on or clock.today()
     return _step(
         request,
         claim_id,
@@ -145,7 +140,7 @@ def record_recovery(
     except ValueError:
         msg = _("%(amount)s has more than two decimal places") % {"amount": payload.amount}
         raise InvalidInput([("amount", msg)]) from None
-    on = _today(payload.on)
+    on = payload.on or clock.today()
     return _step(
         request,
         claim_id,
@@ -161,7 +156,7 @@ def close_claim(
     payload: CloseIn,
     idempotency_key: str | None = IdemKey,
 ) -> Any:
-    on = _today(payload.on)
+    on = payload.on or clock.today()
     return _step(
         request,
         claim_id,
@@ -180,7 +175,7 @@ def close_claim(
 def reject_claim(
     request: HttpRequest, claim_id: Path[Id], payload: LiftIn, idempotency_key: str | None = IdemKey
 ) -> Any:
-    on = _today(payload.on)
+    on = payload.on or clock.today()
     return _step(
         request,
         claim_id,
@@ -215,7 +210,7 @@ class RunIn(Schema):
 @router.post("/fund/breakers/run", response={200: page_schema(BreakerChangeOut), **ERRORS})
 def run_breakers(request: HttpRequest, payload: RunIn) -> Any:
     """The trustee recomputes every breaker from the loan book (the end of day does it too)."""
-    changes = breakers.recompute(request.user, as_of=_today(payload.as_of))
+    changes = breakers.recompute(request.user, as_of=payload.as_of or clock.today())
     return {"count": len(changes), "items": [BreakerChangeOut.of(c) for c in changes]}
 
 
@@ -246,7 +241,10 @@ def lift_breaker(
     def run() -> tuple[int, Any]:
         _breaker(request, breaker_id)
         b = breakers.lift(
-            request.user, breaker_id=breaker_id, on=_today(payload.on), reason=payload.reason
+            request.user,
+            breaker_id=breaker_id,
+            on=payload.on or clock.today(),
+            reason=payload.reason,
         )
         return 200, BreakerOut.of(b)
 

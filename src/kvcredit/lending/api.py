@@ -12,6 +12,7 @@ from pydantic import StringConstraints
 from kvcredit.api.common import PageIn, filtered, idempotent, page, page_schema
 from kvcredit.api.problems import Problem
 from kvcredit.lending import selectors, services
+from kvcredit.lending.domain import rates
 from kvcredit.lending.models import Rate
 
 router = Router(tags=["rates"])
@@ -37,7 +38,7 @@ class RateOut(Schema):
 
     @staticmethod
     def of(r: Rate) -> dict[str, Any]:
-        pct = format(services.ppm_to_percent(r.annual_rate_ppm), "f")
+        pct = format(rates.ppm_to_percent(r.annual_rate_ppm), "f")
         return {
             "id": r.id,
             "rate_type": r.rate_type,

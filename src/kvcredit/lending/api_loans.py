@@ -10,17 +10,18 @@ from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import File, Header, Path, Query, Router, Schema, UploadedFile
 from pydantic import Field, StringConstraints
 
+from kvcredit import clock
 from kvcredit.api.common import Id, PageIn, Text, filtered, idempotent, page, page_schema, yuan
 from kvcredit.api.problems import Problem
 from kvcredit.enterprises.importing import read_rows
 from kvcredit.errors import InvalidInput, NotFound
 from kvcredit.lending import loans, repayments, selectors, services
+from kvcredit.lending.domain import rates
 from kvcredit.lending.models import (
     Application,
     BankSuspension,
@@ -53,10 +54,6 @@ Note = Annotated[str, StringConstraints(max_length=300, pattern=r"^[^\x00-\x1f\x
 
 def _fen(text: str) -> int:
     return yuan_to_fen(Decimal(text))
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -320,7 +317,7 @@ def apply(
     def run() -> tuple[int, Any]:
         values = payload.model_dump()
         values["amount_fen"] = _fen(values.pop("amount"))
-        app = loans.apply(request.user, today=_today(), **values)
+        app = loans.apply(request.user, today=clock.today(), **values)
         return 201, ApplicationOut.of(app)
 
     return idempotent(request, idempotency_key, run)
@@ -338,7 +335,7 @@ def approve(
             request.user,
             application_id=application_id,
             amount_fen=_fen(payload.amount),
-            today=_today(),
+            today=clock.today(),
         )
         return 200, ApplicationOut.of(app)
 
@@ -406,7 +403,7 @@ class LoanOut(Schema):
     @staticmethod
     def of(x: Loan) -> dict[str, Any]:
         out = {f: getattr(x, f) for f in LoanOut.model_fields if hasattr(x, f)}
-        pct = lambda units: format((Decimal(units) / 10**6).normalize() + 0, "f")  # noqa: E731
+        pct = lambda units: format(rates.units_to_percent(units), "f")  # noqa: E731
         return _plain(
             out
             | {
@@ -468,7 +465,7 @@ def disburse(
             application_id=application_id,
             disbursed_on=payload.disbursed_on,
             signing_date=payload.signing_date,
-            today=_today(),
+            today=clock.today(),
         )
         return 201, LoanOut.of(loan)
 
@@ -494,7 +491,7 @@ def list_instalments(request: HttpRequest, loan_id: Path[Id]) -> Any:
 @router.post("/loans/{loan_id}/renew", response={201: LoanOut, **ERRORS})
 def renew(request: HttpRequest, loan_id: Path[Id], idempotency_key: str | None = IdemKey) -> Any:
     def run() -> tuple[int, Any]:
-        return 201, LoanOut.of(loans.renew(request.user, loan_id=loan_id, today=_today()))
+        return 201, LoanOut.of(loans.renew(request.user, loan_id=loan_id, today=clock.today()))
 
     return idempotent(request, idempotency_key, run)
 
@@ -575,7 +572,7 @@ def import_file(request: HttpRequest, file: File[UploadedFile]) -> Any:
             rows = read_rows(path)
         except Exception:
             raise InvalidInput([("file", _("not a readable CSV or XLSX file"))]) from None
-    report = import_repayments(request.user, rows, today=_today())
+    report = import_repayments(request.user, rows, today=clock.today())
     return {
         "applied": report.applied,
         "repayment_ids": report.repayment_ids,
@@ -608,7 +605,7 @@ def repay(
             paid_on=payload.paid_on,
             reference=payload.reference,
             note=payload.note,
-            today=_today(),
+            today=clock.today(),
         )
         return 201, RepaymentOut.of(r)
 
@@ -624,7 +621,7 @@ def reverse(
 ) -> Any:
     def run() -> tuple[int, Any]:
         r = repayments.reverse(
-            request.user, repayment_id=repayment_id, note=payload.note, today=_today()
+            request.user, repayment_id=repayment_id, note=payload.note, today=clock.today()
         )
         return 201, RepaymentOut.of(r)
 
@@ -674,7 +671,7 @@ def record_commercial(
             loan_date=payload.loan_date,
             term_months=payload.term_months,
             reference=payload.reference,
-            today=_today(),
+            today=clock.today(),
         )
         return 201, CommercialOut.of(c)
 

@@ -34,11 +34,12 @@ from kvcredit.lending.domain.rates import (
     RateTable,
     benchmark_type_for_term,
     loan_rate,
+    percent_to_units,
+    ppm_to_percent,
 )
-from kvcredit.lending.domain.schedule import MAX_PRINCIPAL_FEN, build_schedule, rate_units
+from kvcredit.lending.domain.schedule import MAX_PRINCIPAL_FEN, build_schedule
 from kvcredit.lending.domain.schedule import Method as DMethod
 from kvcredit.lending.models import (
-    PPM_PER_PERCENT,
     Application,
     ApplicationStatus,
     BankSuspension,
@@ -295,7 +296,7 @@ def rate_for(product: Product, term_months: int, signing_date: dt.date) -> tuple
         benchmark_type_for_term(term_months) if basis is RateBasis.PBOC_BENCHMARK else "LPR_1Y"
     )
     points = [
-        RatePoint(r.rate_type, r.effective_date, Decimal(r.annual_rate_ppm) / PPM_PER_PERCENT)
+        RatePoint(r.rate_type, r.effective_date, ppm_to_percent(r.annual_rate_ppm))
         for r in Rate.objects.filter(rate_type=rate_type)
     ]
     try:
@@ -314,7 +315,7 @@ def rate_for(product: Product, term_months: int, signing_date: dt.date) -> tuple
         raise InvalidInput([("signing_date", msg)]) from None
     if pct < 0:
         raise InvalidInput([("signing_date", _("the spread makes the rate negative"))])
-    return rate_type, rate_units(pct)
+    return rate_type, percent_to_units(pct)
 
 
 def _create_loan(

@@ -14,9 +14,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-# Rates are stored exactly as integer parts per million a year: 4.35 % = 43_500 ppm.
-PPM_PER_PERCENT = 10_000
-UNITS_PER_PPM = 100  # loan rates in 1e-8 units = ppm x 100
+# Reference rates are stored exactly as integer parts per million a year (4.35 % = 43_500 ppm),
+# a loan's rate in 1e-8 units (4.35 % = 4_350_000): the units and their conversions are
+# kvcredit.lending.domain.rates.
 
 
 class Rate(models.Model):

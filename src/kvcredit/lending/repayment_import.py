@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
-from kvcredit.errors import ServiceError
+from kvcredit.errors import RowError, ServiceError
 from kvcredit.lending import repayments
 from kvcredit.money import parse_yuan, yuan_to_fen
 
@@ -30,19 +30,15 @@ HEADERS = {
 }
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int  # the row as a spreadsheet shows it: the header is row 1, data from row 2
-    field: str
-    message_zh: str
-    message_en: str
-
-
 @dataclass
 class RepaymentReport:
     applied: int = 0
     repayment_ids: list[int] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+
+
+def _err(row: int, field_: str, zh: str, en: str) -> RowError:
+    return RowError(row=row, field=field_, message_zh=zh, message_en=en)
 
 
 def _cell(raw: Mapping[str, Any], name: str) -> str:
@@ -62,7 +58,7 @@ def _parse(n: int, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[RowErro
     text = _cell(raw, "loan_id")
     if not text.isdigit() or not 0 < int(text) < 2**53:
         errors.append(
-            RowError(n, "loan_id", "贷款编号应为正整数", "loan_id must be a positive integer")
+            _err(n, "loan_id", "贷款编号应为正整数", "loan_id must be a positive integer")
         )
     else:
         out["loan_id"] = int(text)
@@ -72,7 +68,7 @@ def _parse(n: int, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[RowErro
             raise ValueError
     except ValueError:
         errors.append(
-            RowError(
+            _err(
                 n,
                 "amount",
                 "还款金额应为正数，最多两位小数",
@@ -82,9 +78,7 @@ def _parse(n: int, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[RowErro
     try:
         out["paid_on"] = dt.date.fromisoformat(_cell(raw, "paid_on")[:10])
     except ValueError:
-        errors.append(
-            RowError(n, "paid_on", "还款日期应为YYYY-MM-DD", "paid_on must be YYYY-MM-DD")
-        )
+        errors.append(_err(n, "paid_on", "还款日期应为YYYY-MM-DD", "paid_on must be YYYY-MM-DD"))
     return out, errors
 
 
@@ -122,6 +116,5 @@ def _refusal(
     problems = getattr(exc, "problems", None) or [(exc.field or "row", exc.detail)]
     zh_problems = getattr(zh, "problems", None) or [(zh.field or "row", zh.detail)]
     return [
-        RowError(n, f, zmsg, emsg)
-        for (f, emsg), (_f, zmsg) in zip(problems, zh_problems, strict=False)
+        _err(n, f, zmsg, emsg) for (f, emsg), (_f, zmsg) in zip(problems, zh_problems, strict=False)
     ]

@@ -21,10 +21,10 @@ from kvcredit.audit import services as audit
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.enterprises.models import Bank, District
 from kvcredit.errors import Conflict, InvalidInput, NotFound
+from kvcredit.lending.domain import rates
 from kvcredit.lending.domain.aging import ClassificationRules
 from kvcredit.lending.models import (
     DEFAULT_ORDER,
-    PPM_PER_PERCENT,
     BankSuspension,
     CommercialLoan,
     Method,
@@ -36,19 +36,21 @@ from kvcredit.lending.models import (
 RATE_TYPE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
+ppm_to_percent = rates.ppm_to_percent
+
+
 def percent_to_ppm(percent: Decimal | str) -> int:
+    """A rate typed in percent -> ppm (``rates.percent_to_ppm``), refused with a field name."""
     try:
         value = Decimal(percent)
     except InvalidOperation:
         raise InvalidInput([("annual_rate_percent", _("not a number"))]) from None
-    ppm = value * PPM_PER_PERCENT
-    if not value.is_finite() or ppm != ppm.to_integral_value() or not 0 <= ppm <= 1_000_000:
-        raise InvalidInput([("annual_rate_percent", _("between 0 and 100, at most 4 decimals"))])
-    return int(ppm)
-
-
-def ppm_to_percent(ppm: int) -> Decimal:
-    return (Decimal(ppm) / PPM_PER_PERCENT).quantize(Decimal("0.0001")).normalize()
+    try:
+        return rates.percent_to_ppm(value)
+    except ValueError:
+        raise InvalidInput(
+            [("annual_rate_percent", _("between 0 and 100, at most 4 decimals"))]
+        ) from None
 
 
 def add_rate(

@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from kvcredit.money import div_half_up
+
 NOT_RATED = "NOT_RATED"
 
 
@@ -122,7 +124,7 @@ class Headline:
         """Amount lent / enterprise-times, rounded half up to the fen (0 without loans)."""
         if not self.enterprise_times:
             return 0
-        return (2 * self.amount_lent_fen + self.enterprise_times) // (2 * self.enterprise_times)
+        return div_half_up(self.amount_lent_fen, self.enterprise_times)
 
 
 HEADLINE_FIELDS = (

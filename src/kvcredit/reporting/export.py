@@ -1,6 +1,8 @@
 """The statistics as a file: CSV, JSON, or an Excel workbook with native charts (xlsxwriter).
 
-Pure: takes the ``Headline`` rows of ``reporting.aggregate``; money is written in yuan.
+Pure: takes the ``Headline`` rows of ``reporting.aggregate``; money is written in yuan, exact
+(``money.fen_to_yuan``, never a float): a workbook cell holds the number with the format
+``#,##0.00``, so Excel shows 5,000,000.00 and can add it up.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kvcredit.money import fen_to_yuan
 from kvcredit.reporting.aggregate import HEADLINE_FIELDS, Headline
 
 COLUMNS = {  # field -> (English header, Chinese header)
@@ -27,11 +30,12 @@ COLUMNS = {  # field -> (English header, Chinese header)
     "recovered_fen": ("recovered (yuan)", "追偿金额（元）"),
 }
 FORMATS = ("xlsx", "csv", "json")
+MONEY_FORMAT = "#,##0.00"  # yuan with thousands separators, as the console shows them
 
 
 def _value(h: Headline, name: str) -> int | Decimal:
     v = int(getattr(h, name))
-    return (Decimal(v) / 100).quantize(Decimal("0.01")) if name.endswith("_fen") else v
+    return fen_to_yuan(v) if name.endswith("_fen") else v
 
 
 def table(by: str, total: Headline, groups: Sequence[Headline]) -> list[list[Any]]:
@@ -77,7 +81,7 @@ def to_xlsx(
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(target, {"in_memory": True})
-    money = wb.add_format({"num_format": "#,##0.00"})
+    money = wb.add_format({"num_format": MONEY_FORMAT})
     bold = wb.add_format({"bold": True, "text_wrap": True})
 
     def sheet(name: str, key: str, rows: Sequence[Headline], with_total: bool) -> Any:
@@ -88,7 +92,7 @@ def to_xlsx(
         ws.write_row(0, 0, data[0], bold)
         for i, row in enumerate(data[1:], start=1):
             for j, v in enumerate(row):
-                ws.write(i, j, float(v) if isinstance(v, Decimal) else v, money if j else None)
+                ws.write(i, j, v, money if isinstance(v, Decimal) else None)
         ws.set_column(0, 0, 18)
         ws.set_column(1, len(data[0]), 16)
         return ws, len(data) - 1
@@ -122,7 +126,7 @@ def to_xlsx(
         ps.write_row(0, 0, ["district 区县", "pool cash (yuan) 资金池余额（元）"], bold)
         for i, (d, fen) in enumerate(pools, start=1):
             ps.write(i, 0, d)
-            ps.write(i, 1, fen / 100, money)
+            ps.write(i, 1, fen_to_yuan(fen), money)
         bar = wb.add_chart({"type": "bar"})
         bar.add_series(
             {

@@ -16,6 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from kvcredit.money import fen_to_yuan
 from kvcredit.scoring.compiled import (
     CBanded,
     Compare,
@@ -236,7 +237,7 @@ def evaluate_record(
     grade_name = credit = None
     if c.graded:
         grade_name = c.grade_names[r.grade] if r.grade is not None else None
-        credit = Decimal(c.grade_limit_fen[r.grade] if r.grade is not None else 0) / 100
+        credit = fen_to_yuan(c.grade_limit_fen[r.grade] if r.grade is not None else 0)
     indicators: list[IndicatorResult] = []
     if explain:
         indicators = [_indicator_result(c, i, r, rec) for i in range(len(c.indicators))]
@@ -247,7 +248,7 @@ def evaluate_record(
         eligible=r.grade is not None,
         score=_dec(r.scores["score"], c.score_scale),
         grade=grade_name,
-        credit_limit=credit.quantize(Decimal("0.01")) if credit is not None else None,
+        credit_limit=credit,
         qualified_by=r.qualified_by,
         knocked_out_by=r.knocked,
         failed_requirements=r.failed_req,

@@ -85,7 +85,3 @@ def uscc_check_char(first17: str) -> str:
     """The 18th (check) character for the first 17 characters of a USCC."""
     total = sum(USCC_VALUE[c] * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_CHARSET[(31 - total % 31) % 31]
-
-
-def unit_of(name: str) -> Kind:
-    return BY_NAME[name].kind

@@ -9,7 +9,7 @@ a file that cannot be read at all, or lacks a required column, raises ``InputFil
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +17,14 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from kvcredit.errors import InputFileError
+from kvcredit.errors import InputFileError, RowError
 from kvcredit.scoring.checks import validate_frame
 from kvcredit.scoring.fields import BY_HEADER, BY_NAME, FIELDS, Field, Kind
 from kvcredit.scoring.synth import districts
 from kvcredit.scoring.validate import WHITESPACE, as_cells
 
 Progress = Callable[[str], None]
-ERROR_COLUMNS = ("row", "uscc", "field", "value", "message_zh", "message_en")
+ERROR_COLUMNS = tuple(f.name for f in fields(RowError))  # row uscc field value message_zh/en
 CSV_SUFFIXES = {".csv", ".txt"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 FIRST_DATA_ROW = 2  # the header is row 1, as a spreadsheet shows it

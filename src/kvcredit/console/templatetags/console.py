@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
-from kvcredit.lending.services import ppm_to_percent
+from kvcredit.lending.domain.rates import ppm_to_percent, units_to_percent
 from kvcredit.money import fen_to_yuan
 from kvcredit.scoring.report import NOT_RATED as REPORT_NOT_RATED
 
@@ -127,7 +127,7 @@ def rate_units_percent(units: int | None) -> str:
     """A loan's annual rate in 1e-8 units as a percent, at least two decimals: 3.10."""
     if units is None:
         return ""
-    return _two_decimals_at_least(Decimal(int(units)) / 1_000_000)
+    return _two_decimals_at_least(units_to_percent(int(units)))
 
 
 @register.filter

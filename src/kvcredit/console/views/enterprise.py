@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kvcredit import clock
 from kvcredit.accounts.models import OrgKind
 from kvcredit.console import reads
 from kvcredit.console.access import EVERY_ROLE, role_required
@@ -75,7 +75,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                 return redirect("console:evaluation")
     else:
         last = selectors.submissions(request.user).filter(enterprise=ent).order_by("-id").first()
-        year = timezone.localdate().year - 1
+        year = clock.today().year - 1
         form = SubmissionForm(
             initial=SubmissionForm.initial_from(last.data if last else None, year)
         )

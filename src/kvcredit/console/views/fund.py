@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
+from kvcredit import clock
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of, not_permitted
-from kvcredit.console import clock
 from kvcredit.console.access import role_required
 from kvcredit.console.forms import (
     AmountForm,

@@ -13,9 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kvcredit import clock
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
-from kvcredit.console import clock, reads
+from kvcredit.console import reads
 from kvcredit.console.access import EVERY_ROLE, role_required
 from kvcredit.console.forms import (
     ApplyForm,

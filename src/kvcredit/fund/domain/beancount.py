@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from kvcredit.fund.domain.ledger import ACCOUNT_TYPES, AccountType, JournalEntry, parse_account
+from kvcredit.money import fen_to_yuan
 
 CURRENCY = "CNY"
 ROOTS = {
@@ -40,7 +40,7 @@ def bean_account(code: str) -> str:
 
 
 def _yuan(fen: int) -> str:
-    return f"{Decimal(fen) / 100:.2f}"
+    return str(fen_to_yuan(fen))
 
 
 def _text(s: str) -> str:

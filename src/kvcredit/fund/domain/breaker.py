@@ -13,6 +13,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from kvcredit.fund.domain.rules import FundRules
+from kvcredit.money import quantize
 
 
 class BreakerState(StrEnum):
@@ -68,4 +69,4 @@ def lift(current: BreakerState, *, reason: str) -> BreakerState:
 
 
 def as_percent(ratio: Fraction) -> Decimal:
-    return (Decimal(ratio.numerator) / Decimal(ratio.denominator) * 100).quantize(Decimal("0.01"))
+    return quantize(Decimal(ratio.numerator) / Decimal(ratio.denominator) * 100)

@@ -5,22 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from kvcredit.errors import InsufficientFunds as InsufficientFunds
 from kvcredit.fund.domain.ledger import JournalEntry, PoolAccount, Posting, account, transfer
 
 
 class Contributor(StrEnum):
     CITY = "CITY"
     DISTRICT = "DISTRICT"
-
-
-class InsufficientFunds(ValueError):
-    """The pool cannot cover a payment; the claim waits."""
-
-    def __init__(self, needed_fen: int, available_fen: int) -> None:
-        self.needed_fen, self.available_fen = needed_fen, available_fen
-        super().__init__(
-            f"the pool holds {available_fen / 100:.2f} yuan, {needed_fen / 100:.2f} are needed"
-        )
 
 
 def contribution(

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kvcredit.errors import UnbalancedEntry as UnbalancedEntry
+
 
 class AccountType(StrEnum):
     ASSET = "ASSET"
@@ -56,10 +58,6 @@ def parse_account(code: str) -> tuple[str, PoolAccount]:
     if prefix != "POOL":
         raise ValueError(f"not a pool account: {code}")
     return district, PoolAccount(kind)
-
-
-class UnbalancedEntry(ValueError):
-    """Debits and credits of a journal entry differ."""
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from kvcredit.errors import ClaimRefused as ClaimRefused
+from kvcredit.money import round_half_up
+
 
 def share_of(amount_fen: int, share: Decimal) -> int:
     """round_half_up(amount * share) for a non-negative amount."""
-    exact = Fraction(amount_fen) * Fraction(share)
-    return int((2 * exact.numerator + exact.denominator) // (2 * exact.denominator))
+    return round_half_up(Fraction(amount_fen) * Fraction(share))
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,6 @@ class FundRules:
             raise ValueError("need 0 < compensation warning ratio <= suspension ratio <= 1")
         if self.min_days_overdue < 0:
             raise ValueError("min_days_overdue must not be negative")
-
-
-class ClaimRefused(ValueError):
-    """A claim that the rules do not allow."""
 
 
 def claim_amount(*, overdue_principal_fen: int, days_overdue: int, rules: FundRules) -> int:
@@ -102,19 +100,14 @@ def service_fee(
         if r.covers(charged_on):
             rate *= 1 - Fraction(r.percent_off) / 100
             break
-    exact = amount_fen * rate
-    return int((2 * exact.numerator + exact.denominator) // (2 * exact.denominator))
-
-
-def _half_up(exact: Fraction) -> int:
-    return int((2 * exact.numerator + exact.denominator) // (2 * exact.denominator))
+    return round_half_up(amount_fen * rate)
 
 
 def bridge_fee(*, principal_fen: int, term_days: int, rules: FundRules) -> int:
     """The fee of an emergency bridge loan: the yearly rate on actual days / 360."""
     if principal_fen <= 0 or term_days <= 0:
         raise ValueError("a bridge loan needs a positive amount and term")
-    return _half_up(principal_fen * Fraction(rules.bridge_fee_rate) * Fraction(term_days, 360))
+    return round_half_up(principal_fen * Fraction(rules.bridge_fee_rate) * Fraction(term_days, 360))
 
 
 def contributions_owed(*, target_fen: int, rules: FundRules) -> tuple[int, int]:

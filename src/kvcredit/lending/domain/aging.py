@@ -14,6 +14,8 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from kvcredit.errors import Overpayment as Overpayment
+
 # Category and NON_PERFORMING live in lifecycle; re-exported here for the ageing code's readers.
 from kvcredit.lending.domain.lifecycle import DEFAULT_BOUNDS
 from kvcredit.lending.domain.lifecycle import NON_PERFORMING as NON_PERFORMING
@@ -70,16 +72,6 @@ class Bucket(StrEnum):
 
 
 DEFAULT_ORDER: tuple[Bucket, ...] = (Bucket.PENALTY, Bucket.INTEREST, Bucket.PRINCIPAL)
-
-
-class Overpayment(ValueError):
-    """A repayment larger than everything the borrower owes."""
-
-    def __init__(self, amount_fen: int, owed_fen: int) -> None:
-        self.amount_fen, self.owed_fen = amount_fen, owed_fen
-        super().__init__(
-            f"repayment of {amount_fen / 100:.2f} yuan exceeds the {owed_fen / 100:.2f} yuan owed"
-        )
 
 
 @dataclass(frozen=True)

@@ -24,19 +24,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from kvcredit.errors import DayAlreadyRun as DayAlreadyRun
+from kvcredit.errors import DaySkipped as DaySkipped
 from kvcredit.lending.domain.aging import ClassificationRules, daily_penalty, days_past_due
 from kvcredit.lending.domain.schedule import DAILY, MONTHLY, div_half_up
 
 I64 = npt.NDArray[np.int64]
 Dates = npt.NDArray[np.datetime64]
-
-
-class DayAlreadyRun(ValueError):
-    """The end of day for this date, or a later one, has already run."""
-
-
-class DaySkipped(ValueError):
-    """A day between the last run and the requested date has not been run."""
 
 
 @dataclass(frozen=True)

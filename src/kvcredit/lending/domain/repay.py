@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from kvcredit.lending.domain.aging import DEFAULT_ORDER, Bucket, Owed, allocate
 from kvcredit.lending.domain.schedule import DAILY
+from kvcredit.money import div_half_up
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class LoanState:
     @property
     def accrued(self) -> int:
         """Interest accrued and not yet due, whole fen (the remainder rounded half up)."""
-        return self.acc_whole + (2 * self.acc_rem + DAILY) // (2 * DAILY)
+        return self.acc_whole + div_half_up(self.acc_rem, DAILY)
 
     @property
     def owed(self) -> Owed:

@@ -20,10 +20,12 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from kvcredit import money
 from kvcredit.lending.domain.calendar import add_months_array
+from kvcredit.lending.domain.rates import RATE_SCALE
+from kvcredit.lending.domain.rates import percent_to_units as rate_units
 
 I64 = npt.NDArray[np.int64]
-RATE_SCALE = 10**8  # annual rate as a fraction times 1e8
 MONTHLY = 12 * RATE_SCALE
 DAILY = 360 * RATE_SCALE
 MAX_PRINCIPAL_FEN = 10**10  # 100 million yuan: keeps every product inside int64
@@ -36,17 +38,10 @@ class Method(StrEnum):
     EQUAL_PRINCIPAL = "EQUAL_PRINCIPAL"  # 等额本金
 
 
-def rate_units(annual_percent: Decimal) -> int:
-    """4.35 (percent) -> 4_350_000; refuses more than six decimals of a percent."""
-    units = Decimal(annual_percent) * (RATE_SCALE // 100)
-    if units != units.to_integral_value() or units < 0:
-        raise ValueError(f"rate {annual_percent}% must be >= 0 with at most 6 decimals")
-    return int(units)
-
-
 def div_half_up(num: I64 | int, den: int) -> I64:
-    """round_half_up(num / den) for non-negative integers, exactly."""
-    return np.asarray((2 * np.asarray(num, dtype=np.int64) + den) // (2 * den), dtype=np.int64)
+    """round_half_up(num / den) for non-negative integers, exactly (``money.div_half_up``
+    on an int64 array)."""
+    return np.asarray(money.div_half_up(np.asarray(num, dtype=np.int64), den), dtype=np.int64)
 
 
 def interest_for_days(balance: I64, rate: I64, days: I64) -> I64:
@@ -82,7 +77,7 @@ def _exact_payment(principal: int, rate: int, periods: int) -> int:
     else:
         g = (1 + r) ** periods
         value = principal * r * g / (g - 1)
-    return int((2 * value.numerator + value.denominator) // (2 * value.denominator))
+    return money.round_half_up(value)
 
 
 def amortise(principal: I64, rate: I64, periods: int, method: Method) -> tuple[I64, I64]:

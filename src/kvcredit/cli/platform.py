@@ -2,19 +2,22 @@
 publish.
 
 Each command is thin: it sets Django up, parses its arguments, calls one service, prints.
-Added to the main Typer app in ``kvcredit.cli``.
+Added to the main Typer app in ``kvcredit.cli``; Django is set up by
+``kvcredit.site.bootstrap``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+
+from kvcredit.cli.evaluate import policy_app
+from kvcredit.site.bootstrap import django_setup
 
 console = Console()
 err = Console(stderr=True)
@@ -24,28 +27,6 @@ audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
 enterprises_app = typer.Typer(help="The enterprise registry.", no_args_is_help=True)
 
 ROLES = ["ADMINISTRATOR", "TRUSTEE", "DISTRICT", "BANK", "ENTERPRISE"]
-
-
-def cli_language(environ: Mapping[str, str] = os.environ) -> str:
-    """The language of the service's messages on the command line: $KVCREDIT_LANGUAGE, else the
-    locale's (LC_ALL, LC_MESSAGES, LANG: zh_* is Simplified Chinese), else English."""
-    chosen = environ.get("KVCREDIT_LANGUAGE", "").strip().lower()
-    if chosen:
-        return "zh-hans" if chosen.startswith("zh") else "en"
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environ.get(var, "")
-        if value:
-            return "zh-hans" if value.lower().startswith("zh") else "en"
-    return "en"
-
-
-def django_setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvcredit.site.settings")
-    import django
-    from django.utils import translation
-
-    django.setup()
-    translation.activate(cli_language())
 
 
 def _actor(username: str | None) -> Any:
@@ -223,7 +204,7 @@ def enterprises_import(
     Exit status: 0 every row imported, 1 some rows rejected (the valid ones are imported).
     """
     django_setup()
-    from kvcredit.cli_views import errors_table
+    from kvcredit.cli.views import errors_table
     from kvcredit.enterprises.importing import import_file
     from kvcredit.errors import KvcreditError
     from kvcredit.scoring.io import write_errors
@@ -290,13 +271,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(audit_app, name="audit")
     app.add_typer(enterprises_app, name="enterprises")
-    for group in app.registered_groups:  # `kvcredit policy` is the engine's group (kvcredit.cli)
-        if group.name == "policy" and group.typer_instance is not None:
-            group.typer_instance.command("publish")(policy_publish)
-
-
-app = typer.Typer(help="kvcredit service commands", no_args_is_help=True)
-register(app)
-
-if __name__ == "__main__":
-    app()
+    policy_app.command("publish")(policy_publish)

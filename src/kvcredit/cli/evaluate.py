@@ -1,7 +1,8 @@
-"""The ``kvcredit`` command line (Typer): evaluate files, check and compare policies, make data.
+"""The engine's commands: ``kvcredit evaluate``, ``kvcredit policy check|show|diff``, ``kvcredit
+synth enterprises``. No Django: files in, files out.
 
 Entry points are thin: they parse arguments, call ``kvcredit.scoring`` and render with Rich
-(``kvcredit.cli_views``). Exit status: 0 all rows fine, 1 some rows rejected (the valid ones
+(``kvcredit.cli.views``). Exit status: 0 all rows fine, 1 some rows rejected (the valid ones
 are still evaluated and written), 2 unusable input, policy or usage.
 """
 
@@ -15,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kvcredit import cli_views as views
+from kvcredit.cli import views
 from kvcredit.errors import InputFileError, PolicyError
 from kvcredit.scoring.io import ReadResult, read_enterprises, write_enterprises, write_errors
 from kvcredit.scoring.io import write_results as write_results_file
@@ -30,15 +31,8 @@ PROGRESS_ABOVE = 50_000
 LEADING = ("uscc", "name", "district")
 POLICY_HELP = "shipped policy id or a policy .toml file"
 
-app = typer.Typer(
-    help="kvcredit: knowledge-value credit evaluation. 知识价值信用评价。",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
 policy_app = typer.Typer(help="Check, show and compare evaluation policies.", no_args_is_help=True)
 synth_app = typer.Typer(help="Generate synthetic data.", no_args_is_help=True)
-app.add_typer(policy_app, name="policy")
-app.add_typer(synth_app, name="synth")
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -106,7 +100,6 @@ def _write(action: str, path: Path, write: object) -> None:
         _fail(f"cannot write {action} {path}: {exc}")
 
 
-@app.command()
 def evaluate(
     input: Annotated[Path, typer.Argument(help="enterprises: .csv, .xlsx or .parquet")],
     policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "chongqing-kvc",
@@ -182,27 +175,8 @@ def synth_enterprises(
     console.print(f"{n:,} enterprises 家企业 → {out}")
 
 
-# -- the service's commands (init, serve, user, audit, enterprises): kvcredit.platform_cli --
-from kvcredit.platform_cli import register as _register_platform  # noqa: E402
-
-_register_platform(app)
-from kvcredit.fund.cli import app as _fund_app  # noqa: E402
-
-app.add_typer(_fund_app, name="fund")
-from kvcredit.console.cli import app as _i18n_app  # noqa: E402
-
-app.add_typer(_i18n_app, name="i18n")
-from kvcredit.console.cli import demo_app as _demo_app  # noqa: E402
-
-app.add_typer(_demo_app, name="demo")
-from kvcredit.console.cli import report as _report  # noqa: E402
-
-app.command("report")(_report)
-
-from kvcredit.lending.cli import register as _register_lending  # noqa: E402
-
-_register_lending(app)
-
-
-def main() -> None:  # pragma: no cover - the console script calls ``app``
-    app()
+def register(app: typer.Typer) -> None:
+    """Add the engine's commands to the main ``kvcredit`` app."""
+    app.command("evaluate")(evaluate)
+    app.add_typer(policy_app, name="policy")
+    app.add_typer(synth_app, name="synth")

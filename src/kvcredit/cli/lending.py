@@ -25,7 +25,7 @@ def eod(
 ) -> None:
     """Age the loan book to DATE: interest, due instalments, penalty, days past due, the five
     categories, closures and maturities. 日终批处理。"""
-    from kvcredit.platform_cli import django_setup
+    from kvcredit.site.bootstrap import django_setup
 
     django_setup()
     from kvcredit.errors import ServiceError

@@ -31,7 +31,7 @@ def export(
     except ValueError:
         err.print(f"[red]--as-of: not a date: {as_of!r}[/red]")
         raise typer.Exit(2) from None
-    from kvcredit.platform_cli import django_setup
+    from kvcredit.site.bootstrap import django_setup
 
     django_setup()
     from kvcredit.fund.export import write_beancount

@@ -1,4 +1,4 @@
-"""Loans in a given state, for the fund's tests and demonstrations (not used by the service).
+"""Loans in a given state, for the fund's tests (not part of the package).
 
 The lending app owns loans; this writes the rows directly so a test can put a loan in exactly
 the state a rule needs (days past due, principal due, category).

@@ -65,10 +65,11 @@ def report(
     import datetime as dt
     from pathlib import Path
 
-    from kvcredit.platform_cli import django_setup
+    from kvcredit.site.bootstrap import django_setup
 
     django_setup()
     from kvcredit.accounts.services import ensure_system_user
+    from kvcredit.money import fen_to_yuan
     from kvcredit.reporting import export, programme
     from kvcredit.reporting.aggregate import DIMENSIONS
 
@@ -91,6 +92,6 @@ def report(
         path.write_text(export.to_json(by, s["total"], s["groups"], s["pools"]), encoding="utf-8")
     t = s["total"]
     typer.echo(
-        f"{t.enterprise_times} enterprise-times, {t.amount_lent_fen / 100:,.2f} yuan lent, "
+        f"{t.enterprise_times} enterprise-times, {fen_to_yuan(t.amount_lent_fen):,} yuan lent, "
         f"{len(s['groups'])} groups by {by} -> {path}"
     )

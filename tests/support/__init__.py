@@ -1,0 +1,1 @@
+"""Helpers shared by the database tests (not part of the package)."""
