@@ -21,10 +21,10 @@ from kvcredit.errors import Conflict, InvalidInput
 from kvcredit.fund import claims, selectors, services
 from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.models import Claim, ClaimStatus, EntryKind, JournalEntry
-from kvcredit.fund.testing import make_loan
 from kvcredit.lending import repayments
 from kvcredit.lending import selectors as lending_selectors
 from kvcredit.lending.models import Instalment, Loan, LoanStatus
+from support.fund import make_loan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 DAY = dt.date(2025, 6, 30)
