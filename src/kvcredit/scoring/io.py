@@ -20,6 +20,7 @@ import pyarrow as pa
 from kvcredit.errors import InputFileError
 from kvcredit.scoring.checks import validate_frame
 from kvcredit.scoring.fields import BY_HEADER, BY_NAME, FIELDS, Field, Kind
+from kvcredit.scoring.safe_cells import neutralise_frame
 from kvcredit.scoring.synth import districts
 from kvcredit.scoring.validate import WHITESPACE, as_cells
 
@@ -243,6 +244,8 @@ def _suffix(path: Path, allowed: tuple[str, ...]) -> str:
 
 
 def _write(frame: pl.DataFrame, path: Path, fmt: str) -> None:
+    if fmt in ("csv", "xlsx"):  # files people open in a spreadsheet: no cell is a formula
+        frame = neutralise_frame(frame)
     if fmt == "csv":
         frame.write_csv(path, include_bom=True)  # the BOM makes Excel read UTF-8
     elif fmt == "xlsx":
