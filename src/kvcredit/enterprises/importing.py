@@ -129,6 +129,11 @@ def import_file(
 
 
 # -- registry checks -----------------------------------------------------------------------
+OWN_ONLY = "a district imports enterprises of its own only"
+ELSEWHERE = "the enterprise is registered in another district"  # told to the administrator
+UNREGISTRABLE = "this USCC cannot be registered by your district"  # told to another district
+
+
 def _row_error(row: dict[str, Any], fld: str, zh: str, en: str) -> RowError:
     value = row.get(fld)
     return RowError(
@@ -156,15 +161,18 @@ def _registry_checks(actor: User, frame: pl.DataFrame, report: ImportReport) -> 
     for row in frame.select("uscc", "district", "_row").iter_rows(named=True):
         d: District | None = by_key.get(str(row["district"]))
         ent_id = known.get(row["uscc"])
-        problem = None
+        problem = None  # (field, zh, en)
         if d is None:
-            problem = ("未知区县", "unknown district")
+            problem = ("district", "未知区县", "unknown district")
         elif kind_is_district and d.organisation_id != actor.organisation_id:
-            problem = ("区县只能导入本区县的企业", "a district imports enterprises of its own only")
+            problem = ("district", "区县只能导入本区县的企业", OWN_ONLY)
+        elif ent_id is not None and ent_district[ent_id] != d.pk and kind_is_district:
+            # another district's enterprise: its existence is not disclosed
+            problem = ("uscc", "本区县不能登记该统一社会信用代码", UNREGISTRABLE)
         elif ent_id is not None and ent_district[ent_id] != d.pk:
-            problem = ("该企业已登记在其他区县", "the enterprise is registered in another district")
+            problem = ("district", "该企业已登记在其他区县", ELSEWHERE)
         if problem:
-            report.errors.append(_row_error(row, "district", *problem))
+            report.errors.append(_row_error(row, *problem))
         keep.append(problem is None)
         district_ids.append(d.pk if d else None)
         ent_ids.append(ent_id)
