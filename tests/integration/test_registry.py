@@ -130,7 +130,7 @@ def test_each_role_sees_only_its_scope(world, who, sees):
     assert subs == (set() if who.startswith("bank") else expected)
 
 
-def test_a_district_is_not_told_that_a_usccc_exists_in_another_district(world, english):
+def test_a_district_is_not_told_that_a_uscc_exists_in_another_district(world, english):
     """District a registering district b's enterprise learns only that it cannot."""
     taken = world.enterprise["b"].uscc
     with pytest.raises(InvalidInput) as info:
