@@ -10,7 +10,10 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -19,7 +22,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kvcredit.api.validation import message
-from kvcredit.errors import InvalidInput, ServiceError
+from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -30,6 +33,7 @@ TITLES: dict[int, Promise] = {
     403: gettext_lazy("Forbidden"),
     404: gettext_lazy("Not found"),
     409: gettext_lazy("Conflict"),
+    413: gettext_lazy("Content too large"),
     422: gettext_lazy("Invalid input"),
     429: gettext_lazy("Too many requests"),
     500: gettext_lazy("Internal server error"),
@@ -126,6 +130,20 @@ def install(api: NinjaAPI) -> None:
         text = str(exc)
         known = NINJA_MESSAGES.get(text.split(" (", 1)[0])  # DEBUG appends " (<reason>)"
         return problem(exc.status_code, str(known) if known is not None else text)
+
+    @api.exception_handler(UploadTooLarge)
+    def upload_too_large(request: HttpRequest, exc: UploadTooLarge) -> HttpResponse:
+        # the message names the file and the bound, in Chinese and English
+        return problem(413, str(exc), field="file", errors=[("file", str(exc))])
+
+    @api.exception_handler(RequestDataTooBig)
+    def body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        return problem(413, _("the request body is over %(n)s bytes") % {"n": limit})
+
+    @api.exception_handler(MultiPartParserError)
+    def bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return problem(400, _("the multipart body cannot be read (is its boundary given?)"))
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:

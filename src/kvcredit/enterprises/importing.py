@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -51,6 +52,7 @@ from kvcredit.enterprises.models import (
 )
 from kvcredit.errors import Conflict, InputFileError
 from kvcredit.scoring.io import ERROR_COLUMNS, read_enterprises
+from kvcredit.scoring.upload_limits import Limits, check_size, too_many_rows
 from kvcredit.scoring.vector import evaluate_frame
 
 Progress = Callable[[str], None]
@@ -87,19 +89,33 @@ class ImportReport:
         )
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
+def upload_limits() -> Limits:
+    """The bounds of an uploaded or imported file (``KVCREDIT_UPLOAD_MAX_BYTES`` / ``_ROWS``)."""
+    return Limits(settings.KVCREDIT_UPLOAD_MAX_BYTES, settings.KVCREDIT_UPLOAD_MAX_ROWS)
+
+
+def read_rows(
+    path: Path, limits: Limits | None = None, *, name: str | None = None
+) -> list[dict[str, Any]]:
     """Every cell as text (or None), header names as written; CSV (UTF-8) or XLSX.
 
     A plain reader for other tabular uploads (the lending app's); enterprise files go through
-    ``import_file``.
+    ``import_file``. A file over ``limits`` (default: the settings) raises ``UploadTooLarge``
+    before it is parsed; ``name`` is the file's name in its messages (default ``path.name``).
     """
+    limits = limits or upload_limits()
+    check_size(path, limits, name)
     try:
         if path.suffix.lower() in {".xlsx", ".xls", ".xlsm"}:
-            frame = pl.read_excel(path, infer_schema_length=0)
+            read_options = {"n_rows": limits.read_rows()}
+            frame = pl.read_excel(path, infer_schema_length=0, read_options=read_options)
         else:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+            frame = pl.read_csv(
+                path, infer_schema=False, encoding="utf8-lossy", n_rows=limits.read_rows()
+            )
     except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
         raise InputFileError(f"cannot read {path}: {exc}") from exc
+    too_many_rows(path, frame.height, limits, name)
     return frame.to_dicts()
 
 
@@ -116,7 +132,7 @@ def import_file(
         actor, OrgKind.ADMINISTRATOR, OrgKind.DISTRICT, action=gettext_noop("import enterprises")
     )
     now = now or timezone.now()
-    read = read_enterprises(path, progress=progress)
+    read = read_enterprises(path, progress=progress, limits=upload_limits())
     report = ImportReport(rows=read.total_rows)
     report.errors += [RowError(**r) for r in read.errors.select(ERROR_COLUMNS).to_dicts()]
     frame = _registry_checks(actor, read.frame, report)
