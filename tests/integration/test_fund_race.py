@@ -7,13 +7,15 @@ import os
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from kvcredit.accounts.models import User
 from kvcredit.errors import Conflict
 from kvcredit.fund import books, claims, services
-from kvcredit.fund.models import Claim, Pool
+from kvcredit.fund.models import Claim, JournalEntry, Pool, ServiceFee
 from kvcredit.fund.testing import make_loan
+from kvcredit.lending.models import Loan
+from races import joined, start_waiting
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("KVCREDIT_TEST_BACKEND") != "postgresql",
@@ -96,3 +98,42 @@ def test_a_paid_claim_cannot_be_paid_twice_by_two_trustees_at_once(committed_wor
     assert sorted(type(r).__name__ for r in results) == ["Claim", "Conflict"]
     assert isinstance(next(r for r in results if isinstance(r, Exception)), Conflict)
     assert books.cash(Pool.objects.get(district=w.district["a"])) == 10**9 - 8 * 10**7
+
+
+def test_fees_charged_twice_at_once_charge_each_loan_once(committed_world):
+    """Both runs answer (one charges, the other finds nothing left): no IntegrityError."""
+    w = committed_world
+    t1 = w.users["trustee"]
+    t2 = User.objects.create(username="trustee2", organisation=t1.organisation)
+    made = [make_loan(enterprise=w.enterprise["a"], bank=w.bank["a"]) for _ in range(3)]
+    calls = [lambda t=t: services.charge_service_fees(t, on=DAY) for t in (t1, t2)]
+    with transaction.atomic():  # both runs select the uncharged loans, then wait for the first
+        Loan.objects.select_for_update().get(pk=made[0].pk)
+        started = start_waiting(calls)
+    results = joined(*started)
+    assert all(isinstance(r, (list, Conflict)) for r in results), results
+    assert sorted(len(r) for r in results if isinstance(r, list)) in ([0, 3], [3])
+    assert ServiceFee.objects.filter(loan__in=made).count() == 3
+
+
+def test_one_entry_reversed_twice_at_once_is_reversed_once(committed_world):
+    w = committed_world
+    t1 = w.users["trustee"]
+    t2 = User.objects.create(username="trustee2", organisation=t1.organisation)
+    for _ in range(2):  # the pool could pay the reversal twice: only the rule refuses it
+        services.record_contribution(
+            t1, district_id=w.district["a"].pk, contributor="CITY", amount_fen=10**8, paid_date=DAY
+        )
+    first = JournalEntry.objects.filter(kind="CONTRIBUTION").first()
+    calls = [
+        lambda t=t: services.reverse_entry(t, entry_id=first.pk, on=DAY, reason="wrong amount")
+        for t in (t1, t2)
+    ]
+    # both requests get past their first reads and wait on the pool while this test holds it
+    with transaction.atomic():
+        Pool.objects.select_for_update().get(district=w.district["a"])
+        started = start_waiting(calls)
+    results = joined(*started)
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "JournalEntry"], results
+    assert JournalEntry.objects.filter(reverses=first).count() == 1
+    assert "已被冲正" in str(next(r for r in results if isinstance(r, Conflict)))  # "already"

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
@@ -83,6 +84,14 @@ def problem(
     )
 
 
+RETRYABLE = {"40001", "40P01"}  # PostgreSQL: serialization_failure, deadlock_detected
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
 def _loc(loc: list[Any]) -> str:
     # ninja's locations start with the part ("body", "query", "path") and the parameter name.
     parts = [str(p) for p in loc]
@@ -144,6 +153,20 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(MultiPartParserError)
     def bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
         return problem(400, _("the multipart body cannot be read (is its boundary given?)"))
+
+    @api.exception_handler(IntegrityError)
+    def integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+        # a concurrent request wrote the same thing first (a unique key): the client's retry
+        # sees it; the services check under their locks, this is the net under those checks
+        log.warning("integrity error answered 409: %s", exc)
+        return problem(409, _("a concurrent change conflicts with this request; try again"))
+
+    @api.exception_handler(OperationalError)
+    def operational_error(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+        if _sqlstate(exc) in RETRYABLE:  # serialization failure, deadlock: retry
+            log.warning("concurrency failure answered 409: %s", exc)
+            return problem(409, _("a concurrent change conflicts with this request; try again"))
+        return server_error(request, exc)
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
