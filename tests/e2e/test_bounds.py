@@ -163,3 +163,40 @@ def test_multipart_without_a_boundary_answers_400(api_client, world):
         headers=world.auth("bank_a"),
     )
     assert r.status_code == 400 and r["Content-Type"] == PROBLEM
+
+
+DEEP_TOML = "x = " + "[" * 1000 + "]" * 1000
+
+
+def test_a_policy_nested_1000_deep_is_an_invalid_policy(tmp_path):
+    from typer.testing import CliRunner
+
+    from kvcredit.cli import app
+    from kvcredit.errors import PolicyError
+    from kvcredit.scoring.policy import parse_policy
+
+    for text in (DEEP_TOML, "x = " + "{a = " * 1000 + "1" + "}" * 1000):
+        with pytest.raises(PolicyError, match="nested too deeply"):
+            parse_policy(text)
+    path = tmp_path / "deep.toml"
+    path.write_text(DEEP_TOML, encoding="utf-8")
+    result = CliRunner().invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code != 0 and "nested too deeply" in result.output
+    assert not isinstance(result.exception, RecursionError)
+
+
+def test_publishing_a_deeply_nested_policy_answers_422(api_client, world):
+    body = json.dumps({"source_toml": DEEP_TOML})
+    r = api_client.post(
+        f"{V1}/policies", body, content_type="application/json", headers=world.auth("admin")
+    )
+    assert r.status_code == 422 and r["Content-Type"] == PROBLEM
+    assert "nested too deeply" in r.content.decode()
+
+
+def test_a_json_body_nested_too_deeply_answers_422(api_client, world):
+    body = '{"source_toml": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    r = api_client.post(
+        f"{V1}/policies", body, content_type="application/json", headers=world.auth("admin")
+    )
+    assert r.status_code in (400, 422) and r["Content-Type"] == PROBLEM

@@ -168,6 +168,10 @@ def install(api: NinjaAPI) -> None:
             return problem(409, _("a concurrent change conflicts with this request; try again"))
         return server_error(request, exc)
 
+    @api.exception_handler(RecursionError)
+    def too_deep(request: HttpRequest, exc: RecursionError) -> HttpResponse:
+        return problem(422, _("the request is nested too deeply"))
+
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         log.exception("unhandled error in the API", exc_info=exc)
