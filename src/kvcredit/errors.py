@@ -3,6 +3,7 @@
     KvcreditError                   base of every error the project raises on purpose
     ├── PolicyError                 a policy file is invalid (carries key paths)
     ├── InputFileError              an input file cannot be read at all (missing column, bad format)
+    │   └── UploadTooLarge          it is over the configured bytes or rows (API: 413)
     ├── EvaluationError             an enterprise record cannot be evaluated by a policy
     ├── ServiceError                a use case of the service refused (API: problem+json)
     │   ├── NotPermitted            the acting user's role may not do this (403)
@@ -63,6 +64,10 @@ class PolicyError(KvcreditError):
 
 class InputFileError(KvcreditError):
     """An input file cannot be read as enterprise data."""
+
+
+class UploadTooLarge(InputFileError):
+    """An input file is over the bound on its uncompressed size or its rows; it was not read."""
 
 
 class EvaluationError(KvcreditError):

@@ -65,6 +65,50 @@ def test_a_new_token_is_shown_once(api_client, world):
     assert all("token" not in t for t in listed)
 
 
+def _bearer(plain: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def test_a_token_cannot_make_a_token_that_outlives_it(api_client, world):
+    maker = ApiToken.objects.get(user=world.users["bank_a"])
+    ends = timezone.now() + dt.timedelta(days=10)
+    ApiToken.objects.filter(pk=maker.pk).update(expires_at=ends)
+    r = _post(api_client, "/tokens", {"name": "longer", "days": 30}, world.auth("bank_a"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "days"
+    assert ends.date().isoformat() in r.json()["errors"][0]["detail"]  # names the latest expiry
+    assert not ApiToken.objects.filter(name="longer").exists()
+    # the default lifetime (90 days) is cut to the maker's expiry
+    r = _post(api_client, "/tokens", {"name": "child"}, world.auth("bank_a"))
+    assert r.status_code == 201
+    child = ApiToken.objects.get(pk=r.json()["id"])
+    maker.refresh_from_db()
+    assert child.expires_at == maker.expires_at and child.created_by_token == maker
+    r = _post(api_client, "/tokens", {"name": "grandchild", "days": 5}, _bearer(r.json()["token"]))
+    assert r.status_code == 201
+    assert ApiToken.objects.get(pk=r.json()["id"]).created_by_token == child
+
+
+def test_no_token_lives_longer_than_the_configured_maximum(api_client, world, settings):
+    settings.KVCREDIT_TOKEN_MAX_DAYS = 30
+    r = _post(api_client, "/tokens", {"name": "long", "days": 31}, world.auth("bank_a"))
+    assert r.status_code == 422
+    r = _post(api_client, "/tokens", {"name": "default"}, world.auth("bank_a"))
+    tok = ApiToken.objects.get(pk=r.json()["id"])
+    assert tok.expires_at - tok.created_at == dt.timedelta(days=30)
+
+
+def test_revoking_a_token_revokes_the_tokens_it_made(api_client, world):
+    child = _post(api_client, "/tokens", {"name": "child"}, world.auth("bank_a")).json()
+    grandchild = _post(api_client, "/tokens", {"name": "gc"}, _bearer(child["token"])).json()
+    other = _post(api_client, "/tokens", {"name": "sibling"}, world.auth("bank_a")).json()
+    maker = ApiToken.objects.get(user=world.users["bank_a"], name="test")
+    r = api_client.post(f"{V1}/tokens/{maker.pk}/revoke", headers=_bearer(other["token"]))
+    assert r.status_code == 200
+    for plain in (world.tokens["bank_a"], child["token"], grandchild["token"], other["token"]):
+        assert api_client.get(V1 + "/me", headers=_bearer(plain)).status_code == 401
+    assert ApiToken.objects.filter(user=world.users["bank_a"], revoked_at=None).count() == 0
+
+
 def test_session_auth_works_for_the_browser_and_writes_need_csrf(world):
     from django.test import Client
 

@@ -340,3 +340,22 @@ def test_lending_writes_on_own_and_other_sides(api_client, world, who):
         _assert_no_leak(world, who, r.content)
     r = _post(api_client, "/products", {"code": "P2", "name": "p"}, h)
     assert r.status_code == (201 if role == "admin" else 403), (who, r.content[:300])
+
+
+def test_a_district_registering_another_districts_uscc_learns_only_that_it_cannot(
+    api_client, world
+):
+    body = {"uscc": world.enterprise["b"].uscc, "name": "x", "district_id": world.district["a"].pk}
+    headers = world.auth("district_a") | {"Accept-Language": "en"}
+    r = _post(api_client, "/enterprises", body, headers)
+    assert r.status_code == 422 and r["Content-Type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["errors"] == [
+        {"field": "uscc", "detail": "this USCC cannot be registered by your district"}
+    ]
+    # the same USCC unknown anywhere would be registered: only the refusal is told, no owner
+    assert (
+        "another" not in r.content.decode() and world.district["b"].name not in r.content.decode()
+    )
+    r = _post(api_client, "/enterprises", body, world.auth("district_a"))
+    assert r.json()["errors"][0]["detail"] == "本区县不能登记该统一社会信用代码"

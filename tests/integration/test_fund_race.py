@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-import time
 
 import pytest
 from django.db import connection
@@ -97,88 +96,3 @@ def test_a_paid_claim_cannot_be_paid_twice_by_two_trustees_at_once(committed_wor
     assert sorted(type(r).__name__ for r in results) == ["Claim", "Conflict"]
     assert isinstance(next(r for r in results if isinstance(r, Exception)), Conflict)
     assert books.cash(Pool.objects.get(district=w.district["a"])) == 10**9 - 8 * 10**7
-
-
-def test_a_payoff_and_a_claim_payment_at_once_never_both_end_the_loan(committed_world):
-    """The bank posts the borrower's payoff while a trustee pays the claim: whichever takes the
-    loan's lock first, the fund never pays for a loan already repaid. Either the payoff went
-    first and the payment is refused (nothing paid, the loan not compensated), or the payment
-    went first, while the loan was still in default, and the payoff then meets a compensated
-    loan (the fund's recovery)."""
-    from django.db.models import F
-
-    from kvcredit.audit.models import AuditRecord
-    from kvcredit.enterprises.models import CreditLine
-    from kvcredit.fund.models import EntryKind, JournalEntry
-    from kvcredit.lending import repayments
-    from kvcredit.lending.models import Instalment
-
-    w = committed_world
-    t1 = w.users["trustee"]
-    t2 = User.objects.create(username="trustee2", organisation=t1.organisation)
-    bank = w.users["bank_a"]
-    services.record_contribution(
-        t1, district_id=w.district["a"].pk, contributor="CITY", amount_fen=10**8, paid_date=DAY
-    )
-    principal = 1_000_000
-    orders = []
-    for _round in range(4):
-        loan = make_loan(
-            enterprise=w.enterprise["a"],
-            bank=w.bank["a"],
-            amount_fen=principal,
-            due_principal_fen=principal,
-            days_past_due=120,
-        )
-        Instalment.objects.create(
-            loan=loan,
-            seq=1,
-            due_date=DAY - dt.timedelta(days=120),
-            principal_fen=principal,
-            interest_fen=0,
-            principal_due_fen=principal,
-            interest_due_fen=0,
-        )
-        CreditLine.objects.filter(enterprise=w.enterprise["a"]).update(
-            used_fen=F("used_fen") + principal
-        )
-        c = claims.register(bank, loan_id=loan.pk, on=DAY)
-        claims.file(bank, claim_id=c.pk, on=DAY)
-        claims.check(t1, claim_id=c.pk, on=DAY)
-        # fired together; in every other round one of the two starts a moment late, so that
-        # each order is taken
-        late_payoff, late_payment = (0.3, 0.0) if _round % 2 else (0.0, 0.3)
-
-        def payoff(loan=loan, late=late_payoff):  # type: ignore[no-untyped-def]
-            time.sleep(late)
-            return repayments.repay(
-                bank, loan_id=loan.pk, amount_fen=principal, paid_on=DAY, today=DAY
-            )
-
-        def payment(c=c, late=late_payment):  # type: ignore[no-untyped-def]
-            time.sleep(late)
-            return claims.pay(t2, claim_id=c.pk, on=DAY)
-
-        paid_off, paid = _race(payoff, payment)
-        assert not isinstance(paid_off, Exception), paid_off  # the payoff always goes in
-        c.refresh_from_db()
-        loan.refresh_from_db()
-        assert (loan.outstanding_principal_fen, loan.due_principal_fen) == (0, 0)
-        if isinstance(paid, Exception):  # the payoff first: nothing paid, nothing compensated
-            assert isinstance(paid, Conflict) and "该贷款没有逾期本金" in str(paid.detail)
-            assert (c.status, c.payment_entry_id, loan.status) == ("CHECKED", None, "ACTIVE")
-            orders.append("payoff first")
-        else:  # the payment first, on a loan still in default; the payoff came after it
-            assert (c.status, loan.status) == ("PAID", "COMPENSATED")
-            ids = dict(
-                AuditRecord.objects.filter(
-                    action__in=("FUND_CLAIM_PAID", "REPAYMENT"),
-                    object_id__in=(str(c.pk), str(paid_off.pk)),
-                ).values_list("action", "id")
-            )
-            assert ids["FUND_CLAIM_PAID"] < ids["REPAYMENT"]
-            assert c.overdue_principal_fen == principal and c.amount_fen == 800_000
-            orders.append("payment first")
-        compensations = JournalEntry.objects.filter(kind=EntryKind.COMPENSATION).count()
-        assert compensations == orders.count("payment first")
-    assert sorted(set(orders)) == ["payment first", "payoff first"], orders

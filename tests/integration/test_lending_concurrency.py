@@ -16,12 +16,13 @@ import os
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from kvcredit.enterprises.models import CreditLine
 from kvcredit.errors import InvalidInput
 from kvcredit.lending import endofday, loans, repayments, services
 from kvcredit.lending.models import EodRun, Instalment, Loan, Repayment
+from races import joined, start_waiting
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("KVCREDIT_TEST_BACKEND") != "postgresql",
@@ -269,3 +270,38 @@ def test_a_repayment_dated_the_day_being_run_is_refused_once_the_day_has_run(
     _during_the_end_of_day(monkeypatch, repay_on_due)
     assert [r.problems[0][0] for r in refusals] == ["paid_on"]
     assert not Repayment.objects.filter(loan=loan).exists()
+
+
+def test_one_repayment_reversed_twice_at_once_is_reversed_once(committed_world):
+    from kvcredit.errors import Conflict
+
+    world = committed_world
+    product = services.create_product(world.users["admin"], code="KVC", name="kvc")
+    line = CreditLine.objects.get(enterprise=world.enterprise["a"])
+    today = line.valid_until - dt.timedelta(days=1)
+    start = dt.date(2024, 5, 15)
+    bank = world.users["bank_a"]
+    app = loans.apply(
+        world.users["enterprise_a"],
+        bank_id=world.bank["a"].pk,
+        product_id=product.pk,
+        amount_fen=36_000_000,
+        term_months=12,
+        method="MONTHLY_INTEREST",
+        purpose="研发",
+        first_time_borrower=False,
+        today=today,
+    )
+    loans.approve(bank, application_id=app.pk, amount_fen=app.amount_fen, today=start)
+    loan = loans.disburse(bank, application_id=app.pk, disbursed_on=start, today=today)
+    r = repayments.repay(bank, loan_id=loan.pk, amount_fen=10_000_000, paid_on=start, today=today)
+    calls = [lambda: repayments.reverse(bank, repayment_id=r.pk, today=start)] * 2
+    with transaction.atomic():  # both requests read the repayment, then wait for the loan
+        Loan.objects.select_for_update().get(pk=loan.pk)
+        started = start_waiting(calls)
+    outcomes = joined(*started)
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Repayment"], outcomes
+    assert isinstance(next(o for o in outcomes if not isinstance(o, Repayment)), Conflict)
+    assert Repayment.objects.filter(reverses=r).count() == 1
+    loan.refresh_from_db()
+    assert loan.outstanding_principal_fen == 36_000_000

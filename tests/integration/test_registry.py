@@ -128,3 +128,41 @@ def test_each_role_sees_only_its_scope(world, who, sees):
     assert {e.enterprise_id for e in selectors.evaluations(user)} == expected
     subs = {s.enterprise_id for s in selectors.submissions(user)}
     assert subs == (set() if who.startswith("bank") else expected)
+
+
+def test_a_district_is_not_told_that_a_uscc_exists_in_another_district(world, english):
+    """District a registering district b's enterprise learns only that it cannot."""
+    taken = world.enterprise["b"].uscc
+    with pytest.raises(InvalidInput) as info:
+        services.register_enterprise(
+            world.users["district_a"], uscc=taken, name="x", district_id=world.district["a"].pk
+        )
+    assert info.value.problems == [("uscc", "this USCC cannot be registered by your district")]
+    assert "registered" not in info.value.detail.replace("cannot be registered", "")
+    # its own district and the administrator are told it is registered
+    for who, side in (("district_b", "b"), ("admin", "a")):
+        with pytest.raises(Conflict, match="is registered"):
+            services.register_enterprise(
+                world.users[who], uscc=taken, name="x", district_id=world.district[side].pk
+            )
+
+
+def test_an_import_by_a_district_does_not_disclose_another_districts_enterprise(world, tmp_path):
+    import csv
+
+    from conftest import strong_values as values
+    from kvcredit.enterprises.importing import import_file
+    from kvcredit.scoring.fields import BY_NAME
+
+    row = {BY_NAME[k].zh: v for k, v in values().items()}
+    row |= {"统一社会信用代码": world.enterprise["b"].uscc, "企业名称": "x", "所属区县": "500101"}
+    path = tmp_path / "e.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(row))
+        w.writeheader()
+        w.writerow(row)
+    (e,) = import_file(world.users["district_a"], path, year=2024).errors
+    assert (e.field, e.message_en) == ("uscc", "this USCC cannot be registered by your district")
+    assert "其他区县" not in e.message_zh and "another district" not in e.message_en
+    (e,) = import_file(world.users["admin"], path, year=2024).errors
+    assert e.message_en == "the enterprise is registered in another district"

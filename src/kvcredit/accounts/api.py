@@ -40,7 +40,8 @@ def me(request: HttpRequest) -> Any:
 
 class TokenIn(Schema):
     name: ShortText
-    days: Annotated[int, Field(ge=1, le=366)] = 90
+    # default KVCREDIT_TOKEN_DAYS; never beyond KVCREDIT_TOKEN_MAX_DAYS nor the maker's expiry
+    days: Annotated[int, Field(ge=1, le=366)] | None = None
 
 
 class TokenOut(Schema):
@@ -67,7 +68,12 @@ def list_tokens(request: HttpRequest) -> Any:
 
 @router.post("/tokens", response={201: NewTokenOut, **ERRORS})
 def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
-    tok, plain = services.issue_token(request.user, name=payload.name, days=payload.days)  # type: ignore[arg-type]
+    tok, plain = services.issue_token(
+        request.user,  # type: ignore[arg-type]
+        name=payload.name,
+        days=payload.days,
+        parent=getattr(request, "api_token", None),  # the bearer token of this request, if any
+    )
     return Status(201, {**TokenOut.of(tok), "token": plain})
 
 

@@ -59,6 +59,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # the bearer token the request that created this one authenticated with (None: a session
+    # or the CLI); revoking a token revokes the tokens it created, and theirs
+    created_by_token = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
 
     class Meta:
         ordering = ["id"]

@@ -84,14 +84,35 @@ def add_user(
 
 
 def issue_token(
-    actor: User, *, name: str, days: int | None = None, now: dt.datetime | None = None
+    actor: User,
+    *,
+    name: str,
+    days: int | None = None,
+    now: dt.datetime | None = None,
+    parent: ApiToken | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new API token for the acting user; the plain token is returned once, never stored."""
+    """A new API token for the acting user; the plain token is returned once, never stored.
+
+    ``parent`` is the bearer token the request authenticated with (None for a session or the
+    CLI). A token never lives longer than ``KVCREDIT_TOKEN_MAX_DAYS`` nor than its parent: a
+    lifetime asked beyond either is refused, the default lifetime is cut to fit.
+    """
     if not actor.is_authenticated or actor.organisation_id is None:
         raise InvalidInput([("user", _("the user has no organisation"))])
     now = now or timezone.now()
+    latest = now + dt.timedelta(days=settings.KVCREDIT_TOKEN_MAX_DAYS)
+    if parent is not None:
+        latest = min(latest, parent.expires_at)
+    if days is None:
+        expires_at = min(now + dt.timedelta(days=settings.KVCREDIT_TOKEN_DAYS), latest)
+    else:
+        expires_at = now + dt.timedelta(days=days)
+        if days < 1 or expires_at > latest:
+            msg = _("a token may live until %(latest)s at the latest (its maker's expiry)") % {
+                "latest": latest.isoformat(timespec="minutes")
+            }
+            raise InvalidInput([("days", msg)])
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    days = days if days is not None else settings.KVCREDIT_TOKEN_DAYS
     with transaction.atomic():
         tok = ApiToken.objects.create(
             user=actor,
@@ -99,28 +120,42 @@ def issue_token(
             digest=token_digest(plain),
             prefix=plain[:10],
             created_at=now,
-            expires_at=now + dt.timedelta(days=days),
+            expires_at=expires_at,
+            created_by_token=parent,
         )
         after = {"name": name, "prefix": tok.prefix, "expires_at": tok.expires_at}
+        if parent is not None:
+            after["created_by_token_id"] = parent.pk
         audit.record(actor, "TOKEN_ISSUE", "api_token", tok.pk, after=after, now=now)
     return tok, plain
 
 
 def revoke_token(actor: User, token_id: int, *, now: dt.datetime | None = None) -> ApiToken:
+    """Revoke one of the actor's tokens and every token created with it, at any depth."""
     now = now or timezone.now()
     with transaction.atomic():
         tok = ApiToken.objects.select_for_update().filter(pk=token_id, user=actor).first()
         if tok is None:
             raise NotFound(_("no such token"))
-        if tok.revoked_at is None:
-            tok.revoked_at = now
-            tok.save(update_fields=["revoked_at"])
-            audit.record(actor, "TOKEN_REVOKE", "api_token", tok.pk, after={"revoked_at": now})
+        revoked, level = [], [tok]
+        while level:
+            revoked += [t for t in level if t.revoked_at is None]
+            ids = [t.pk for t in level]
+            level = list(ApiToken.objects.select_for_update().filter(created_by_token__in=ids))
+        for t in revoked:
+            t.revoked_at = now
+        ApiToken.objects.filter(pk__in=[t.pk for t in revoked]).update(revoked_at=now)
+        if revoked:
+            entries = [
+                audit.Entry("TOKEN_REVOKE", "api_token", t.pk, after={"revoked_at": now})
+                for t in revoked
+            ]
+            audit.record_many(actor, entries, now=now)
     return tok
 
 
-def user_for_token(plain: str, *, now: dt.datetime | None = None) -> User | None:
-    """The active user a bearer token stands for, or None (unknown, expired or revoked)."""
+def token_for(plain: str, *, now: dt.datetime | None = None) -> ApiToken | None:
+    """The valid token (unknown, expired, revoked or of an inactive user: None) of ``plain``."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
     now = now or timezone.now()
@@ -135,7 +170,13 @@ def user_for_token(plain: str, *, now: dt.datetime | None = None) -> User | None
     )
     if tok is None or not tok.user.is_active:
         return None
-    return tok.user
+    return tok
+
+
+def user_for_token(plain: str, *, now: dt.datetime | None = None) -> User | None:
+    """The active user a bearer token stands for, or None (unknown, expired or revoked)."""
+    tok = token_for(plain, now=now)
+    return tok.user if tok is not None else None
 
 
 def _org(org: Organisation) -> dict[str, Any]:

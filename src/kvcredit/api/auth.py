@@ -7,17 +7,19 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
-from kvcredit.accounts.services import user_for_token
+from kvcredit.accounts.services import token_for
 
 
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer kvc_…``: one indexed lookup of the token's SHA-256 digest."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
+        tok = token_for(token)
+        if tok is None:
+            return None
+        request.user = tok.user
+        request.api_token = tok  # type: ignore[attr-defined]  # the maker of tokens it issues
+        return tok.user
 
 
 class ActiveSessionAuth(SessionAuth):

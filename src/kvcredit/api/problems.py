@@ -10,7 +10,11 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -19,7 +23,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kvcredit.api.validation import message
-from kvcredit.errors import InvalidInput, ServiceError
+from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -30,6 +34,7 @@ TITLES: dict[int, Promise] = {
     403: gettext_lazy("Forbidden"),
     404: gettext_lazy("Not found"),
     409: gettext_lazy("Conflict"),
+    413: gettext_lazy("Content too large"),
     422: gettext_lazy("Invalid input"),
     429: gettext_lazy("Too many requests"),
     500: gettext_lazy("Internal server error"),
@@ -79,6 +84,14 @@ def problem(
     )
 
 
+RETRYABLE = {"40001", "40P01"}  # PostgreSQL: serialization_failure, deadlock_detected
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
 def _loc(loc: list[Any]) -> str:
     # ninja's locations start with the part ("body", "query", "path") and the parameter name.
     parts = [str(p) for p in loc]
@@ -126,6 +139,38 @@ def install(api: NinjaAPI) -> None:
         text = str(exc)
         known = NINJA_MESSAGES.get(text.split(" (", 1)[0])  # DEBUG appends " (<reason>)"
         return problem(exc.status_code, str(known) if known is not None else text)
+
+    @api.exception_handler(UploadTooLarge)
+    def upload_too_large(request: HttpRequest, exc: UploadTooLarge) -> HttpResponse:
+        # the message names the file and the bound, in Chinese and English
+        return problem(413, str(exc), field="file", errors=[("file", str(exc))])
+
+    @api.exception_handler(RequestDataTooBig)
+    def body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        return problem(413, _("the request body is over %(n)s bytes") % {"n": limit})
+
+    @api.exception_handler(MultiPartParserError)
+    def bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return problem(400, _("the multipart body cannot be read (is its boundary given?)"))
+
+    @api.exception_handler(IntegrityError)
+    def integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+        # a concurrent request wrote the same thing first (a unique key): the client's retry
+        # sees it; the services check under their locks, this is the net under those checks
+        log.warning("integrity error answered 409: %s", exc)
+        return problem(409, _("a concurrent change conflicts with this request; try again"))
+
+    @api.exception_handler(OperationalError)
+    def operational_error(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+        if _sqlstate(exc) in RETRYABLE:  # serialization failure, deadlock: retry
+            log.warning("concurrency failure answered 409: %s", exc)
+            return problem(409, _("a concurrent change conflicts with this request; try again"))
+        return server_error(request, exc)
+
+    @api.exception_handler(RecursionError)
+    def too_deep(request: HttpRequest, exc: RecursionError) -> HttpResponse:
+        return problem(422, _("the request is nested too deeply"))
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -52,6 +53,7 @@ from kvcredit.enterprises.models import (
 )
 from kvcredit.errors import Conflict, InputFileError, RowError
 from kvcredit.scoring.io import ERROR_COLUMNS, read_enterprises
+from kvcredit.scoring.upload_limits import Limits, check_size, too_many_rows
 from kvcredit.scoring.vector import evaluate_frame
 
 Progress = Callable[[str], None]
@@ -78,19 +80,33 @@ class ImportReport:
         )
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
+def upload_limits() -> Limits:
+    """The bounds of an uploaded or imported file (``KVCREDIT_UPLOAD_MAX_BYTES`` / ``_ROWS``)."""
+    return Limits(settings.KVCREDIT_UPLOAD_MAX_BYTES, settings.KVCREDIT_UPLOAD_MAX_ROWS)
+
+
+def read_rows(
+    path: Path, limits: Limits | None = None, *, name: str | None = None
+) -> list[dict[str, Any]]:
     """Every cell as text (or None), header names as written; CSV (UTF-8) or XLSX.
 
     A plain reader for other tabular uploads (the lending app's); enterprise files go through
-    ``import_file``.
+    ``import_file``. A file over ``limits`` (default: the settings) raises ``UploadTooLarge``
+    before it is parsed; ``name`` is the file's name in its messages (default ``path.name``).
     """
+    limits = limits or upload_limits()
+    check_size(path, limits, name)
     try:
         if path.suffix.lower() in {".xlsx", ".xls", ".xlsm"}:
-            frame = pl.read_excel(path, infer_schema_length=0)
+            read_options = {"n_rows": limits.read_rows()}
+            frame = pl.read_excel(path, infer_schema_length=0, read_options=read_options)
         else:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+            frame = pl.read_csv(
+                path, infer_schema=False, encoding="utf8-lossy", n_rows=limits.read_rows()
+            )
     except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
         raise InputFileError(f"cannot read {path}: {exc}") from exc
+    too_many_rows(path, frame.height, limits, name)
     return frame.to_dicts()
 
 
@@ -107,7 +123,7 @@ def import_file(
         actor, OrgKind.ADMINISTRATOR, OrgKind.DISTRICT, action=gettext_noop("import enterprises")
     )
     now = now or timezone.now()
-    read = read_enterprises(path, progress=progress)
+    read = read_enterprises(path, progress=progress, limits=upload_limits())
     report = ImportReport(rows=read.total_rows)
     report.errors += [RowError(**r) for r in read.errors.select(ERROR_COLUMNS).to_dicts()]
     frame = _registry_checks(actor, read.frame, report)
@@ -120,6 +136,11 @@ def import_file(
 
 
 # -- registry checks -----------------------------------------------------------------------
+OWN_ONLY = "a district imports enterprises of its own only"
+ELSEWHERE = "the enterprise is registered in another district"  # told to the administrator
+UNREGISTRABLE = "this USCC cannot be registered by your district"  # told to another district
+
+
 def _row_error(row: dict[str, Any], fld: str, zh: str, en: str) -> RowError:
     value = row.get(fld)
     return RowError(
@@ -152,15 +173,18 @@ def _registry_checks(actor: User, frame: pl.DataFrame, report: ImportReport) -> 
     for row in frame.select("uscc", "district", "_row").iter_rows(named=True):
         d: District | None = by_key.get(str(row["district"]))
         ent_id = known.get(row["uscc"])
-        problem = None
+        problem = None  # (field, zh, en)
         if d is None:
-            problem = ("未知区县", "unknown district")
+            problem = ("district", "未知区县", "unknown district")
         elif kind_is_district and d.organisation_id != actor.organisation_id:
-            problem = ("区县只能导入本区县的企业", "a district imports enterprises of its own only")
+            problem = ("district", "区县只能导入本区县的企业", OWN_ONLY)
+        elif ent_id is not None and ent_district[ent_id] != d.pk and kind_is_district:
+            # another district's enterprise: its existence is not disclosed
+            problem = ("uscc", "本区县不能登记该统一社会信用代码", UNREGISTRABLE)
         elif ent_id is not None and ent_district[ent_id] != d.pk:
-            problem = ("该企业已登记在其他区县", "the enterprise is registered in another district")
+            problem = ("district", "该企业已登记在其他区县", ELSEWHERE)
         if problem:
-            report.errors.append(_row_error(row, "district", *problem))
+            report.errors.append(_row_error(row, *problem))
         keep.append(problem is None)
         district_ids.append(d.pk if d else None)
         ent_ids.append(ent_id)

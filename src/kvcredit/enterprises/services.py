@@ -40,7 +40,7 @@ from kvcredit.enterprises.models import (
     Evaluation,
     PublishedPolicy,
 )
-from kvcredit.errors import Conflict, InvalidInput, NotFound
+from kvcredit.errors import Conflict, InvalidInput, NotFound, ServiceError
 from kvcredit.scoring.engine import evaluate_record
 from kvcredit.scoring.records import Problem, RecordError, normalize_record, uscc_problem
 
@@ -116,6 +116,17 @@ def admit_bank(
     return adm
 
 
+def _uscc_taken(actor: User, uscc: str) -> ServiceError:
+    """The refusal of a USCC that is registered already, saying only what the actor may know.
+
+    The administrator and the enterprise's own district learn that it is registered; another
+    district learns only that it cannot register it, not that it exists elsewhere.
+    """
+    if selectors.enterprises(actor).filter(uscc=uscc).exists():
+        return Conflict(_("an enterprise with this USCC is registered"), field="uscc")
+    return InvalidInput([("uscc", _("this USCC cannot be registered by your district"))])
+
+
 def register_enterprise(
     actor: User, *, uscc: str, name: str, district_id: int, now: dt.datetime | None = None
 ) -> Enterprise:
@@ -134,7 +145,7 @@ def register_enterprise(
         raise InvalidInput([("district_id", msg)])
     with transaction.atomic():
         if Enterprise.objects.filter(uscc=uscc).exists():
-            raise Conflict(_("an enterprise with this USCC is registered"), field="uscc")
+            raise _uscc_taken(actor, uscc)
         org = _organisation(OrgKind.ENTERPRISE, f"{name} [{uscc}]")
         try:
             with transaction.atomic():
@@ -142,7 +153,7 @@ def register_enterprise(
                     uscc=uscc, name=name, district=district, organisation=org, registered_at=now
                 )
         except IntegrityError:
-            raise Conflict(_("an enterprise with this USCC is registered"), field="uscc") from None
+            raise _uscc_taken(actor, uscc) from None
         CreditLine.objects.create(enterprise=ent, updated_at=now)
         after = {"uscc": uscc, "name": name, "district_id": district.pk}
         audit.record(actor, "ENTERPRISE_REGISTER", "enterprise", ent.pk, after=after, now=now)

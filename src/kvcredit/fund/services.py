@@ -150,11 +150,12 @@ def reverse_entry(actor: Any, *, entry_id: int, on: dt.date, reason: str) -> Jou
             raise NotFound(_("no such journal entry"), field="entry_id")
         if original.kind not in REVERSIBLE:
             raise Conflict(_("only contributions and service fees are corrected by reversal"))
-        if JournalEntry.objects.filter(reverses=original).exists():
-            raise Conflict(_("this entry has already been reversed"))
         if on < original.entry_date:
             raise InvalidInput([("on", _("a reversal cannot be dated before the entry"))])
+        # the pool's lock first: a reversal made meanwhile is seen by the check after it
         pool = books.pool_of(original.pool.district, lock=True)
+        if JournalEntry.objects.filter(reverses=original).exists():
+            raise Conflict(_("this entry has already been reversed"))
         back = books.to_domain(original).reversal(
             entry_date=on, reference=str(original.pk), why=reason.strip()
         )
@@ -290,7 +291,11 @@ def charge_service_fees(actor: Any, *, on: dt.date) -> list[ServiceFee]:
             .filter(disbursed_on__lte=on, fund_fee__isnull=True)
             .select_related("district")
         )
-        return [_charge(actor, loan, on, rules) for loan in loans.order_by("id")]
+        locked = list(loans.order_by("id"))
+        # a concurrent run may have charged some while this one waited for their locks: the
+        # lock does not re-check the fee's outer join, this fresh query does
+        charged = set(ServiceFee.objects.filter(loan__in=locked).values_list("loan_id", flat=True))
+        return [_charge(actor, loan, on, rules) for loan in locked if loan.pk not in charged]
 
 
 def lend_bridge(

@@ -19,7 +19,7 @@ from kvcredit import clock
 from kvcredit.api.common import Id, PageIn, Text, filtered, idempotent, page, page_schema, yuan
 from kvcredit.api.problems import Problem
 from kvcredit.enterprises.importing import read_rows
-from kvcredit.errors import InvalidInput, NotFound
+from kvcredit.errors import InvalidInput, NotFound, UploadTooLarge
 from kvcredit.lending import loans, repayments, selectors, services
 from kvcredit.lending.domain import rates
 from kvcredit.lending.models import (
@@ -569,7 +569,9 @@ def import_file(request: HttpRequest, file: File[UploadedFile]) -> Any:
         path = FsPath(tmp) / f"repayments{suffix}"
         path.write_bytes(file.read())
         try:
-            rows = read_rows(path)
+            rows = read_rows(path, name=FsPath(file.name or "upload").name)
+        except UploadTooLarge:  # over the configured bounds: 413, saying which
+            raise
         except Exception:
             raise InvalidInput([("file", _("not a readable CSV or XLSX file"))]) from None
     report = import_repayments(request.user, rows, today=clock.today())

@@ -17,6 +17,7 @@ from typing import Any
 
 from kvcredit.money import fen_to_yuan
 from kvcredit.reporting.aggregate import HEADLINE_FIELDS, Headline
+from kvcredit.scoring.safe_cells import neutralise
 
 COLUMNS = {  # field -> (English header, Chinese header)
     "enterprise_times": ("enterprise-times", "企业户次"),
@@ -39,9 +40,9 @@ def _value(h: Headline, name: str) -> int | Decimal:
 
 
 def table(by: str, total: Headline, groups: Sequence[Headline]) -> list[list[Any]]:
-    """Header row (bilingual), one row per group, then the total."""
-    header = [by] + [f"{COLUMNS[f][1]} {COLUMNS[f][0]}" for f in HEADLINE_FIELDS]
-    rows = [[g.label] + [_value(g, f) for f in HEADLINE_FIELDS] for g in groups]
+    """Header row (bilingual), one row per group, then the total; labels safe to open."""
+    header = [neutralise(by)] + [f"{COLUMNS[f][1]} {COLUMNS[f][0]}" for f in HEADLINE_FIELDS]
+    rows = [[neutralise(g.label)] + [_value(g, f) for f in HEADLINE_FIELDS] for g in groups]
     return [header, *rows, ["total 合计"] + [_value(total, f) for f in HEADLINE_FIELDS]]
 
 
@@ -63,7 +64,7 @@ def to_csv(by: str, total: Headline, groups: Sequence[Headline]) -> str:
     out = io.StringIO()
     w = csv.writer(out)
     for row in table(by, total, groups):
-        w.writerow([str(v) for v in row])
+        w.writerow([neutralise(str(v)) for v in row])
     return out.getvalue()
 
 
@@ -80,7 +81,8 @@ def to_xlsx(
     chart, and the pool balances with a bar chart (native Excel charts)."""
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(target, {"in_memory": True})
+    # text is text: no cell becomes a formula, whatever a label holds (labels are neutralised too)
+    wb = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_formulas": False})
     money = wb.add_format({"num_format": MONEY_FORMAT})
     bold = wb.add_format({"bold": True, "text_wrap": True})
 
@@ -125,7 +127,7 @@ def to_xlsx(
         ps = wb.add_worksheet("pools")
         ps.write_row(0, 0, ["district 区县", "pool cash (yuan) 资金池余额（元）"], bold)
         for i, (d, fen) in enumerate(pools, start=1):
-            ps.write(i, 0, d)
+            ps.write(i, 0, neutralise(d))
             ps.write(i, 1, fen_to_yuan(fen), money)
         bar = wb.add_chart({"type": "bar"})
         bar.add_series(

@@ -20,7 +20,9 @@ import pyarrow as pa
 from kvcredit.errors import InputFileError, RowError
 from kvcredit.scoring.checks import validate_frame
 from kvcredit.scoring.fields import BY_HEADER, BY_NAME, FIELDS, Field, Kind
+from kvcredit.scoring.safe_cells import neutralise_frame
 from kvcredit.scoring.synth import districts
+from kvcredit.scoring.upload_limits import NO_LIMITS, Limits, check_size, too_many_rows
 from kvcredit.scoring.validate import WHITESPACE, as_cells
 
 Progress = Callable[[str], None]
@@ -46,11 +48,18 @@ def _say(progress: Progress | None, stage: str) -> None:
         progress(stage)
 
 
-def read_enterprises(path: str | Path, progress: Progress | None = None) -> ReadResult:
-    """Read and validate an enterprise file; see the module docstring."""
+def read_enterprises(
+    path: str | Path, progress: Progress | None = None, limits: Limits = NO_LIMITS
+) -> ReadResult:
+    """Read and validate an enterprise file; see the module docstring.
+
+    ``limits`` bound the file's uncompressed bytes (checked before a reader sees it) and its
+    rows (at most one more is read): over either, ``UploadTooLarge`` and nothing parsed.
+    """
     path = Path(path)
     _say(progress, "reading")
-    raw = _read_raw(path)
+    raw = _read_raw(path, limits)
+    too_many_rows(path, raw.height, limits)
     rows = np.arange(raw.height, dtype=np.int64) + FIRST_DATA_ROW
     keep = ~_blank_rows(raw)
     raw, rows = raw.filter(pl.Series(keep)), rows[keep]
@@ -87,17 +96,19 @@ def _mapping(path: Path, headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _read_raw(path: Path) -> pl.DataFrame:
+def _read_raw(path: Path, limits: Limits) -> pl.DataFrame:
     if not path.is_file():
         raise InputFileError(f"{path}: 文件不存在 / no such file")
     suffix = path.suffix.lower()
+    check_size(path, limits)
+    n_rows = limits.read_rows()
     try:
         if suffix in CSV_SUFFIXES:
-            return _read_csv(path)
+            return _read_csv(path, n_rows)
         if suffix in XLSX_SUFFIXES:
-            return _read_excel(path)
+            return _read_excel(path, n_rows)
         if suffix == ".parquet":
-            return _read_parquet(path)
+            return _read_parquet(path, n_rows)
     except InputFileError:
         raise
     except Exception as exc:  # any reader failure: the file is unusable
@@ -122,28 +133,28 @@ def decode_csv(data: bytes) -> bytes:
         raise InputFileError("文件编码既不是 UTF-8 也不是 GB18030 / not UTF-8 or GB18030") from exc
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
+def _read_csv(path: Path, n_rows: int | None = None) -> pl.DataFrame:
     data = decode_csv(path.read_bytes())
     if not data.strip():
         raise InputFileError(f"{path.name}: 文件为空 / the file is empty")
-    raw = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
+    raw = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True, n_rows=n_rows)
     mapping = _mapping(path, raw.columns)
     return raw.select(mapping.keys()).rename(mapping)
 
 
-def _read_excel(path: Path) -> pl.DataFrame:
+def _read_excel(path: Path, n_rows: int | None = None) -> pl.DataFrame:
     """Text as written; numbers as Excel shows them (15 significant digits), not as text."""
     import fastexcel
 
     reader = fastexcel.read_excel(str(path))
-    text = reader.load_sheet(0, dtypes="string").to_polars()
+    text = reader.load_sheet(0, dtypes="string", n_rows=n_rows).to_polars()
     mapping = _mapping(path, text.columns)
     text = text.select(mapping.keys()).rename(mapping)
     numeric = [h for h, name in mapping.items() if BY_NAME[name].kind is not Kind.TEXT]
     if not numeric or text.height == 0:
         return text
     dtypes: Any = dict.fromkeys(numeric, "float")
-    nums = reader.load_sheet(0, dtypes=dtypes, use_columns=numeric).to_polars()
+    nums = reader.load_sheet(0, dtypes=dtypes, use_columns=numeric, n_rows=n_rows).to_polars()
     merged = []
     for header in numeric:
         name = mapping[header]
@@ -153,10 +164,10 @@ def _read_excel(path: Path) -> pl.DataFrame:
     return text.with_columns(merged)
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _read_parquet(path: Path, n_rows: int | None = None) -> pl.DataFrame:
     headers = list(pl.read_parquet_schema(path))
     mapping = _mapping(path, headers)
-    return pl.read_parquet(path, columns=list(mapping)).rename(mapping)
+    return pl.read_parquet(path, columns=list(mapping), n_rows=n_rows).rename(mapping)
 
 
 def _blank_rows(raw: pl.DataFrame) -> np.ndarray:
@@ -243,6 +254,8 @@ def _suffix(path: Path, allowed: tuple[str, ...]) -> str:
 
 
 def _write(frame: pl.DataFrame, path: Path, fmt: str) -> None:
+    if fmt in ("csv", "xlsx"):  # files people open in a spreadsheet: no cell is a formula
+        frame = neutralise_frame(frame)
     if fmt == "csv":
         frame.write_csv(path, include_bom=True)  # the BOM makes Excel read UTF-8
     elif fmt == "xlsx":

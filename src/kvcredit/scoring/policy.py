@@ -270,7 +270,19 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 
 def parse_policy(text: str, source: str = "") -> Policy:
-    """Validate and compile a policy from TOML text; raise PolicyError naming key paths."""
+    """Validate and compile a policy from TOML text; raise PolicyError naming key paths.
+
+    A policy nested deeper than Python's recursion allows (arrays or tables 1000 deep) is an
+    invalid policy too, not a crash.
+    """
+    try:
+        return _parse_policy(text, source)
+    except RecursionError:
+        problem = "嵌套层级过深 / the policy is nested too deeply"
+        raise PolicyError([("", problem)], source) from None
+
+
+def _parse_policy(text: str, source: str) -> Policy:
     try:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:

@@ -164,6 +164,12 @@ LOGGING = {
 # kvcredit's own settings
 KVCREDIT_DEFAULT_POLICY = os.environ.get("KVCREDIT_DEFAULT_POLICY", "chongqing-kvc")
 KVCREDIT_TOKEN_DAYS = int(os.environ.get("KVCREDIT_TOKEN_DAYS", "90"))
+# no token lives longer than this, nor longer than the token that created it
+KVCREDIT_TOKEN_MAX_DAYS = int(os.environ.get("KVCREDIT_TOKEN_MAX_DAYS", "366"))
+# An uploaded or imported file's bounds, checked while reading: bytes uncompressed (an XLSX is a
+# zip) and data rows. Over either the file is refused before it is parsed.
+KVCREDIT_UPLOAD_MAX_BYTES = int(os.environ.get("KVCREDIT_UPLOAD_MAX_BYTES", str(32 << 20)))
+KVCREDIT_UPLOAD_MAX_ROWS = int(os.environ.get("KVCREDIT_UPLOAD_MAX_ROWS", "50000"))
 # Publishing a policy through the API answers at once with a re-evaluation job and runs the job
 # in a background thread of the web worker (off: the job runs inside the request, as in tests).
 KVCREDIT_REEVALUATE_IN_BACKGROUND = _flag("KVCREDIT_REEVALUATE_IN_BACKGROUND", True)

@@ -27,7 +27,7 @@ from kvcredit.console.forms import (
 )
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.enterprises.importing import read_rows
-from kvcredit.errors import ServiceError
+from kvcredit.errors import ServiceError, UploadTooLarge
 from kvcredit.lending import loans as lending
 from kvcredit.lending import selectors
 from kvcredit.lending.models import ApplicationStatus
@@ -145,7 +145,10 @@ def upload_repayments(request: HttpRequest) -> HttpResponse:
             path = Path(tmp) / f"repayments{suffix}"
             path.write_bytes(upload.read())
             try:
-                rows = read_rows(path)
+                rows = read_rows(path, name=Path(upload.name).name)
+            except UploadTooLarge as exc:  # over the bounds: said, with the file's name
+                form.add_error("file", str(exc))
+                rows = None
             except Exception:  # any unreadable file is the same refusal
                 form.add_error("file", _("not a readable CSV or XLSX file"))
                 rows = None
