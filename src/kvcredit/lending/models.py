@@ -328,6 +328,10 @@ class Repayment(models.Model):
     the same figures that undoes the first (``reverses``); neither is ever edited."""
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    # the loan's bank, copied: a bank's reference (流水号) names one repayment of that bank
+    bank = models.ForeignKey(
+        "enterprises.Bank", on_delete=models.PROTECT, related_name="repayments", null=True
+    )
     kind = models.CharField(max_length=10, choices=RepaymentKind.choices)
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
@@ -370,6 +374,11 @@ class Repayment(models.Model):
                 condition=Q(kind="REVERSAL", reverses__isnull=False)
                 | (~Q(kind="REVERSAL") & Q(reverses__isnull=True)),
                 name="repayment_reversal_link",
+            ),
+            models.UniqueConstraint(
+                fields=["bank", "reference"],
+                condition=Q(kind="REPAYMENT") & ~Q(reference=""),
+                name="repayment_reference_unique_per_bank",
             ),
         ]
 

@@ -1,0 +1,51 @@
+"""A bank's reference (流水号) names one repayment of that bank: the repayment carries its
+loan's bank, and (bank, reference) is unique among repayments with a reference.
+
+Existing rows get their loan's bank; a repeated reference recorded before this migration keeps
+its bank empty on every row after the first (history is never edited, and the constraint
+still holds for everything written from now on).
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def fill_bank(apps, schema_editor):  # type: ignore[no-untyped-def]
+    Repayment = apps.get_model("lending", "Repayment")
+    seen: set[tuple[int, str]] = set()
+    rows = Repayment.objects.order_by("id").values_list("id", "loan__bank_id", "kind", "reference")
+    for pk, bank_id, kind, reference in rows.iterator():
+        if kind == "REPAYMENT" and reference:
+            if (bank_id, reference) in seen:
+                continue
+            seen.add((bank_id, reference))
+        Repayment.objects.filter(pk=pk).update(bank_id=bank_id)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("enterprises", "0002_reevaluation_job"),
+        ("lending", "0004_loan_written_off"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="repayment",
+            name="bank",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="repayments",
+                to="enterprises.bank",
+            ),
+        ),
+        migrations.RunPython(fill_bank, migrations.RunPython.noop),
+        migrations.AddConstraint(
+            model_name="repayment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "REPAYMENT"), models.Q(("reference", ""), _negated=True)),
+                fields=("bank", "reference"),
+                name="repayment_reference_unique_per_bank",
+            ),
+        ),
+    ]
