@@ -49,6 +49,7 @@ from kvcredit.enterprises.models import (
     Enterprise,
     Evaluation,
 )
+from kvcredit.enterprises.services import require_past_year
 from kvcredit.errors import Conflict, InputFileError
 from kvcredit.scoring.io import ERROR_COLUMNS, read_enterprises
 from kvcredit.scoring.vector import evaluate_frame
@@ -116,6 +117,7 @@ def import_file(
         actor, OrgKind.ADMINISTRATOR, OrgKind.DISTRICT, action=gettext_noop("import enterprises")
     )
     now = now or timezone.now()
+    require_past_year(year, now)
     read = read_enterprises(path, progress=progress)
     report = ImportReport(rows=read.total_rows)
     report.errors += [RowError(**r) for r in read.errors.select(ERROR_COLUMNS).to_dicts()]

@@ -113,6 +113,9 @@ def register(actor: Any, *, loan_id: int, on: dt.date) -> Claim:
             _not_suspended(loan.bank_id, loan.district_id)
             if loan.days_past_due <= 0:
                 raise InvalidInput([("loan_id", _("the loan is not overdue"))])
+            if on < loan.disbursed_on:
+                msg = _("a claim cannot be dated before the loan's disbursement on %(day)s")
+                raise InvalidInput([("on", msg % {"day": loan.disbursed_on})])
             c = Claim.objects.create(
                 loan=loan,
                 bank=loan.bank,
@@ -212,6 +215,9 @@ def recover(actor: Any, *, claim_id: int, amount_fen: int, on: dt.date) -> Recov
     with transaction.atomic():
         c = _claim(claim_id, bank_org=actor.organisation_id if kind == OrgKind.BANK else None)
         _expect(c, S.PAID, S.RECOVERING)
+        if c.paid_on is not None and on < c.paid_on:
+            msg = _("a recovery cannot be dated before the claim was paid on %(day)s")
+            raise InvalidInput([("on", msg % {"day": c.paid_on})])
         if c.recovered_fen + amount_fen > c.overdue_principal_fen:
             raise InvalidInput([("amount", _("more than the overdue principal left to recover"))])
         pool_part, bank_part = dr.recovery_split(amount_fen, config.rules())

@@ -164,6 +164,7 @@ class Application(models.Model):
     reject_reason = models.CharField(max_length=300, blank=True)
     submitted_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
+    approved_on = models.DateField(null=True, blank=True)  # the business date of the approval
     expires_on = models.DateField(null=True, blank=True)  # an approval lapses on this date
 
     class Meta:
