@@ -140,12 +140,14 @@ def _idempotent(
         raise InvalidInput([("Idempotency-Key", _("1-100 letters, digits or _ . : -"))])
     user = request.user
     body_hash = fingerprint or request_fingerprint(request.body)
+    # a key stored before keys compared the parsed request holds the hash of the raw bytes
+    same = {body_hash, body_hash if fingerprint else content_hash(request.body)}
     path = request.path[:300]
     try:
         with transaction.atomic():
             seen = IdempotencyKey.objects.filter(user=user, key=key).first()
             if seen is not None:
-                return _replay(seen, body_hash, path)
+                return _replay(seen, same, path)
             status, body = run()
             IdempotencyKey.objects.create(
                 user=user,
@@ -163,10 +165,10 @@ def _idempotent(
         seen = IdempotencyKey.objects.filter(user=user, key=key).first()
         if seen is None:
             raise
-        return _replay(seen, body_hash, path)
+        return _replay(seen, same, path)
 
 
-def _replay(seen: IdempotencyKey, body_hash: str, path: str) -> tuple[int, Any]:
-    if seen.body_hash != body_hash or seen.path != path:
+def _replay(seen: IdempotencyKey, same: set[str], path: str) -> tuple[int, Any]:
+    if seen.body_hash not in same or seen.path != path:
         raise InvalidInput([("Idempotency-Key", _("this key was used with a different request"))])
     return seen.status, seen.response
