@@ -513,7 +513,7 @@ class _Programme:
                 amount_fen=owed,
                 paid_on=day,
                 today=day,
-                reference=f"DEMO-{loan.pk}-{day:%Y%m}",
+                reference=f"DEMO-{loan.pk}-{day:%Y%m%d}",
                 now=stamp,
             )
             self.report.repayments += 1

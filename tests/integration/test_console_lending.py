@@ -103,7 +103,7 @@ def test_a_rejection_needs_a_reason_and_shows_the_refusal(world, product, today)
 def test_repayment_upload_reports_each_bad_row(world, product, today) -> None:  # type: ignore[no-untyped-def]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    csv = "loan_id,amount,paid_on\nabc,10,2025-03-14\n999999,10,2025-03-14\n"
+    csv = "loan_id,amount,paid_on,reference\nabc,10,2025-03-14,R1\n999999,10,2025-03-14,R2\n"
     upload = SimpleUploadedFile("r.csv", csv.encode(), content_type="text/csv")
     r = login(world, "bank_a").post(reverse("console:upload_repayments"), {"file": upload})
     body = r.content.decode()

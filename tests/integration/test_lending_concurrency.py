@@ -305,3 +305,43 @@ def test_one_repayment_reversed_twice_at_once_is_reversed_once(committed_world):
     assert Repayment.objects.filter(reverses=r).count() == 1
     loan.refresh_from_db()
     assert loan.outstanding_principal_fen == 36_000_000
+
+
+def test_one_bank_reference_posted_at_once_on_two_loans_is_recorded_once(committed_world):
+    """The bank's reference (流水号) is unique per bank: two loans' row locks do not serialise
+    the two postings, the database's unique constraint does; the loser is a 409, not a 500."""
+    from kvcredit.errors import Conflict
+
+    world = committed_world
+    product, first = _a_loan(world)
+    app = _approved(world, product, 200_000, START)
+    second = loans.disburse(
+        world.users["bank_a"], application_id=app.pk, disbursed_on=START, today=TODAY
+    )
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def pay(loan_id: int) -> None:
+        try:
+            start.wait()
+            repayments.repay(
+                world.users["bank_a"],
+                loan_id=loan_id,
+                amount_fen=10_000,
+                paid_on=START,
+                today=TODAY,
+                reference="BANK-A-0001",
+            )
+            outcomes.append("recorded")
+        except Conflict as exc:
+            outcomes.append(f"refused: {exc.field}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay, args=(pk,)) for pk in (first.pk, second.pk)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["recorded", "refused: reference"]
+    assert Repayment.objects.filter(reference="BANK-A-0001").count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -30,8 +31,9 @@ ShortText = Annotated[
     str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
 ]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-Yuan = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,2})?$")]
-YuanOut = Annotated[str, Field(pattern=r"^\d+\.\d{2}$", examples=["3000000.00"])]
+# [0-9], not \d: a Unicode \d takes full-width and other scripts' digits too
+Yuan = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$")]
+YuanOut = Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]{2}$", examples=["3000000.00"])]
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
@@ -86,31 +88,61 @@ def page(qs: QuerySet[Any], p: PageIn, render: Callable[[Any], Any]) -> dict[str
     return {"count": qs.count(), "items": items}
 
 
-def idempotent(request: HttpRequest, key: str | None, run: Callable[[], tuple[int, Any]]) -> Status:
-    status, body = _idempotent(request, key, run)
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def request_fingerprint(body: bytes) -> str:
+    """The parsed request, hashed: a JSON body as canonical JSON (keys sorted, no spaces), so
+    a retry that only orders or spaces its keys differently is the same request; any other
+    body as its bytes."""
+    try:
+        parsed = json.loads(body) if body.strip() else None
+    except ValueError:
+        return content_hash(body)
+    canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return content_hash(canonical.encode())
+
+
+def idempotent(
+    request: HttpRequest,
+    key: str | None,
+    run: Callable[[], tuple[int, Any]],
+    *,
+    fingerprint: str | None = None,
+) -> Status:
+    """``fingerprint``: what identifies the request when its body is not JSON (an upload: the
+    file's ``content_hash``); by default ``request_fingerprint`` of the body."""
+    status, body = _idempotent(request, key, run, fingerprint)
     return Status(status, body)
 
 
 def _idempotent(
-    request: HttpRequest, key: str | None, run: Callable[[], tuple[int, Any]]
+    request: HttpRequest,
+    key: str | None,
+    run: Callable[[], tuple[int, Any]],
+    fingerprint: str | None = None,
 ) -> tuple[int, Any]:
     """Run a POST once per (user, Idempotency-Key); replay its response on a retry.
 
-    The same key with a different body or path is refused (422). The key row is written in the
-    same transaction as the use case, so a failed use case leaves no key behind.
+    The same key with a different request (parsed, ``request_fingerprint``) or path is refused
+    (422). The key row is written in the same transaction as the use case, so a failed use case
+    leaves no key behind.
     """
     if key is None:
         return run()
     if not KEY_RE.match(key):
         raise InvalidInput([("Idempotency-Key", _("1-100 letters, digits or _ . : -"))])
     user = request.user
-    body_hash = hashlib.sha256(request.body).hexdigest()
+    body_hash = fingerprint or request_fingerprint(request.body)
+    # a key stored before keys compared the parsed request holds the hash of the raw bytes
+    same = {body_hash, body_hash if fingerprint else content_hash(request.body)}
     path = request.path[:300]
     try:
         with transaction.atomic():
             seen = IdempotencyKey.objects.filter(user=user, key=key).first()
             if seen is not None:
-                return _replay(seen, body_hash, path)
+                return _replay(seen, same, path)
             status, body = run()
             IdempotencyKey.objects.create(
                 user=user,
@@ -128,10 +160,10 @@ def _idempotent(
         seen = IdempotencyKey.objects.filter(user=user, key=key).first()
         if seen is None:
             raise
-        return _replay(seen, body_hash, path)
+        return _replay(seen, same, path)
 
 
-def _replay(seen: IdempotencyKey, body_hash: str, path: str) -> tuple[int, Any]:
-    if seen.body_hash != body_hash or seen.path != path:
+def _replay(seen: IdempotencyKey, same: set[str], path: str) -> tuple[int, Any]:
+    if seen.body_hash not in same or seen.path != path:
         raise InvalidInput([("Idempotency-Key", _("this key was used with a different request"))])
     return seen.status, seen.response

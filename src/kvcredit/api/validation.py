@@ -16,8 +16,8 @@ from django.utils.translation import gettext_noop, ngettext
 
 # Patterns the API uses often, said in words rather than as a regular expression.
 _NO_CONTROL = (r"^[^\x00-\x1f\x7f]+$", r"^[^\x00-\x1f\x7f]*$")
-_YUAN = r"^\d{1,12}(\.\d{1,2})?$"
-_PERCENT = r"^\d{1,3}(\.\d{1,2})?$"
+_YUAN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+_PERCENT = r"^[0-9]{1,3}(\.[0-9]{1,2})?$"
 _ALNUM = r"^[0-9A-Za-z]+$"
 _CODE = r"^[A-Za-z0-9_-]+$"
 

@@ -1,7 +1,8 @@
 """`kvcredit eod --date D [--catch-up]`: the end of day over the whole live book.
 
 Exit status: 0 the day ran (or had already run: nothing changes and it says so); 1 refused
-(a skipped day without ``--catch-up``).
+(a skipped day without ``--catch-up``, or a day after today: the end of day never runs ahead
+of the business date, which would close every day up to it for postings).
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def eod(
     except ValueError:
         err.print(f"[red]--date must be YYYY-MM-DD, not {date!r}[/red]")
         raise typer.Exit(2) from None
+    from kvcredit import clock
+    from kvcredit.lending.dates import require_not_after_today
+
     try:
+        require_not_after_today(day, clock.today())  # the business date
         reports = run_eod(as_of=day, catch_up=catch_up)
     except ServiceError as exc:
         err.print(f"[red]{exc.detail}[/red]")

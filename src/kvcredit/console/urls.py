@@ -35,6 +35,7 @@ urlpatterns = [
     path("applications/", lending.queue, name="queue"),
     path("applications/<int:pk>/<str:action>/", lending.decide, name="decide"),
     path("repayments/upload/", lending.upload_repayments, name="upload_repayments"),
+    path("repayments/template.xlsx", lending.repayment_template, name="repayment_template"),
     path("fund/pools/", fund.pools, name="pools"),
     path("fund/claims/", fund.claim_list, name="claims"),
     path("fund/claims/<int:pk>/", fund.claim_detail, name="claim"),

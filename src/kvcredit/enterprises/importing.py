@@ -51,6 +51,7 @@ from kvcredit.enterprises.models import (
     Enterprise,
     Evaluation,
 )
+from kvcredit.enterprises.services import require_past_year
 from kvcredit.errors import Conflict, InputFileError, RowError
 from kvcredit.scoring.io import ERROR_COLUMNS, read_enterprises
 from kvcredit.scoring.upload_limits import Limits, check_size, too_many_rows
@@ -123,6 +124,7 @@ def import_file(
         actor, OrgKind.ADMINISTRATOR, OrgKind.DISTRICT, action=gettext_noop("import enterprises")
     )
     now = now or timezone.now()
+    require_past_year(year, now)
     read = read_enterprises(path, progress=progress, limits=upload_limits())
     report = ImportReport(rows=read.total_rows)
     report.errors += [RowError(**r) for r in read.errors.select(ERROR_COLUMNS).to_dicts()]

@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -161,11 +161,7 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
 
 def _latest_submissions() -> Any:
     """The id of every enterprise's latest submission (a subquery)."""
-    return (
-        DataSubmission.objects.values("enterprise_id")
-        .annotate(last=Max("id"))
-        .values_list("last", flat=True)
-    )
+    return selectors.latest_submission_ids(DataSubmission.objects.all())
 
 
 def run_job(

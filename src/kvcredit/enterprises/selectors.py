@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
@@ -60,6 +60,18 @@ def submissions(user: Any) -> QuerySet[DataSubmission]:
         return DataSubmission.objects.none()
     qs = DataSubmission.objects.select_related("enterprise")
     return _scoped(qs, user, "enterprise__").order_by("id")
+
+
+def latest_submission_ids(qs: QuerySet[DataSubmission]) -> QuerySet[Any]:
+    """The id of each enterprise's latest submission among ``qs`` (a subquery): one per
+    enterprise, whatever the years. The queryset's ordering is cleared first: an ORDER BY
+    column would join the GROUP BY and give one row per submission."""
+    return (
+        qs.order_by()
+        .values("enterprise_id")
+        .annotate(last=Max("id"))
+        .values_list("last", flat=True)
+    )
 
 
 def evaluations(user: Any) -> QuerySet[Evaluation]:

@@ -160,6 +160,14 @@ def register_enterprise(
     return ent
 
 
+def require_past_year(year: int, now: dt.datetime) -> None:
+    """Yearly data is for a year that has begun: never a future year (the business date's)."""
+    this_year = timezone.localtime(now).year
+    if year > this_year:
+        msg = _("data cannot be for a future year (the latest is %(year)s)") % {"year": this_year}
+        raise InvalidInput([("year", msg)])
+
+
 def submit_data(
     actor: User,
     *,
@@ -181,6 +189,7 @@ def submit_data(
         action=gettext_noop("submit enterprise data"),
     )
     now = _now(now)
+    require_past_year(year, now)
     with transaction.atomic():
         # Lock the enterprise's credit line, found through the actor's scope (one statement):
         # it serialises the submissions of one enterprise, hence their version numbers. Then,

@@ -142,6 +142,9 @@ def register(actor: Any, *, loan_id: int, on: dt.date) -> Claim:
             why = dc.unmet(Step.REGISTER, facts)
             if why is not None:
                 raise InvalidInput([("loan_id", unmet_reason(why, facts))])
+            if on < loan.disbursed_on:
+                msg = _("a claim cannot be dated before the loan's disbursement on %(day)s")
+                raise InvalidInput([("on", msg % {"day": loan.disbursed_on})])
             c = Claim.objects.create(
                 loan=loan,
                 bank=loan.bank,
@@ -279,6 +282,9 @@ def recover(actor: Any, *, claim_id: int, amount_fen: int, on: dt.date) -> Recov
     with transaction.atomic():
         c = _claim(claim_id, bank_org=actor.organisation_id if kind == OrgKind.BANK else None)
         to = _take(actor, c.status, Step.RECOVER, action)
+        if c.paid_on is not None and on < c.paid_on:
+            msg = _("a recovery cannot be dated before the claim was paid on %(day)s")
+            raise InvalidInput([("on", msg % {"day": c.paid_on})])
         if c.recovered_fen + amount_fen > c.overdue_principal_fen:
             raise InvalidInput([("amount", _("more than the overdue principal left to recover"))])
         pool_part, bank_part = dr.recovery_split(amount_fen, config.rules())

@@ -26,7 +26,7 @@ from kvcredit.fund.models import (
 Reason = Annotated[
     str, StringConstraints(min_length=5, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
 ]
-Percent = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,2})?$")]
+Percent = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")]
 Day = Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2200, 12, 31))]
 
 

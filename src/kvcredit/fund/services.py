@@ -13,11 +13,13 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from kvcredit import clock
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
@@ -99,6 +101,10 @@ def record_contribution(
     _positive(amount_fen)
     if contributor not in Contributor.values:
         raise InvalidInput([("contributor", _("CITY or DISTRICT"))])
+    horizon = clock.today() + dt.timedelta(days=settings.KVCREDIT_CONTRIBUTION_HORIZON_DAYS)
+    if paid_date > horizon:
+        msg = _("a contribution cannot be dated after %(day)s (KVCREDIT_CONTRIBUTION_HORIZON_DAYS)")
+        raise InvalidInput([("paid_date", msg % {"day": horizon})])
     with transaction.atomic():
         pool = books.pool_of(_district(district_id), lock=True)
         entry = de.contribution(

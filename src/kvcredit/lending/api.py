@@ -18,7 +18,7 @@ from kvcredit.lending.models import Rate
 router = Router(tags=["rates"])
 ERRORS: dict[int, Any] = {c: Problem for c in (401, 403, 404, 409, 422)}
 RateType = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Z0-9_]+$")]
-Percent = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,4})?$")]
+Percent = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,4})?$")]
 Note = Annotated[str, StringConstraints(max_length=300, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 

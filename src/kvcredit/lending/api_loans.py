@@ -4,9 +4,7 @@ commercial loans, end-of-day runs. Thin: parse, call one service or selector, re
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from decimal import Decimal
-from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
@@ -16,10 +14,19 @@ from ninja import File, Header, Path, Query, Router, Schema, UploadedFile
 from pydantic import Field, StringConstraints
 
 from kvcredit import clock
-from kvcredit.api.common import Id, PageIn, Text, filtered, idempotent, page, page_schema, yuan
+from kvcredit.api.common import (
+    Id,
+    PageIn,
+    Text,
+    content_hash,
+    filtered,
+    idempotent,
+    page,
+    page_schema,
+    yuan,
+)
 from kvcredit.api.problems import Problem
-from kvcredit.enterprises.importing import read_rows
-from kvcredit.errors import InvalidInput, NotFound, UploadTooLarge
+from kvcredit.errors import InvalidInput, NotFound
 from kvcredit.lending import loans, repayments, selectors, services
 from kvcredit.lending.domain import rates
 from kvcredit.lending.models import (
@@ -32,13 +39,13 @@ from kvcredit.lending.models import (
     Product,
     Repayment,
 )
-from kvcredit.lending.repayment_import import import_repayments
+from kvcredit.lending.repayment_import import import_repayment_file
 from kvcredit.money import yuan_to_fen
 
 router = Router(tags=["loans"])
 ERRORS: dict[int, Any] = {c: Problem for c in (401, 403, 404, 409, 422)}
 IdemKey = Header(None, alias="Idempotency-Key", max_length=100)
-Yuan = Annotated[str, StringConstraints(pattern=r"^\d{1,10}(\.\d{1,2})?$")]
+Yuan = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,10}(\.[0-9]{1,2})?$")]
 MethodCode = Annotated[
     str,
     StringConstraints(
@@ -559,27 +566,26 @@ class ImportOut(Schema):
 
 # (before /repayments/{repayment_id}, which would otherwise take the path 'import')
 @router.post("/repayments/import", response={200: ImportOut, **ERRORS})
-def import_file(request: HttpRequest, file: File[UploadedFile]) -> Any:
-    """A CSV or XLSX of repayments: valid rows applied, bad rows reported (row, field, zh, en)."""
-    name = (file.name or "upload.csv").lower()
-    suffix = ".xlsx" if name.endswith((".xlsx", ".xlsm")) else ".csv"
+def import_file(
+    request: HttpRequest, file: File[UploadedFile], idempotency_key: str | None = IdemKey
+) -> Any:
+    """A CSV or XLSX of repayments: each row posted once (the bank's reference is the key),
+    bad rows reported (row, field, zh, en). See ``lending.repayment_import``."""
     if (file.size or 0) > 20 * 1024 * 1024:
         raise InvalidInput([("file", _("at most 20 MB"))])
-    with tempfile.TemporaryDirectory() as tmp:
-        path = FsPath(tmp) / f"repayments{suffix}"
-        path.write_bytes(file.read())
-        try:
-            rows = read_rows(path, name=FsPath(file.name or "upload").name)
-        except UploadTooLarge:  # over the configured bounds: 413, saying which
-            raise
-        except Exception:
-            raise InvalidInput([("file", _("not a readable CSV or XLSX file"))]) from None
-    report = import_repayments(request.user, rows, today=clock.today())
-    return {
-        "applied": report.applied,
-        "repayment_ids": report.repayment_ids,
-        "errors": [e.__dict__ for e in report.errors],
-    }
+    data = file.read()
+
+    def run() -> tuple[int, Any]:
+        report = import_repayment_file(request.user, data, file.name or "", today=clock.today())
+        errors = [e.__dict__ for e in report.errors]
+        return 200, {
+            "applied": report.applied,
+            "repayment_ids": report.repayment_ids,
+            "errors": errors,
+        }
+
+    # the parsed request is the file's content (a multipart body differs on every retry)
+    return idempotent(request, idempotency_key, run, fingerprint=content_hash(data))
 
 
 @router.get("/repayments", response={200: page_schema(RepaymentOut), **ERRORS})

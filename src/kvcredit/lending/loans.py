@@ -25,7 +25,7 @@ from kvcredit.audit import services as audit
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.enterprises.models import Bank, BankAdmission, CreditLine, Enterprise
 from kvcredit.errors import Conflict, InvalidInput, NotFound
-from kvcredit.lending import selectors
+from kvcredit.lending import dates, selectors
 from kvcredit.lending.domain.aging import penalty_rate_units
 from kvcredit.lending.domain.rates import (
     RateBasis,
@@ -229,6 +229,7 @@ def approve(
         app.status = S.APPROVED
         app.approved_amount_fen = amount_fen
         app.decided_at = now
+        app.approved_on = today
         app.expires_on = today + dt.timedelta(days=app.product.approval_valid_days)
         app.save()
         audit.record(
@@ -404,8 +405,8 @@ def disburse(
     """The bank disburses an approved application: the loan, its rate and its schedule."""
     now = _now(now)
     signing_date = signing_date or disbursed_on
-    if disbursed_on > today or signing_date > disbursed_on:
-        raise InvalidInput([("disbursed_on", _("signing <= disbursement <= today"))])
+    if disbursed_on > today:
+        raise InvalidInput([("disbursed_on", _("a disbursement cannot be dated in the future"))])
     require_open_day(disbursed_on, "disbursed_on")
     with transaction.atomic():
         wait_for_end_of_day()
@@ -415,6 +416,13 @@ def disburse(
         require_open_day(disbursed_on, "disbursed_on")  # again: a day run while we waited
         if app.status != S.APPROVED:
             raise Conflict(_("only an approved application can be disbursed"), field="status")
+        dates.check_disbursement(
+            approved_on=app.approved_on,
+            signing_date=signing_date,
+            disbursed_on=disbursed_on,
+            today=today,
+            district=app.enterprise.district,
+        )
         if app.expires_on is not None and disbursed_on >= app.expires_on:
             raise Conflict(_("the approval has expired"), field="disbursed_on")
         amount = app.approved_amount_fen or app.amount_fen

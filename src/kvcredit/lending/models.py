@@ -164,6 +164,7 @@ class Application(models.Model):
     reject_reason = models.CharField(max_length=300, blank=True)
     submitted_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
+    approved_on = models.DateField(null=True, blank=True)  # the business date of the approval
     expires_on = models.DateField(null=True, blank=True)  # an approval lapses on this date
 
     class Meta:
@@ -328,6 +329,10 @@ class Repayment(models.Model):
     the same figures that undoes the first (``reverses``); neither is ever edited."""
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    # the loan's bank, copied: a bank's reference (流水号) names one repayment of that bank
+    bank = models.ForeignKey(
+        "enterprises.Bank", on_delete=models.PROTECT, related_name="repayments", null=True
+    )
     kind = models.CharField(max_length=10, choices=RepaymentKind.choices)
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
@@ -370,6 +375,11 @@ class Repayment(models.Model):
                 condition=Q(kind="REVERSAL", reverses__isnull=False)
                 | (~Q(kind="REVERSAL") & Q(reverses__isnull=True)),
                 name="repayment_reversal_link",
+            ),
+            models.UniqueConstraint(
+                fields=["bank", "reference"],
+                condition=Q(kind="REPAYMENT") & ~Q(reference=""),
+                name="repayment_reference_unique_per_bank",
             ),
         ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -127,6 +127,7 @@ def repay(
             raise Conflict(_("this loan takes no repayments"), field="loan_id")
         if paid_on < loan.disbursed_on:
             raise InvalidInput([("paid_on", _("a repayment cannot precede the disbursement"))])
+        _require_new_reference(loan, reference)
         before = loan_state(loan)
         order = [Bucket(b) for b in loan.product.allocation_order]
         try:
@@ -142,8 +143,9 @@ def repay(
         loan.save()
         if split.principal:
             _release_principal(loan, split.principal, now)
-        r = Repayment.objects.create(
+        r = _create_once(
             loan=loan,
+            bank_id=loan.bank_id,
             kind=RepaymentKind.REPAYMENT,
             paid_on=paid_on,
             amount_fen=amount_fen,
@@ -159,6 +161,39 @@ def repay(
         )
         audit.record(actor, "REPAYMENT", "repayment", r.pk, before=before, after=_rep(r, loan))
     return r
+
+
+def _already_recorded() -> Conflict:
+    return Conflict(_("this bank reference has already been recorded"), field="reference")
+
+
+def _require_new_reference(loan: Loan, reference: str) -> None:
+    """A bank's reference (流水号) names one repayment of that bank, on any of its loans."""
+    if (
+        reference
+        and Repayment.objects.filter(
+            bank_id=loan.bank_id, reference=reference, kind=RepaymentKind.REPAYMENT
+        ).exists()
+    ):
+        raise _already_recorded()
+
+
+def _create_once(**values: Any) -> Repayment:
+    """The row, or the refusal when a concurrent repayment took the same reference first (the
+    unique constraint ``repayment_reference_unique_per_bank``; a savepoint keeps the outer
+    transaction usable, and the caller's transaction rolls back the rest)."""
+    try:
+        with transaction.atomic():
+            return Repayment.objects.create(**values)
+    except IntegrityError:
+        if (
+            values.get("reference")
+            and Repayment.objects.filter(
+                bank_id=values["bank_id"], reference=values["reference"], kind=values["kind"]
+            ).exists()
+        ):
+            raise _already_recorded() from None
+        raise
 
 
 def reverse(
@@ -198,6 +233,7 @@ def reverse(
         line.save(update_fields=["used_fen", "updated_at"])
         r = Repayment.objects.create(
             loan=loan,
+            bank_id=loan.bank_id,
             kind=RepaymentKind.REVERSAL,
             reverses=original,
             paid_on=today,
@@ -231,6 +267,7 @@ def record_renewal_payoff(
     loan.save()
     return Repayment.objects.create(
         loan=loan,
+        bank_id=loan.bank_id,
         kind=RepaymentKind.RENEWAL,
         paid_on=today,
         amount_fen=principal_due + prepaid,

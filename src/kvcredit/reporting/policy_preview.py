@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from django.db.models import Max
 from django.utils.translation import gettext_noop
 
 from kvcredit.accounts.models import OrgKind
@@ -49,9 +48,10 @@ def check_policy(source_toml: str) -> tuple[Policy | None, list[tuple[str, str]]
 
 
 def latest_data(user: Any) -> pl.DataFrame:
-    """The latest submission of each enterprise visible to ``user``, in internal units."""
+    """The latest submission of each enterprise visible to ``user``, in internal units: the
+    rows publishing re-evaluates (``policies.run_job``), one per enterprise."""
     subs = selectors.submissions(user)
-    latest = subs.values("enterprise_id").annotate(last=Max("id")).values_list("last", flat=True)
+    latest = selectors.latest_submission_ids(subs)
     rows = list(subs.filter(id__in=list(latest)).order_by("id").values_list("data", flat=True))
     schema = {f.name: pl.String if f.kind is Kind.TEXT else pl.Int64 for f in FIELDS}
     blank = {k: "" if t == pl.String else 0 for k, t in schema.items()}

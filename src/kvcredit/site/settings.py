@@ -173,3 +173,9 @@ KVCREDIT_UPLOAD_MAX_ROWS = int(os.environ.get("KVCREDIT_UPLOAD_MAX_ROWS", "50000
 # Publishing a policy through the API answers at once with a re-evaluation job and runs the job
 # in a background thread of the web worker (off: the job runs inside the request, as in tests).
 KVCREDIT_REEVALUATE_IN_BACKGROUND = _flag("KVCREDIT_REEVALUATE_IN_BACKGROUND", True)
+# The programme's first open day (ISO date): before the first end of day, no loan is disbursed
+# earlier (nor before its district joined the programme). Unset: the district's date alone.
+KVCREDIT_PROGRAMME_START = os.environ.get("KVCREDIT_PROGRAMME_START") or None
+# A contribution may be recorded up to this many days after today (a transfer announced for
+# the coming days), never further ahead.
+KVCREDIT_CONTRIBUTION_HORIZON_DAYS = int(os.environ.get("KVCREDIT_CONTRIBUTION_HORIZON_DAYS", "31"))

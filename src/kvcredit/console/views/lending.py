@@ -3,9 +3,6 @@ history (every role, scoped by ``lending.selectors``), repayment upload from Exc
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,12 +23,11 @@ from kvcredit.console.forms import (
     add_service_error,
 )
 from kvcredit.enterprises import selectors as ent_selectors
-from kvcredit.enterprises.importing import read_rows
-from kvcredit.errors import ServiceError, UploadTooLarge
+from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 from kvcredit.lending import loans as lending
 from kvcredit.lending import selectors
 from kvcredit.lending.models import ApplicationStatus
-from kvcredit.lending.repayment_import import import_repayments
+from kvcredit.lending.repayment_import import import_repayment_file, template_xlsx
 
 PER_PAGE = 25
 
@@ -135,25 +131,34 @@ def _invalid(form: object) -> ServiceError:
 
 @role_required(OrgKind.BANK)
 def upload_repayments(request: HttpRequest) -> HttpResponse:
-    """An Excel or CSV file of repayments; every row applied or reported (row, field, reason)."""
+    """An Excel or CSV file of repayments; every row posted once or reported (row, field,
+    reason); see ``lending.repayment_import``."""
     form = RepaymentUploadForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"repayments{suffix}"
-            path.write_bytes(upload.read())
-            try:
-                rows = read_rows(path, name=Path(upload.name).name)
-            except UploadTooLarge as exc:  # over the bounds: said, with the file's name
-                form.add_error("file", str(exc))
-                rows = None
-            except Exception:  # any unreadable file is the same refusal
-                form.add_error("file", _("not a readable CSV or XLSX file"))
-                rows = None
-        if rows is not None:
-            report = import_repayments(request.user, rows, today=clock.today())
+        try:
+            report = import_repayment_file(
+                request.user, upload.read(), upload.name or "", today=clock.today()
+            )
+        except UploadTooLarge as exc:  # over the bounds: said, with the file's name
+            form.add_error("file", str(exc))
+        except InvalidInput as exc:
+            for _field, message in exc.problems:
+                form.add_error("file", message)
     chinese = reads.chinese()
     context = {"form": form, "report": report, "chinese": chinese, "kind": kind_of(request.user)}
     return render(request, "console/lending/upload.html", context)
+
+
+@role_required(OrgKind.BANK)
+def repayment_template(request: HttpRequest) -> HttpResponse:
+    """The upload's template: an XLSX with exactly the headers the upload reads."""
+    chinese = reads.chinese()
+    response = HttpResponse(
+        template_xlsx(chinese=chinese),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = "repayments-template.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
