@@ -265,7 +265,7 @@ class _Compiler:
                 self.fail(f"{path}.name", "field_twice", name=decl.name)
                 continue
             if decl.zh in headers or decl.zh in BY_NAME:
-                self.fail(f"{path}.zh", "header_exists", zh=decl.zh, name=headers.get(decl.zh))
+                self.fail(f"{path}.zh", "header_exists", header=decl.zh, name=headers.get(decl.zh))
                 continue
             f = self._field(decl, path, len(BY_NAME) + k)
             if f is not None:
@@ -275,7 +275,8 @@ class _Compiler:
 
     def _field(self, decl: FieldDecl, path: str, order: int) -> Field | None:
         kind = Kind(decl.kind)
-        probe = Field(decl.name, decl.zh, kind, False, decl.description, declared=True)
+        values = tuple(decl.values or ())
+        probe = Field(decl.name, decl.zh, kind, False, decl.description, True, values=values)
         from kvcredit.scoring.records import internal_value
 
         bounds: list[int | None] = []

@@ -84,8 +84,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} 已是数据字典中的字段",
     ),
     "header_exists": (
-        "the Chinese header {zh} is already used by {name}",
-        "中文列名 {zh} 已被 {name} 使用",
+        "the Chinese header {header} is already used by {name}",
+        "中文列名 {header} 已被 {name} 使用",
     ),
     "field_twice": ("the field {name} is declared twice", "字段 {name} 重复声明"),
     "category_values": (
