@@ -305,7 +305,8 @@ def problems(text: str) -> list[tuple[str, str]]:
             "'c' 不是字段 'sector' 的可选值",
         ),
         (
-            '[[indicators]]\nid = "x"\nladder = [{ when = "revenue within 3 years", points = 1 }]\n',
+            '[[indicators]]\nid = "x"\n'
+            'ladder = [{ when = "revenue within 3 years", points = 1 }]\n',
             "indicators.0.ladder.0.when.0",
             "'within' applies to date fields only",
             "只适用于日期字段",
