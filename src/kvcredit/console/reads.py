@@ -113,7 +113,7 @@ def explain(user: Any, ev: Evaluation) -> Explained:
     sub = selectors.submissions(user).filter(pk=ev.submission_id).first()
     advice: list[Advice] = []
     if sub is not None:
-        for s in evaluate_record(policy, sub.data).suggestions:
+        for s in evaluate_record(policy, sub.record, on=ev.valid_from).suggestions:
             reason = names.get(s.reason) or _indicator_label(c, s.reason)
             advice.append(Advice(field_label(s.field), s.current, s.increase, s.new_grade, reason))
     return Explained(
