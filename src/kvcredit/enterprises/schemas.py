@@ -19,9 +19,9 @@ from kvcredit.enterprises.models import (
     PublishedPolicy,
     ReevaluationJob,
 )
-from kvcredit.scoring.fields import FIELDS, MAX_COUNT, NO_DATE, Kind
+from kvcredit.scoring.fields import FIELDS, MAX_COUNT, Kind
 from kvcredit.scoring.fields import Field as ScoringField
-from kvcredit.scoring.records import date_text, user_text
+from kvcredit.scoring.records import shown_value, user_text
 
 Uscc = Annotated[str, StringConstraints(min_length=18, max_length=18, pattern=r"^[0-9A-Za-z]+$")]
 Year = Annotated[int, Field(ge=2000, le=2100)]
@@ -223,24 +223,11 @@ class FieldOut(Schema):
             label_zh=f.zh,
             description_zh=f.en_zh,
             required=f.required,
-            default=user_value(f, f.default),
+            default=shown_value(f, f.default),
             min=None if f.lo is None else user_text(f, f.lo),
             max=None if f.hi is None else user_text(f, f.hi),
             values=list(f.values),
         ).model_dump(mode="json")
-
-
-def user_value(f: ScoringField, value: int | str | None) -> DeclaredValue:
-    """A stored (internal) value of a field as the API shows it."""
-    if value is None or isinstance(value, str):
-        return value
-    if f.kind is Kind.FLAG:
-        return bool(value)
-    if f.kind is Kind.DATE:
-        return None if value == NO_DATE else date_text(value)
-    if f.kind in (Kind.MONEY, Kind.RATIO):
-        return user_text(f, value)
-    return value
 
 
 class SubmissionIn(Schema):

@@ -312,6 +312,11 @@ def write_results(frame: pl.DataFrame, path: str | Path) -> None:
     _write(frame, path, _suffix(path, ("csv", "xlsx", "parquet", "json")))
 
 
+def template_headers(declared: Sequence[Field] = ()) -> list[str]:
+    """The Chinese headers of an import file: the data dictionary's, then a policy's declared."""
+    return [f.zh for f in (*FIELDS, *declared)]
+
+
 def write_errors(errors: pl.DataFrame, path: str | Path) -> None:
     """Write the error report as .csv (UTF-8 with BOM) or .xlsx."""
     path = Path(path)

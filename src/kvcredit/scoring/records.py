@@ -147,6 +147,20 @@ def date_text(days: int) -> str:
     return (EPOCH + dt.timedelta(days=days)).isoformat()
 
 
+def shown_value(f: Field, value: int | str | None) -> str | int | bool | None:
+    """A stored (internal) value as people read and write it: yuan or a fraction as text, a
+    flag as true/false, a date as 2024-05-31 (None when not given), a count, a text."""
+    if value is None or isinstance(value, str):
+        return value
+    if f.kind is Kind.FLAG:
+        return bool(value)
+    if f.kind is Kind.DATE:
+        return None if value == NO_DATE else date_text(value)
+    if f.kind in (Kind.MONEY, Kind.RATIO):
+        return user_text(f, value)
+    return value
+
+
 def blank_value(f: Field) -> int | str:
     """What an absent or blank optional value reads as: its default, else 0, false, empty or
     no date."""
