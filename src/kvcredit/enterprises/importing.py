@@ -53,7 +53,7 @@ from kvcredit.enterprises.models import (
 )
 from kvcredit.errors import Conflict, InputFileError
 from kvcredit.scoring.fields import Field
-from kvcredit.scoring.io import ERROR_COLUMNS, read_enterprises
+from kvcredit.scoring.io import ERROR_COLUMNS, IGNORED_EN, IGNORED_ZH, read_enterprises
 from kvcredit.scoring.vector import evaluate_frame
 
 Progress = Callable[[str], None]
@@ -84,8 +84,11 @@ class ImportReport:
         return len({e.row for e in self.errors})
 
     def error_frame(self) -> pl.DataFrame:
-        """The error report as ``kvcredit.scoring.io.write_errors`` writes it."""
-        cols: dict[str, Any] = {c: [getattr(e, c) for e in self.errors] for c in ERROR_COLUMNS}
+        """The error report as ``kvcredit.scoring.io.write_errors`` writes it, then one line
+        per column not used (row 1, the header row)."""
+        unused = [RowError(1, "", h, None, IGNORED_ZH, IGNORED_EN) for h in self.ignored]
+        lines = [*self.errors, *unused]
+        cols: dict[str, Any] = {c: [getattr(e, c) for e in lines] for c in ERROR_COLUMNS}
         return pl.DataFrame(
             cols, schema=dict.fromkeys(ERROR_COLUMNS, pl.String) | {"row": pl.Int64}
         )
