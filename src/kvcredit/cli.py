@@ -86,9 +86,13 @@ def evaluate_all(
     ) as bar:
         task = bar.add_task("evaluate", total=frame.height)
         for batch in batches:
-            parts.append(evaluate_frame(policy, batch, explain=explain, on=on))
+            parts.append(evaluate_frame(policy, batch, explain=explain, on=on, details=True))
             bar.advance(task, batch.height)
-    result = pl.concat(parts) if parts else evaluate_frame(policy, frame, explain=explain, on=on)
+    result = (
+        pl.concat(parts)
+        if parts
+        else evaluate_frame(policy, frame, explain=explain, on=on, details=True)
+    )
     return pl.concat(
         [frame.select(LEADING), result.drop("uscc"), frame.select(pl.col("_row").alias("row"))],
         how="horizontal",

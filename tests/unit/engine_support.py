@@ -93,7 +93,9 @@ def evaluate_records_both(
 ) -> list[Evaluation]:
     """Evaluate internal records on both paths, assert equality, return per-row results."""
     evaluations = [evaluate_record(policy, rec, explain=explain, on=on) for rec in records]
-    frame = evaluate_frame(policy, frame_of(records, policy.declared), explain=explain, on=on)
+    frame = evaluate_frame(
+        policy, frame_of(records, policy.declared), explain=explain, on=on, details=True
+    )
     assert frame.height == len(records)
     for k, (ev, row) in enumerate(zip(evaluations, frame.iter_rows(named=True), strict=True)):
         assert_same(policy, ev, row, where=f"on row {k}: {dict(records[k])}")

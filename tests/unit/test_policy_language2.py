@@ -243,8 +243,14 @@ def test_the_vectorised_path_has_a_column_for_each_sub_score_and_the_rule_lists(
     recs = [normalize_record(sme(debt_ratio="0.9", high_tech_certified=True), SME.declared)]
     [ev] = evaluate_records_both(SME, recs, on=ON)
     frame = evaluate_frame(
-        SME, pl.DataFrame([recs[0]]).cast({"ownership": pl.String}), explain=False, on=ON
+        SME,
+        pl.DataFrame([recs[0]]).cast({"ownership": pl.String}),
+        explain=False,
+        on=ON,
+        details=True,
     )
+    plain = evaluate_frame(SME, pl.DataFrame([recs[0]]), on=ON)
+    assert "routes" not in plain.columns  # the details cost time: asked for, or with explain
     row = frame.row(0, named=True)
     assert row["failed_requirements"] == ",".join(ev.failed_requirements)
     assert row["routes"] == "high_tech"

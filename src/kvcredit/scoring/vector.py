@@ -277,9 +277,28 @@ def _decimal_series(name: str, scaled: I64, decimals: int) -> pl.Series:
 
 
 def _labels(name: str, codes: I64, labels: Mapping[int, str | None]) -> pl.Series:
-    if len(codes) == 0:  # replace_strict with an empty mapping would keep the integer dtype
+    """Each code's label: a gather from the small table of labels."""
+    if len(codes) == 0:
         return pl.Series(name, [], dtype=pl.String)
-    return pl.Series(name, codes).replace_strict(labels, return_dtype=pl.String)
+    keys = sorted(labels)
+    if keys[0] < 0 or keys[-1] >= _DENSE:  # pragma: no cover - codes are small bit sets
+        return pl.Series(name, codes).replace_strict(labels, return_dtype=pl.String)
+    lut = np.zeros(keys[-1] + 1, dtype=np.int32)
+    lut[keys] = np.arange(len(keys), dtype=np.int32)
+    table = pl.Series(name, [labels[k] for k in keys], dtype=pl.String)
+    return table.gather(lut[codes])
+
+
+_DENSE = 1 << 16
+
+
+def _codes(bits: I64) -> list[int]:
+    """The distinct values of small non-negative codes (a count per value, not a sort)."""
+    if len(bits) and int(bits.max()) < _DENSE:  # the bits of at most 16 rules: never negative
+        found: list[int] = np.flatnonzero(np.bincount(bits)).tolist()
+        return found
+    distinct: list[int] = np.unique(bits).tolist()
+    return distinct
 
 
 def _id_labels(name: str, rules: tuple[CRule, ...], bits: Any) -> pl.Series:
@@ -289,7 +308,9 @@ def _id_labels(name: str, rules: tuple[CRule, ...], bits: Any) -> pl.Series:
         return pl.Series(
             name, [",".join(i for k, i in enumerate(ids) if int(b) >> k & 1) for b in bits]
         )
-    codes = np.unique(bits).tolist()
+    if not ids:
+        return pl.select(pl.repeat("", len(bits), dtype=pl.String).alias(name)).to_series()
+    codes = _codes(np.asarray(bits, dtype=np.int64))
     labels: dict[int, str | None] = {
         code: ",".join(i for k, i in enumerate(ids) if code >> k & 1) for code in codes
     }
@@ -303,9 +324,12 @@ def evaluate_frame(
     explain: bool = False,
     chunk_rows: int = CHUNK_ROWS,
     on: dt.date | None = None,
+    details: bool = False,
 ) -> pl.DataFrame:
     """Evaluate every row of a frame in internal units; one output row per input row.
 
+    ``details`` (implied by ``explain``) adds each group's sub-score (``group.<id>``) and the
+    comma-joined ids of the failed requirements, the routes that hold and the uplifts applied.
     ``on``: the evaluation date, needed by a policy with date windows. Large frames are cut
     into chunks (cache-sized arrays) evaluated on a thread per core: NumPy releases the GIL
     inside its loops, and rows are independent.
@@ -313,16 +337,19 @@ def evaluate_frame(
     day = date_days(on) if on is not None else None
     if day is None and policy.compiled.uses_dates:
         raise EvaluationError("this policy tests dates within a window: give the evaluation date")
+    more = explain or details
     if frame.height <= chunk_rows:
-        return _evaluate_chunk(policy, frame, explain, day)
+        return _evaluate_chunk(policy, frame, explain, day, more)
     parts = [frame.slice(k, chunk_rows) for k in range(0, frame.height, chunk_rows)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = list(pool.map(lambda part: _evaluate_chunk(policy, part, explain, day), parts))
+        results = list(
+            pool.map(lambda part: _evaluate_chunk(policy, part, explain, day, more), parts)
+        )
     return pl.concat(results, rechunk=False)
 
 
 def _evaluate_chunk(
-    policy: Policy, frame: pl.DataFrame, explain: bool, on: int | None
+    policy: Policy, frame: pl.DataFrame, explain: bool, on: int | None, details: bool
 ) -> pl.DataFrame:
     c = policy.compiled
     cols = _Columns(frame, c.fields_used, c.field_of, on)
@@ -346,13 +373,14 @@ def _evaluate_chunk(
     routes = {0: "", 1: "score", **{2 + k: r.id for k, r in enumerate(c.routes)}}
     out.append(_labels("qualified_by", qby, routes))
     out.append(_id_labels("knocked_out_by", c.basic, d.knocked))
-    out.append(_id_labels("failed_requirements", c.requirements, d.failed_req))
-    out.append(_id_labels("routes", c.routes, d.routes))
-    out.append(_id_labels("uplifts", c.uplifts, d.uplifts))
-    out += [
-        _decimal_series(f"group.{g.id}", scores[f"group.{g.id}"], c.score_decimals)
-        for g in c.groups
-    ]
+    if details:
+        out.append(_id_labels("failed_requirements", c.requirements, d.failed_req))
+        out.append(_id_labels("routes", c.routes, d.routes))
+        out.append(_id_labels("uplifts", c.uplifts, d.uplifts))
+        out += [
+            _decimal_series(f"group.{g.id}", scores[f"group.{g.id}"], c.score_decimals)
+            for g in c.groups
+        ]
     if explain:
         digits = len(str(c.points_scale)) - 1
         out += [
