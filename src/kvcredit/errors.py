@@ -61,6 +61,15 @@ class PolicyError(KvcreditError):
         prefix = f"invalid policy {source}: " if source else "invalid policy: "
         super().__init__(prefix + "; ".join(lines))
 
+    def lines(self, language: str = "en") -> list[str]:
+        """Each problem as ``path: message`` in ``language`` ("zh..." Chinese, else English);
+        a message that carries a Chinese text (``scoring.policy_text.Said``) gives it."""
+        zh = language.lower().startswith("zh")
+        return [
+            f"{path or '<policy>'}: {getattr(message, 'zh', message) if zh else message}"
+            for path, message in self.problems
+        ]
+
 
 class InputFileError(KvcreditError):
     """An input file cannot be read as enterprise data."""

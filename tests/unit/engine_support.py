@@ -8,14 +8,15 @@ per-row ``Evaluation``. Every rule test goes through it, so every rule is checke
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
 from kvcredit.scoring import Evaluation, Policy, evaluate_frame, evaluate_one, load_policy
 from kvcredit.scoring.engine import _dec, core, evaluate_record
-from kvcredit.scoring.fields import FIELDS, Kind, uscc_check_char
+from kvcredit.scoring.fields import FIELDS, Field, Kind, is_textual, uscc_check_char
 from kvcredit.scoring.records import normalize_record
 
 NATIONAL = load_policy("most-tech-sme")
@@ -63,36 +64,48 @@ def enterprise(**changes: Any) -> dict[str, Any]:
     return {**PLAIN_ENTERPRISE, **changes}
 
 
-def frame_of(records: Iterable[Mapping[str, int | str]]) -> pl.DataFrame:
-    """A frame in internal units, as the readers produce, from normalised records."""
-    rows = [[rec.get(f.name, "" if f.kind is Kind.TEXT else 0) for f in FIELDS] for rec in records]
-    return pl.DataFrame(rows, schema=FRAME_SCHEMA, orient="row")
+def frame_of(
+    records: Iterable[Mapping[str, int | str]], declared: Sequence[Field] = ()
+) -> pl.DataFrame:
+    """A frame in internal units, as the readers produce, from normalised records (with the
+    columns of a policy's ``declared`` fields too)."""
+    fields = (*FIELDS, *declared)
+    schema = {f.name: pl.String if is_textual(f) else pl.Int64 for f in fields}
+    rows = [[rec.get(f.name, "" if is_textual(f) else 0) for f in fields] for rec in records]
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def assert_same(policy: Policy, ev: Evaluation, row: Mapping[str, Any], where: str = "") -> None:
     """The vectorised row equals the per-row Evaluation in every field both produce."""
     expected = _top_level(policy, ev)
     expected.update({f"points.{i.id}": i.points for i in ev.indicators})
+    expected.update({f"group.{k}": v for k, v in ev.groups.items()})
     got = {key: row.get(key, "<missing>") for key in expected}
     assert got == expected, f"vectorised path differs from per-row path {where}"
 
 
 def evaluate_records_both(
-    policy: Policy, records: list[Mapping[str, int | str]], *, explain: bool = True
+    policy: Policy,
+    records: list[Mapping[str, int | str]],
+    *,
+    explain: bool = True,
+    on: dt.date | None = None,
 ) -> list[Evaluation]:
     """Evaluate internal records on both paths, assert equality, return per-row results."""
-    evaluations = [evaluate_record(policy, rec, explain=explain) for rec in records]
-    frame = evaluate_frame(policy, frame_of(records), explain=explain)
+    evaluations = [evaluate_record(policy, rec, explain=explain, on=on) for rec in records]
+    frame = evaluate_frame(
+        policy, frame_of(records, policy.declared), explain=explain, on=on, details=True
+    )
     assert frame.height == len(records)
     for k, (ev, row) in enumerate(zip(evaluations, frame.iter_rows(named=True), strict=True)):
         assert_same(policy, ev, row, where=f"on row {k}: {dict(records[k])}")
     return evaluations
 
 
-def evaluate_both(policy: Policy, data: Mapping[str, Any]) -> Evaluation:
+def evaluate_both(policy: Policy, data: Mapping[str, Any], on: dt.date | None = None) -> Evaluation:
     """evaluate_one on user units, checked against evaluate_frame on the same enterprise."""
-    ev = evaluate_one(policy, data)
-    [same] = evaluate_records_both(policy, [normalize_record(data)])
+    ev = evaluate_one(policy, data, on=on)
+    [same] = evaluate_records_both(policy, [normalize_record(data, policy.declared)], on=on)
     assert same == ev
     return ev
 
@@ -123,6 +136,9 @@ OUTPUT_COLUMNS = (
     "credit_limit",
     "qualified_by",
     "knocked_out_by",
+    "failed_requirements",
+    "routes",
+    "uplifts",
     "policy_id",
     "policy_version",
     "policy_hash",
@@ -137,6 +153,9 @@ def _top_level(policy: Policy, ev: Evaluation) -> dict[str, Any]:
         "credit_limit": ev.credit_limit,
         "qualified_by": ev.qualified_by,
         "knocked_out_by": ",".join(ev.knocked_out_by),
+        "failed_requirements": ",".join(ev.failed_requirements),
+        "routes": ",".join(ev.routes),
+        "uplifts": ",".join(ev.uplifts),
         "policy_id": policy.id,
         "policy_version": policy.version,
         "policy_hash": policy.content_hash,

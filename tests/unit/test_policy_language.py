@@ -110,7 +110,7 @@ ERRORS = [
         "indicator with two kinds",
         HEADER + INDICATOR + 'ladder = [{ when = "new_products >= 1", points = 1 }]\n' + QUALIFY,
         "indicators.0",
-        "exactly one of 'bands', 'best_of' or 'ladder'",
+        "exactly one of 'bands', 'best_of', 'ladder' or 'points'",
     ),
     (
         "indicator with an unknown input",

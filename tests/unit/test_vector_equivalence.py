@@ -8,6 +8,7 @@ credit limit, comma-joined knock-outs, each indicator's points).
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -25,13 +26,17 @@ N_EDGES = 20_000
 CENT = Decimal("0.01")
 
 
-def reference_columns(policy: Policy, frame: pl.DataFrame) -> dict[str, list[Any]]:
+def reference_columns(
+    policy: Policy, frame: pl.DataFrame, on: dt.date | None = None
+) -> dict[str, list[Any]]:
     c = policy.compiled
     names = ("eligible", "score", "grade", "credit_limit", "qualified_by", "knocked_out_by")
+    names += ("failed_requirements", "routes", "uplifts")
     out: dict[str, list[Any]] = {name: [] for name in names}
     out.update({f"points.{i.id}": [] for i in c.indicators})
+    out.update({f"group.{g.id}": [] for g in c.groups})
     for rec in frame.iter_rows(named=True):
-        r = core(c, rec)
+        r = core(c, rec, on)
         graded = c.graded and r.grade is not None
         out["eligible"].append(r.grade is not None)
         out["score"].append(_dec(r.scores["score"], c.score_scale))
@@ -40,16 +45,23 @@ def reference_columns(policy: Policy, frame: pl.DataFrame) -> dict[str, list[Any
         out["credit_limit"].append(limit.quantize(CENT) if c.graded else None)
         out["qualified_by"].append(r.qualified_by)
         out["knocked_out_by"].append(",".join(r.knocked))
+        out["failed_requirements"].append(",".join(r.failed_req))
+        out["routes"].append(",".join(r.routes))
+        out["uplifts"].append(",".join(r.uplifts))
+        for g in c.groups:
+            out[f"group.{g.id}"].append(_dec(r.scores[f"group.{g.id}"], c.score_scale))
         for i in c.indicators:
             out[f"points.{i.id}"].append(_dec(r.raw[i.id], c.points_scale))
     return out
 
 
-def assert_paths_agree(policy: Policy, frame: pl.DataFrame) -> pl.DataFrame:
-    vector = evaluate_frame(policy, frame, explain=True)
+def assert_paths_agree(
+    policy: Policy, frame: pl.DataFrame, on: dt.date | None = None
+) -> pl.DataFrame:
+    vector = evaluate_frame(policy, frame, explain=True, on=on)
     assert vector.height == frame.height
     assert vector.get_column("uscc").to_list() == frame.get_column("uscc").to_list()
-    for name, expected in reference_columns(policy, frame).items():
+    for name, expected in reference_columns(policy, frame, on).items():
         got = vector.get_column(name).to_list()
         if got != expected:
             k = next(k for k, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b)

@@ -8,6 +8,7 @@ are still evaluated and written), 2 unusable input, policy or usage.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kvcredit.cli import views
-from kvcredit.errors import InputFileError, PolicyError
+from kvcredit.errors import EvaluationError, InputFileError, PolicyError
 from kvcredit.scoring.io import ReadResult, read_enterprises, write_enterprises, write_errors
 from kvcredit.scoring.io import write_results as write_results_file
 from kvcredit.scoring.policy import Policy, load_policy
@@ -44,22 +45,28 @@ def _fail(message: str) -> NoReturn:
 
 
 def _policy(ref: str) -> Policy:
+    from kvcredit.platform_cli import cli_language  # the operator's locale
+
     try:
         return load_policy(ref)
     except PolicyError as exc:
-        lines = "\n".join(f"  {path or '<policy>'}: {msg}" for path, msg in exc.problems)
+        lines = "\n".join(f"  {line}" for line in exc.lines(cli_language()))
         _fail(f"invalid policy {ref} 政策无效\n{lines}")
 
 
-def _read(path: Path) -> ReadResult:
+def _read(path: Path, *policies: Policy) -> ReadResult:
+    """Read an enterprise file with the fields the policies declare (first one wins a name)."""
+    declared = {f.name: f for p in reversed(policies) for f in p.declared}
     try:
         with err.status(f"reading {path.name} …"):
-            return read_enterprises(path)
+            return read_enterprises(path, declared=list(declared.values()))
     except InputFileError as exc:
         _fail(str(exc))
 
 
-def evaluate_all(policy: Policy, frame: pl.DataFrame, explain: bool) -> pl.DataFrame:
+def evaluate_all(
+    policy: Policy, frame: pl.DataFrame, explain: bool, on: dt.date | None = None
+) -> pl.DataFrame:
     """Evaluate in batches, with a progress bar on large inputs; add names and the policy."""
     batches = [frame.slice(i, BATCH_ROWS) for i in range(0, max(frame.height, 1), BATCH_ROWS)]
     parts: list[pl.DataFrame] = []
@@ -73,9 +80,13 @@ def evaluate_all(policy: Policy, frame: pl.DataFrame, explain: bool) -> pl.DataF
     ) as bar:
         task = bar.add_task("evaluate", total=frame.height)
         for batch in batches:
-            parts.append(evaluate_frame(policy, batch, explain=explain))
+            parts.append(evaluate_frame(policy, batch, explain=explain, on=on, details=True))
             bar.advance(task, batch.height)
-    result = pl.concat(parts) if parts else evaluate_frame(policy, frame, explain=explain)
+    result = (
+        pl.concat(parts)
+        if parts
+        else evaluate_frame(policy, frame, explain=explain, on=on, details=True)
+    )
     return pl.concat(
         [frame.select(LEADING), result.drop("uscc"), frame.select(pl.col("_row").alias("row"))],
         how="horizontal",
@@ -106,19 +117,33 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(help="results: .csv .xlsx .parquet .json")] = None,
     explain: Annotated[bool, typer.Option(help="add each indicator's points")] = False,
     errors: Annotated[Path | None, typer.Option(help="error report: .csv or .xlsx")] = None,
+    on: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="evaluation date for date windows (today)"),
+    ] = None,
 ) -> None:
-    """Evaluate every enterprise in a file; rejected rows go to an error report."""
+    """Evaluate every enterprise in a file; rejected rows go to an error report.
+
+    The results hold each group's sub-score, the failed requirements, the routes that hold,
+    the uplifts and the knock-outs of every row.
+    """
     pol = _policy(policy)
-    read = _read(input)
-    results = evaluate_all(pol, read.frame, explain)
+    read = _read(input, pol)
+    day = on.date() if on is not None else dt.date.today()  # the entry point reads the clock
+    try:
+        results = evaluate_all(pol, read.frame, explain, day)
+    except EvaluationError as exc:
+        _fail(str(exc))
     if out is not None:
         _write("results", out, lambda: write_results_file(results, out))
     report = _error_path(errors, out, input) if (errors or read.errors.height) else None
     if report is not None:
-        _write("error report", report, lambda: write_errors(read.errors, report))
+        _write("error report", report, lambda: write_errors(read.report(), report))
     console.print(
         views.summary_table(pol, summarize(pol, results, read.total_rows, read.rejected_rows))
     )
+    if read.ignored:
+        console.print(f"columns not used 未使用的列: {', '.join(read.ignored)}", soft_wrap=True)
     if out is not None:
         console.print(f"results 结果: {out}")
     if read.errors.height:
@@ -148,9 +173,13 @@ def policy_diff(
 ) -> None:
     """How a policy change moves enterprises between grades and changes total credit."""
     old_p, new_p = _policy(old), _policy(new)
-    read = _read(enterprises)
+    read = _read(enterprises, new_p, old_p)
+    today = dt.date.today()
     m = migration(
-        old_p, evaluate_all(old_p, read.frame, False), new_p, evaluate_all(new_p, read.frame, False)
+        old_p,
+        evaluate_all(old_p, read.frame, False, today),
+        new_p,
+        evaluate_all(new_p, read.frame, False, today),
     )
     console.print(views.migration_view(old_p, new_p, m))
     if out is not None:

@@ -220,6 +220,8 @@ def enterprises_import(
         f"{report.submitted} data versions submitted ({report.evaluated} evaluated), "
         f"{report.unchanged} unchanged, {report.rejected_rows} rows rejected"
     )
+    if report.ignored:
+        console.print(f"columns not used 未使用的列: {', '.join(report.ignored)}")
     if not report.errors:
         return
     frame = report.error_frame()
@@ -262,6 +264,12 @@ def policy_publish(
     except KvcreditError as exc:
         raise _fail(exc) from None
     console.print(f"job {job.pk}: {job.status}, {job.done} of {job.total} enterprises")
+    for name, entry in (job.missing_fields or {}).items():
+        outcomes = ", ".join(f"{k} {n}" for k, n in sorted(entry["outcomes"].items()))
+        console.print(
+            f"  {name}: {entry['missing']} enterprises lack it 家企业未提供"
+            f" (scored with its default 按默认值评价: {outcomes})"
+        )
 
 
 def register(app: typer.Typer) -> None:

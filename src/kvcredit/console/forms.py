@@ -11,11 +11,12 @@ from django import forms
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from kvcredit.console.reads import field_label
+from kvcredit.console.reads import declared_label, field_label
 from kvcredit.errors import ServiceError
 from kvcredit.lending.models import DEFAULT_BOUNDS, DEFAULT_ORDER, Method, RateBasis
 from kvcredit.lending.services import PRODUCT_FIELDS
 from kvcredit.scoring.fields import FIELDS, Kind
+from kvcredit.scoring.records import shown_value
 
 # Django looks a label's suffix up as ":", which its own Chinese catalogue leaves ASCII; ours
 # gives the full-width "：" of Chinese text (the project's catalogue comes first).
@@ -26,7 +27,9 @@ MAX_POLICY_BYTES = 1_000_000
 
 
 def _data_field(f: Any) -> forms.Field:
-    label = field_label(f.name)
+    label = field_label(f.name) if not f.declared else declared_label(f)
+    if f.declared:
+        return _declared_field(f, label)
     if f.kind is Kind.MONEY:
         return forms.DecimalField(
             label=label, required=f.required, min_value=0, max_digits=16, decimal_places=2
@@ -38,20 +41,48 @@ def _data_field(f: Any) -> forms.Field:
     return forms.CharField(label=label, required=False, max_length=200)
 
 
+def _declared_field(f: Any, label: str) -> forms.Field:
+    """A form field for a field the policy declares; the service checks bounds and kinds."""
+    required = f.required and f.kind is not Kind.FLAG
+    if f.kind is Kind.CATEGORY:
+        choices = [("", "—")] * (not f.required) + [(v, v) for v in f.values]
+        return forms.ChoiceField(label=label, required=required, choices=choices)
+    if f.kind is Kind.DATE:
+        return forms.DateField(label=label, required=required)
+    if f.kind is Kind.FLAG:
+        return forms.BooleanField(label=label, required=False)
+    if f.kind is Kind.COUNT:
+        return forms.IntegerField(label=label, required=required)
+    if f.kind in (Kind.MONEY, Kind.RATIO):
+        places = 2 if f.kind is Kind.MONEY else 6
+        return forms.DecimalField(label=label, required=required, decimal_places=places)
+    return forms.CharField(label=label, required=required, max_length=200)
+
+
 class SubmissionForm(forms.Form):
-    """A year's data of one enterprise, in yuan, counts and yes/no."""
+    """A year's data of one enterprise, in yuan, counts and yes/no; then the fields the policy
+    in force declares (``declared``), labelled in both languages."""
 
     year = forms.IntegerField(label=_("Year of the data"), min_value=2000, max_value=2100)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, declared: tuple[Any, ...] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for f in DATA_FIELDS:
+        self.declared = declared
+        for f in (*DATA_FIELDS, *declared):
             self.fields[f.name] = _data_field(f)
 
     @staticmethod
-    def initial_from(data: dict[str, Any] | None, year: int) -> dict[str, Any]:
+    def initial_from(
+        data: dict[str, Any] | None,
+        year: int,
+        extra: dict[str, Any] | None = None,
+        declared: tuple[Any, ...] = (),
+    ) -> dict[str, Any]:
         """Form values from a stored submission (internal units: fen, 0/1)."""
         out: dict[str, Any] = {"year": year}
+        for f in declared:
+            if f.name in (extra or {}):
+                out[f.name] = shown_value(f, (extra or {})[f.name])
         for f in DATA_FIELDS:
             v = (data or {}).get(f.name)
             if v is None:
@@ -76,7 +107,7 @@ class SubmissionForm(forms.Form):
         required = [self[f.name] for f in DATA_FIELDS if f.required and f.kind is not Kind.FLAG]
         flags = [self[f.name] for f in DATA_FIELDS if f.kind is Kind.FLAG and f.required]
         extra = [self[f.name] for f in DATA_FIELDS if not f.required]
-        return [required, flags, extra]
+        return [required, flags, extra, [self[f.name] for f in self.declared]]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -93,6 +124,13 @@ class SubmissionForm(forms.Form):
             if v is None or v == "":
                 continue
             out[f.name] = str(v) if isinstance(v, Decimal) else v
+        declared = {}
+        for f in self.declared:
+            v = self.cleaned_data.get(f.name)
+            if v is not None and v != "":
+                declared[f.name] = v.isoformat() if isinstance(v, dt.date) else str(v)
+        if declared:
+            out["extra"] = declared
         return out
 
 

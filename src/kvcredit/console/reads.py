@@ -38,6 +38,11 @@ def field_label(name: str) -> str:
     return label(f.en, f.zh) if f else name
 
 
+def declared_label(f: Any) -> str:
+    """A declared field's label in the active language (its Chinese header, its description)."""
+    return label(f.en or f.name, f.zh)
+
+
 def policy_title(published: Any) -> str:
     header = compiled_policy(published).doc.policy
     return label(header.title, header.title_zh)
@@ -88,6 +93,9 @@ class Explained:
     suggestions: list[Advice] = field(default_factory=list)
     data_visible: bool = False
     policy_title: str = ""
+    groups: list[tuple[str, Decimal]] = field(default_factory=list)  # every sub-score
+    failed_requirements: list[str] = field(default_factory=list)
+    routes: list[str] = field(default_factory=list)  # every route that holds
 
 
 def explain(user: Any, ev: Evaluation) -> Explained:
@@ -99,7 +107,14 @@ def explain(user: Any, ev: Evaluation) -> Explained:
     policy = compiled_policy(ev.policy)
     c = policy.compiled
     stored = _stored_points(ev.explanation)
-    names = {r.id: label(r.label, r.label_zh) or r.id for r in (*c.basic, *c.routes, *c.uplifts)}
+    rules = (*c.basic, *c.routes, *c.uplifts, *c.requirements)
+    names = {r.id: label(r.label, r.label_zh) or r.id for r in rules}
+    stored_groups = ev.explanation.get("groups", {})
+    groups = [
+        (label(g.label, g.label_zh) or g.id, Decimal(str(stored_groups[g.id])))
+        for g in c.groups
+        if g.id in stored_groups
+    ]
     indicators = [
         Indicator(
             label(ind.label, ind.label_zh) or ind.id,
@@ -113,7 +128,7 @@ def explain(user: Any, ev: Evaluation) -> Explained:
     sub = selectors.submissions(user).filter(pk=ev.submission_id).first()
     advice: list[Advice] = []
     if sub is not None:
-        for s in evaluate_record(policy, sub.data).suggestions:
+        for s in evaluate_record(policy, sub.record, on=ev.valid_from).suggestions:
             reason = names.get(s.reason) or _indicator_label(c, s.reason)
             advice.append(Advice(field_label(s.field), s.current, s.increase, s.new_grade, reason))
     return Explained(
@@ -124,6 +139,9 @@ def explain(user: Any, ev: Evaluation) -> Explained:
         advice,
         sub is not None,
         policy_title(ev.policy),
+        groups,
+        [names.get(k, k) for k in ev.explanation.get("failed_requirements", [])],
+        [names.get(k, k) for k in ev.explanation.get("routes", [])],
     )
 
 
@@ -135,7 +153,9 @@ def _stored_points(explanation: dict[str, Any]) -> dict[str, str]:
 
 
 def _max_points(ind: Any) -> int:
-    return max([*(p for a in ind.alternatives for p in a.points), *(r.points for r in ind.rungs)])
+    constant = [] if ind.constant is None else [ind.constant]
+    points = [*(p for a in ind.alternatives for p in a.points), *(r.points for r in ind.rungs)]
+    return max([*points, *constant, 0])
 
 
 def _indicator_label(c: Any, ident: str) -> str:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("data/", enterprise.submissions, name="submissions"),
     path("data/new/", enterprise.submit, name="submit"),
     path("data/<int:pk>/", enterprise.submission_detail, name="submission"),
+    path("data/template.csv", enterprise.data_template, name="data_template"),
     path("enterprises/<int:pk>/", enterprise.enterprise_detail, name="enterprise"),
     path("credit-lines/", lines.credit_lines, name="credit_lines"),
     path("statistics/", lines.statistics, name="statistics"),

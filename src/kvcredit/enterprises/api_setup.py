@@ -17,6 +17,7 @@ from kvcredit.enterprises.schemas import (
     BankOut,
     DistrictIn,
     DistrictOut,
+    FieldOut,
     PolicyIn,
     PolicyOut,
     PolicySourceOut,
@@ -97,6 +98,13 @@ def list_policies(request: HttpRequest, p: Query[PageIn]) -> Any:
     current = selectors.current_policy()
     cid = current.id if current else None
     return page(selectors.policies(request.user), p, lambda x: PolicyOut.of(x, cid))
+
+
+@router.get("/policies/current/fields", response={200: list[FieldOut], **ERRORS})
+def current_policy_fields(request: HttpRequest) -> Any:
+    """The fields the policy in force declares beyond the data dictionary: give them in a
+    submission's ``data.extra`` (empty when no policy is published or it declares none)."""
+    return [FieldOut.of(f) for f in selectors.current_declared_fields(request.user)]
 
 
 @router.get("/policies/{policy_pk}", response={200: PolicySourceOut, **ERRORS})

@@ -17,6 +17,7 @@ from kvcredit.enterprises.models import (
 )
 from kvcredit.money import yuan_to_fen
 from kvcredit.scoring import Policy
+from kvcredit.scoring.fields import Field
 from kvcredit.scoring.policy import parse_policy
 
 _COMPILED: dict[str, Policy] = {}
@@ -37,6 +38,20 @@ def compiled_policy(published: PublishedPolicy) -> Policy:
 
 
 _PUBLISHED: dict[tuple[int, str], PublishedPolicy] = {}
+
+
+def declared_fields(published: PublishedPolicy | None) -> tuple[Field, ...]:
+    """The fields a published policy declares beyond the data dictionary (none without one)."""
+    return compiled_policy(published).declared if published is not None else ()
+
+
+def split_record(
+    record: dict[str, Any], declared: tuple[Field, ...]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the data dictionary's fields, the declared fields) of a normalised record."""
+    names = {f.name for f in declared}
+    data = {k: v for k, v in record.items() if k not in names}
+    return data, {k: v for k, v in record.items() if k in names}
 
 
 def published_policy(pk: int, content_hash: str) -> PublishedPolicy:
@@ -120,6 +135,7 @@ def batch_evaluations(
 ) -> list[Evaluation]:
     """Unsaved Evaluation rows from ``evaluate_frame(..., explain=True)``, one per submission."""
     points = [c for c in result.columns if c.startswith("points.")]
+    groups = [c for c in result.columns if c.startswith("group.")]
     evs = []
     for sub, row in zip(subs, result.iter_rows(named=True), strict=True):
         explanation = {
@@ -127,6 +143,10 @@ def batch_evaluations(
             "eligible": row["eligible"],
             "qualified_by": row["qualified_by"],
             "knocked_out_by": [k for k in row["knocked_out_by"].split(",") if k],
+            "failed_requirements": [k for k in row["failed_requirements"].split(",") if k],
+            "routes": [k for k in row["routes"].split(",") if k],
+            "uplifts": [k for k in row["uplifts"].split(",") if k],
+            "groups": {c.removeprefix("group."): str(row[c]) for c in groups},
             "points": {c.removeprefix("points."): str(row[c]) for c in points},
         }
         limit = row["credit_limit"]
@@ -154,6 +174,7 @@ def audit_submission(sub: DataSubmission) -> dict[str, Any]:
         "year": sub.year,
         "version": sub.version,
         "data": sub.data,
+        **({"extra": sub.extra} if sub.extra else {}),
     }
 
 

@@ -43,6 +43,8 @@ from kvcredit.enterprises.evaluating import (
     audit_submission,
     batch_evaluations,
     compiled_policy,
+    declared_fields,
+    split_record,
 )
 from kvcredit.enterprises.models import (
     CreditLine,
@@ -53,7 +55,8 @@ from kvcredit.enterprises.models import (
 )
 from kvcredit.enterprises.services import require_past_year
 from kvcredit.errors import Conflict, InputFileError, RowError
-from kvcredit.scoring.io import ERROR_COLUMNS, read_enterprises
+from kvcredit.scoring.fields import Field
+from kvcredit.scoring.io import ERROR_COLUMNS, IGNORED_EN, IGNORED_ZH, read_enterprises
 from kvcredit.scoring.upload_limits import Limits, check_size, too_many_rows
 from kvcredit.scoring.vector import evaluate_frame
 
@@ -68,14 +71,18 @@ class ImportReport:
     unchanged: int = 0  # rows identical to the enterprise's latest data for the year
     evaluated: int = 0
     errors: list[RowError] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # headers of the columns not read
 
     @property
     def rejected_rows(self) -> int:
         return len({e.row for e in self.errors})
 
     def error_frame(self) -> pl.DataFrame:
-        """The error report as ``kvcredit.scoring.io.write_errors`` writes it."""
-        cols: dict[str, Any] = {c: [getattr(e, c) for e in self.errors] for c in ERROR_COLUMNS}
+        """The error report as ``kvcredit.scoring.io.write_errors`` writes it, then one line
+        per column not used (row 1, the header row)."""
+        unused = [RowError(1, "", h, None, IGNORED_ZH, IGNORED_EN) for h in self.ignored]
+        lines = [*self.errors, *unused]
+        cols: dict[str, Any] = {c: [getattr(e, c) for e in lines] for c in ERROR_COLUMNS}
         return pl.DataFrame(
             cols, schema=dict.fromkeys(ERROR_COLUMNS, pl.String) | {"row": pl.Int64}
         )
@@ -125,14 +132,15 @@ def import_file(
     )
     now = now or timezone.now()
     require_past_year(year, now)
-    read = read_enterprises(path, progress=progress, limits=upload_limits())
-    report = ImportReport(rows=read.total_rows)
+    declared = declared_fields(selectors.current_policy())
+    read = read_enterprises(path, progress=progress, limits=upload_limits(), declared=declared)
+    report = ImportReport(rows=read.total_rows, ignored=list(read.ignored))
     report.errors += [RowError(**r) for r in read.errors.select(ERROR_COLUMNS).to_dicts()]
     frame = _registry_checks(actor, read.frame, report)
     if progress:
         progress("storing")
     with transaction.atomic():
-        _store(actor, frame, year, now, report)
+        _store(actor, frame, year, now, report, declared)
     report.errors.sort(key=lambda e: (e.row, e.field))
     return report
 
@@ -198,7 +206,12 @@ def _registry_checks(actor: User, frame: pl.DataFrame, report: ImportReport) -> 
 
 # -- storing -------------------------------------------------------------------------------
 def _store(
-    actor: User, frame: pl.DataFrame, year: int, now: dt.datetime, report: ImportReport
+    actor: User,
+    frame: pl.DataFrame,
+    year: int,
+    now: dt.datetime,
+    report: ImportReport,
+    declared: tuple[Field, ...] = (),
 ) -> None:
     entries: list[audit.Entry] = []
     districts = {d.pk: d for d in District.objects.filter(pk__in=frame["_district_id"].unique())}
@@ -218,7 +231,7 @@ def _store(
             enterprise_id__in=[e.pk for e in ents.values()]
         )
     }
-    subs, data_rows = _submissions(actor, frame, ents, year, now, report)
+    subs, data_rows = _submissions(actor, frame, ents, year, now, report, declared)
     DataSubmission.objects.bulk_create(subs)
     entries += [
         audit.Entry("DATA_SUBMIT", "data_submission", s.pk, after=audit_submission(s)) for s in subs
@@ -226,8 +239,9 @@ def _store(
     report.submitted = len(subs)
     published = selectors.current_policy()
     if published is not None and subs:
-        result = evaluate_frame(compiled_policy(published), data_rows, explain=True)
-        evs = batch_evaluations(subs, result, published, now, clock.date_of(now))
+        today = clock.date_of(now)
+        result = evaluate_frame(compiled_policy(published), data_rows, explain=True, on=today)
+        evs = batch_evaluations(subs, result, published, now, today)
         Evaluation.objects.bulk_create(evs)
         for ev in evs:
             line = lines[ev.enterprise_id]
@@ -309,6 +323,7 @@ def _submissions(
     year: int,
     now: dt.datetime,
     report: ImportReport,
+    declared: tuple[Field, ...] = (),
 ) -> tuple[list[DataSubmission], pl.DataFrame]:
     """New versions for the rows whose data differ from the latest of that year."""
     ids = [e.pk for e in ents.values()]
@@ -319,10 +334,10 @@ def _submissions(
         .values_list("enterprise_id", "v")
     )
     latest = {
-        s.enterprise_id: s.data
+        s.enterprise_id: s.record
         for s in DataSubmission.objects.filter(
             enterprise_id__in=list(last_version), year=year
-        ).only("enterprise_id", "version", "data")
+        ).only("enterprise_id", "version", "data", "extra")
         if s.version == last_version[s.enterprise_id]
     }
     data = frame.drop("_row", "_district_id", "_enterprise_id")
@@ -336,12 +351,14 @@ def _submissions(
             continue
         keep.append(True)
         version = last_version.get(ent.pk, 0) + 1
+        fields, extra = split_record(rec, declared)
         subs.append(
             DataSubmission(
                 enterprise=ent,
                 year=year,
                 version=version,
-                data=rec,
+                data=fields,
+                extra=extra,
                 submitted_at=now,
                 submitted_by=actor,
             )

@@ -97,12 +97,17 @@ class Enterprise(models.Model):
 
 
 class DataSubmission(models.Model):
-    """One version of an enterprise's yearly data, in internal units (fen, counts, 0/1)."""
+    """One version of an enterprise's yearly data, in internal units (fen, counts, 0/1).
+
+    ``data`` holds the data dictionary's fields, ``extra`` those the policy in force declared.
+    """
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="submissions")
     year = models.IntegerField()
     version = models.IntegerField()
     data = models.JSONField()
+    # The values of the fields the policy in force declared (internal units), by name.
+    extra = models.JSONField(default=dict)
     submitted_at = models.DateTimeField()
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
 
@@ -114,6 +119,11 @@ class DataSubmission(models.Model):
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="submission_version_positive"),
         ]
+
+    @property
+    def record(self) -> dict[str, int | str]:
+        """The whole record the engine evaluates: the dictionary's fields and the declared."""
+        return {**self.data, **(self.extra or {})}
 
 
 class Evaluation(models.Model):
@@ -193,6 +203,9 @@ class ReevaluationJob(models.Model):
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     error = models.CharField(max_length=500, blank=True)
+    # Declared fields that enterprises have not supplied: {field: {"missing": n, "outcomes":
+    # {outcome: n}}}, the outcomes those enterprises got with the field's default.
+    missing_fields = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["id"]

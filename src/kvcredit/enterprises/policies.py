@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from kvcredit import clock
 from kvcredit.accounts.models import OrgKind, User
@@ -41,8 +41,10 @@ from kvcredit.enterprises.models import (
 )
 from kvcredit.errors import Conflict, InvalidInput, PolicyError
 from kvcredit.scoring import Policy
-from kvcredit.scoring.fields import FIELDS, MAX_MONEY_FEN, Kind
+from kvcredit.scoring.fields import FIELDS, MAX_MONEY_FEN, Field, Kind, is_textual
 from kvcredit.scoring.policy import parse_policy
+from kvcredit.scoring.policy_text import zh_of
+from kvcredit.scoring.records import blank_value
 from kvcredit.scoring.vector import evaluate_frame
 
 log = logging.getLogger(__name__)
@@ -101,8 +103,12 @@ def publish_only(
     try:
         policy = parse_policy(source_toml, "published")
     except PolicyError as exc:
+        zh = (get_language() or "").lower().startswith("zh")
         raise InvalidInput(
-            [(f"source_toml.{p}" if p else "source_toml", m) for p, m in exc.problems]
+            [
+                (f"source_toml.{p}" if p else "source_toml", zh_of(m) if zh else m)
+                for p, m in exc.problems
+            ]
         ) from None
     _check_storable(policy, source_toml)
     with transaction.atomic():
@@ -151,12 +157,40 @@ def _check_storable(policy: Policy, source_toml: str) -> None:
         raise InvalidInput(problems)
 
 
-def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema = {f.name: pl.String if f.kind is Kind.TEXT else pl.Int64 for f in FIELDS}
+def _frame(rows: list[dict[str, Any]], declared: tuple[Field, ...] = ()) -> pl.DataFrame:
+    """Stored records as a frame; a declared field a record lacks reads as its default."""
+    fields = (*FIELDS, *declared)
+    schema = {f.name: pl.String if is_textual(f) else pl.Int64 for f in fields}
+    blank = {f.name: "" if f.kind is Kind.TEXT else 0 for f in FIELDS}
+    blank |= {f.name: blank_value(f) for f in declared}
     return pl.DataFrame(
-        [{k: r.get(k, "" if schema[k] == pl.String else 0) for k in schema} for r in rows],
+        [{k: r.get(k, blank[k]) for k in schema} for r in rows],
         schema=schema,
     )
+
+
+def _missing(
+    chunk: list[DataSubmission], evs: list[Evaluation], declared: tuple[Field, ...]
+) -> dict[str, dict[str, Any]]:
+    """For each declared field some submissions lack: how many, and the outcomes they got
+    (scored with the field's default): {field: {"missing": n, "outcomes": {outcome: n}}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for sub, ev in zip(chunk, evs, strict=True):
+        outcome = ev.grade or ("QUALIFIED" if ev.eligible else "NOT_ELIGIBLE")
+        for f in declared:
+            if f.name not in (sub.extra or {}):
+                entry = out.setdefault(f.name, {"missing": 0, "outcomes": {}})
+                entry["missing"] += 1
+                entry["outcomes"][outcome] = entry["outcomes"].get(outcome, 0) + 1
+    return out
+
+
+def _merge(total: dict[str, dict[str, Any]], part: dict[str, dict[str, Any]]) -> None:
+    for name, entry in part.items():
+        into = total.setdefault(name, {"missing": 0, "outcomes": {}})
+        into["missing"] += entry["missing"]
+        for k, n in entry["outcomes"].items():
+            into["outcomes"][k] = into["outcomes"].get(k, 0) + n
 
 
 def _latest_submissions() -> Any:
@@ -182,6 +216,7 @@ def run_job(
     )
     todo = [i for i in ids if i not in already]
     done = len(ids) - len(todo)
+    missing: dict[str, dict[str, Any]] = dict(job.missing_fields or {})
     ReevaluationJob.objects.filter(pk=job.pk).update(
         status=Status.RUNNING, total=len(ids), done=done, started_at=timezone.now()
     )
@@ -190,7 +225,9 @@ def run_job(
             if selectors.current_policy() != published:
                 _finish(job, Status.SUPERSEDED, done)
                 return _reload(job)
-            done += _batch(actor, published, policy, todo[start : start + BATCH], job, now)
+            count, part = _batch(actor, published, policy, todo[start : start + BATCH], job, now)
+            done += count
+            _merge(missing, part)
             if progress:
                 progress(done, len(ids))
     except Exception as exc:
@@ -198,8 +235,9 @@ def run_job(
         raise
     with transaction.atomic():
         PublishedPolicy.objects.filter(pk=published.pk).update(reevaluated=done)
+        ReevaluationJob.objects.filter(pk=job.pk).update(missing_fields=missing)
         _finish(job, Status.DONE, done)
-        after = {"enterprises": done, "reevaluation_job": job.pk}
+        after = {"enterprises": done, "reevaluation_job": job.pk, "missing_fields": missing}
         audit.record(actor, "POLICY_REEVALUATE", "policy", published.pk, after=after, now=now)
     if progress and not ids:
         progress(0, 0)
@@ -224,8 +262,10 @@ def _batch(
     sub_ids: list[int],
     job: ReevaluationJob,
     now: dt.datetime | None,
-) -> int:
-    """Evaluate one batch of submissions and set their credit lines; one transaction."""
+) -> tuple[int, dict[str, dict[str, Any]]]:
+    """Evaluate one batch of submissions and set their credit lines; one transaction.
+
+    Returns the number evaluated and the declared fields they lack (``_missing``)."""
     now = now or timezone.now()
     with transaction.atomic():
         chunk = list(
@@ -233,8 +273,10 @@ def _batch(
             .select_related("enterprise")
             .order_by("id")
         )
-        result = evaluate_frame(policy, _frame([s.data for s in chunk]), explain=True)
-        evs = batch_evaluations(chunk, result, published, now, clock.date_of(now))
+        today = clock.date_of(now)
+        frame = _frame([s.record for s in chunk], policy.declared)
+        result = evaluate_frame(policy, frame, explain=True, on=today)
+        evs = batch_evaluations(chunk, result, published, now, today)
         Evaluation.objects.bulk_create(evs)
         lines = {
             cl.enterprise_id: cl
@@ -254,4 +296,4 @@ def _batch(
             "credit_lines": sorted(cl.pk for cl in lines.values()),
         }
         audit.record(actor, "POLICY_REEVALUATE_BATCH", "policy", published.pk, after=after, now=now)
-    return len(chunk)
+    return len(chunk), _missing(chunk, evs, policy.declared)

@@ -20,6 +20,8 @@ from kvcredit.enterprises.models import (
     ReevaluationJob,
 )
 from kvcredit.scoring.fields import FIELDS, MAX_COUNT, Kind
+from kvcredit.scoring.fields import Field as ScoringField
+from kvcredit.scoring.records import shown_value, user_text
 
 Uscc = Annotated[str, StringConstraints(min_length=18, max_length=18, pattern=r"^[0-9A-Za-z]+$")]
 Year = Annotated[int, Field(ge=2000, le=2100)]
@@ -112,6 +114,10 @@ class ReevaluationOut(Schema):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     error: str
+    missing_fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="declared fields enterprises lack: {field: {missing, outcomes}}",
+    )
 
     @staticmethod
     def of(job: ReevaluationJob) -> dict[str, Any]:
@@ -125,6 +131,7 @@ class ReevaluationOut(Schema):
             started_at=job.started_at,
             finished_at=job.finished_at,
             error=job.error,
+            missing_fields=job.missing_fields or {},
         ).model_dump(mode="json")
 
 
@@ -171,6 +178,12 @@ def _value_type(kind: Kind) -> Any:
 
 
 _SKIP = {"uscc", "name", "district"}
+DeclaredValue = str | int | bool | None
+EXTRA_HELP = (
+    "The fields the policy in force declares beyond the data dictionary, by name, in user "
+    "units (money as yuan text, ratios as fractions, dates as 2024-05-31, categories as one "
+    "of their values). GET /policies/current/fields lists them with kind, bounds and default."
+)
 EnterpriseData = create_model(  # type: ignore[call-overload]
     "EnterpriseData",
     __base__=Schema,
@@ -179,8 +192,42 @@ EnterpriseData = create_model(  # type: ignore[call-overload]
         for f in FIELDS
         if f.name not in _SKIP
     },
+    extra=(
+        dict[Annotated[str, StringConstraints(max_length=100)], DeclaredValue] | None,
+        Field(None, description=EXTRA_HELP, examples=[{"debt_ratio": "0.42"}]),
+    ),
 )
 EnterpriseData.__doc__ = "Yearly data in user units: money as yuan text, counts, true/false."
+
+
+class FieldOut(Schema):
+    """A field the policy in force declares: how to give it in a submission's ``extra``."""
+
+    name: str
+    kind: str = Field(examples=["ratio"], description="money count ratio flag text category date")
+    label: str = Field(description="the English description")
+    label_zh: str = Field(description="the Chinese column header")
+    description_zh: str
+    required: bool
+    default: DeclaredValue = None
+    min: str | None = None
+    max: str | None = None
+    values: list[str] = Field(default_factory=list, description="a category's allowed values")
+
+    @staticmethod
+    def of(f: ScoringField) -> dict[str, Any]:
+        return FieldOut(
+            name=f.name,
+            kind=str(f.kind),
+            label=f.en,
+            label_zh=f.zh,
+            description_zh=f.en_zh,
+            required=f.required,
+            default=shown_value(f, f.default),
+            min=None if f.lo is None else user_text(f, f.lo),
+            max=None if f.hi is None else user_text(f, f.hi),
+            values=list(f.values),
+        ).model_dump(mode="json")
 
 
 class SubmissionIn(Schema):
@@ -233,6 +280,9 @@ class SubmissionOut(Schema):
     version: int
     submitted_at: dt.datetime
     data: dict[str, Any]
+    extra: dict[str, DeclaredValue] = Field(
+        default_factory=dict, description="the declared fields, as stored (internal units)"
+    )
     evaluation: EvaluationOut | None = None
 
     @staticmethod
@@ -247,6 +297,7 @@ class SubmissionOut(Schema):
             "version": s.version,
             "submitted_at": s.submitted_at.isoformat(),
             "data": data,
+            "extra": dict(s.extra or {}),
             "evaluation": EvaluationOut.of(ev) if ev is not None else None,
         }
 

@@ -85,7 +85,7 @@ def sees_data(user: Any) -> bool:
     return kind_of(user) not in (None, OrgKind.BANK)
 
 
-_DATA_DERIVED = ("value",)
+_DATA_DERIVED = ("value", "inputs")
 
 
 def explanation(user: Any, ev: Evaluation, *, suggest: bool = False) -> dict[str, Any]:
@@ -107,7 +107,8 @@ def explanation(user: Any, ev: Evaluation, *, suggest: bool = False) -> dict[str
         from kvcredit.enterprises.evaluating import compiled_policy
         from kvcredit.scoring.engine import evaluate_record
 
-        result = evaluate_record(compiled_policy(ev.policy), ev.submission.data)
+        policy, sub = compiled_policy(ev.policy), ev.submission
+        result = evaluate_record(policy, sub.record, on=ev.valid_from)
         out["suggestions"] = result.to_dict()["suggestions"]
     return out
 
@@ -143,3 +144,12 @@ def current_policy() -> PublishedPolicy | None:
     Its TOML text is deferred (read only when this process has not compiled that hash yet).
     """
     return PublishedPolicy.objects.defer("source_toml").order_by("-id").first()
+
+
+def current_declared_fields(user: Any) -> tuple[Any, ...]:
+    """The fields the policy in force declares (for any signed-in user; none without one)."""
+    from kvcredit.enterprises.evaluating import declared_fields
+
+    if kind_of(user) is None:
+        return ()
+    return declared_fields(current_policy())

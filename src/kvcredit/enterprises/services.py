@@ -27,8 +27,10 @@ from kvcredit.enterprises.evaluating import (
     audit_evaluation,
     audit_submission,
     compiled_policy,
+    declared_fields,
     new_evaluation,
     published_policy,
+    split_record,
 )
 from kvcredit.enterprises.models import (
     Bank,
@@ -42,6 +44,7 @@ from kvcredit.enterprises.models import (
 )
 from kvcredit.errors import Conflict, InvalidInput, NotFound, ServiceError
 from kvcredit.scoring.engine import evaluate_record
+from kvcredit.scoring.fields import Field
 from kvcredit.scoring.records import Problem, RecordError, normalize_record, uscc_problem
 
 ADMIN = OrgKind.ADMINISTRATOR
@@ -207,7 +210,6 @@ def submit_data(
         if line is None:
             raise NotFound(_("no such enterprise"), field="enterprise_id")
         ent = line.enterprise
-        record = _normalise(ent, values)
         last_version, policy_pk, policy_hash = (
             CreditLine.objects.filter(pk=line.pk)
             .annotate(
@@ -224,11 +226,15 @@ def submit_data(
             .values_list("last_version", "policy_pk", "policy_hash")
             .get()
         )
+        published = published_policy(policy_pk, policy_hash) if policy_pk is not None else None
+        declared = declared_fields(published)
+        data, extra = split_record(_normalise(ent, values, declared), declared)
         sub = DataSubmission.objects.create(
             enterprise=ent,
             year=year,
             version=(last_version or 0) + 1,
-            data=record,
+            data=data,
+            extra=extra,
             submitted_at=now,
             submitted_by=actor,
         )
@@ -236,8 +242,7 @@ def submit_data(
             audit.Entry("DATA_SUBMIT", "data_submission", sub.pk, after=audit_submission(sub))
         ]
         evaluation = None
-        if policy_pk is not None:
-            published = published_policy(policy_pk, policy_hash)
+        if published is not None:
             evaluation = _evaluate(ent, sub, line, published, now, entries)
         audit.record_many(actor, entries, now=now)
     return sub, evaluation
@@ -256,7 +261,8 @@ def _evaluate(
     The explanation is stored without suggestions: they are computed when read, by those who
     may see the enterprise's data (they cost more than the evaluation itself).
     """
-    result = evaluate_record(compiled_policy(published), sub.data, suggest=False)
+    today = clock.date_of(now)
+    result = evaluate_record(compiled_policy(published), sub.record, suggest=False, on=today)
     explanation = result.to_dict()
     del explanation["suggestions"]  # not computed here (see the docstring)
     ev = new_evaluation(
@@ -269,7 +275,7 @@ def _evaluate(
         credit_limit=result.credit_limit,
         explanation=explanation,
         now=now,
-        today=clock.date_of(now),
+        today=today,
     )
     ev.save(force_insert=True)
     before = apply_limit(line, ev, now)
@@ -282,11 +288,15 @@ def _evaluate(
     return ev
 
 
-def _normalise(ent: Enterprise, values: Mapping[str, Any]) -> dict[str, int | str]:
-    data = {k: v for k, v in values.items() if k not in {"uscc", "name", "district"}}
+def _normalise(
+    ent: Enterprise, values: Mapping[str, Any], declared: tuple[Field, ...] = ()
+) -> dict[str, int | str]:
+    """The submitted values, the declared fields' given flat or under ``extra``, checked."""
+    data = {k: v for k, v in values.items() if k not in {"uscc", "name", "district", "extra"}}
+    data |= dict(values.get("extra") or {})
     data |= {"uscc": ent.uscc, "name": ent.name, "district": ent.district.name}
     try:
-        return normalize_record(data)
+        return normalize_record(data, declared)
     except RecordError as exc:
         raise InvalidInput([(p.field, _said(p)) for p in exc.problems]) from None
 

@@ -7,12 +7,13 @@ valid rows in internal units and one problem row per problem, with the same deci
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from kvcredit.scoring.fields import FIELDS, USCC_CHARSET, USCC_WEIGHTS
+from kvcredit.scoring.fields import FIELDS, USCC_CHARSET, USCC_WEIGHTS, Field
 from kvcredit.scoring.problems import ORDER_DUP, ORDER_TECH, ORDER_USCC, Problems, messages
 from kvcredit.scoring.records import uscc_problem
 from kvcredit.scoring.validate import check_column
@@ -87,13 +88,14 @@ def _duplicates(uscc: pl.Series, good: np.ndarray, rows: np.ndarray, out: Proble
     )
 
 
-def validate_frame(raw: pl.DataFrame, rows: np.ndarray) -> Checked:
-    """Check every column of ``raw`` (named by field), then USCCs, staff and duplicates."""
+def validate_frame(raw: pl.DataFrame, rows: np.ndarray, declared: Sequence[Field] = ()) -> Checked:
+    """Check every column of ``raw`` (named by field; the dictionary's and the ``declared``
+    fields of a policy), then USCCs, staff and duplicates."""
     n = raw.height
     out = Problems()
     cols = {
         f.name: check_column(f, raw.get_column(f.name) if f.name in raw.columns else None, n, out)
-        for f in FIELDS
+        for f in (*FIELDS, *declared)
     }
     parsed = out.frame()
     uscc = cols["uscc"]

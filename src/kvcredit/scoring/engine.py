@@ -9,6 +9,8 @@ the same results for a whole data frame; a test proves the two agree field by fi
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -16,18 +18,26 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from kvcredit.errors import EvaluationError
 from kvcredit.money import fen_to_yuan
 from kvcredit.scoring.compiled import (
+    AllTest,
+    AnyTest,
     CBanded,
     Compare,
     CompiledPolicy,
     CRule,
+    DateTest,
+    NotTest,
     Quantity,
     Test,
     TextTest,
+    date_days,
+    flat_tests,
 )
+from kvcredit.scoring.fields import NO_DATE, Kind
 from kvcredit.scoring.policy import Policy
-from kvcredit.scoring.records import Record, normalize_record
+from kvcredit.scoring.records import Record, date_text, normalize_record
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,
@@ -49,7 +59,9 @@ class IndicatorResult:
     input: str | None = None  # the input of the alternative that scored
     value: Decimal | None = None  # its value in user units; None when undefined or a ladder
     band_from: Decimal | None = None  # lower edge of the band it fell in
-    rung: int | None = None  # ladder: index of the rung that matched
+    rung: int | None = None  # ladder: index of the rung that matched (the else rung included)
+    band_below: Decimal | None = None  # exclusive upper edge of the band (lower is better)
+    inputs: dict[str, str | None] = field(default_factory=dict)  # every input it read
 
 
 @dataclass(frozen=True)
@@ -116,20 +128,49 @@ def user_value(q: Quantity, rec: Record) -> Decimal | None:
     return Decimal(exact.numerator) / Decimal(exact.denominator)
 
 
-def holds(test: Test, rec: Record, scores: Mapping[str, int] | None = None) -> bool:
+def window_start(on: int, t: DateTest) -> int:
+    """The first day of a ``within`` window ending on the day ``on`` (days since 1970)."""
+    day = dt.date(1970, 1, 1) + dt.timedelta(days=on)
+    months = day.year * 12 + day.month - 1 - (t.years * 12 + t.months)
+    year, month = divmod(months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    start = dt.date(year, month + 1, min(day.day, last)) - dt.timedelta(days=t.window_days)
+    return date_days(start)
+
+
+def holds(
+    test: Test, rec: Record, scores: Mapping[str, int] | None = None, on: int | None = None
+) -> bool:
     if isinstance(test, Compare):
         n, d = ratio(test.quantity, rec)
         return d != 0 and OPS[test.op](n * test.a, d * test.b)
     if isinstance(test, TextTest):
         return (str(rec[test.field]) in test.values) != test.negate
+    if isinstance(test, AnyTest):
+        return any(holds(t, rec, scores, on) for t in test.tests)
+    if isinstance(test, AllTest):
+        return all(holds(t, rec, scores, on) for t in test.tests)
+    if isinstance(test, NotTest):
+        return not holds(test.test, rec, scores, on)
+    if isinstance(test, DateTest):
+        day = int(rec[test.field])
+        if day == NO_DATE:
+            return False
+        if test.op != "within":
+            return OPS[test.op](day, test.days)
+        if on is None:
+            raise EvaluationError("a date window needs the evaluation date (on=...)")
+        return window_start(on, test) <= day <= on
     assert scores is not None, "score tests need the scores"
     key = "score" if test.target == "score" else f"{test.target}.{test.key}"
     scale = scores[f"scale.{test.target}"]
     return OPS[test.op](scores[key] * test.threshold.denominator, test.threshold.numerator * scale)
 
 
-def all_hold(rule: CRule, rec: Record, scores: Mapping[str, int] | None = None) -> bool:
-    return all(holds(t, rec, scores) for t in rule.tests)
+def all_hold(
+    rule: CRule, rec: Record, scores: Mapping[str, int] | None = None, on: int | None = None
+) -> bool:
+    return all(holds(t, rec, scores, on) for t in rule.tests)
 
 
 def banded_points(alt: CBanded, rec: Record) -> tuple[int, int | None]:
@@ -138,7 +179,7 @@ def banded_points(alt: CBanded, rec: Record) -> tuple[int, int | None]:
     if d == 0:
         return alt.if_undefined, None
     for k, edge in enumerate(alt.edges):
-        if n * edge.a >= d * edge.b:
+        if OPS[edge.op](n * edge.a, d * edge.b):
             return alt.points[k], k
     return 0, None
 
@@ -157,20 +198,33 @@ class _Core:
     detail: dict[str, tuple[int, str | None, int | None]]
 
 
-def core(c: CompiledPolicy, rec: Record) -> _Core:
-    """The whole decision on one internal record; the per-row reference semantics."""
-    knocked = tuple(r.id for r in c.basic if not all_hold(r, rec))
+def core(c: CompiledPolicy, rec: Record, on: dt.date | int | None = None) -> _Core:
+    """The whole decision on one internal record; the per-row reference semantics.
+
+    ``on``: the evaluation date, needed by a policy with date windows (``within``).
+    """
+    day = date_days(on) if isinstance(on, dt.date) else on
+    if day is None and c.uses_dates:
+        raise EvaluationError("this policy tests dates within a window: give the evaluation date")
+    knocked = tuple(r.id for r in c.basic if not all_hold(r, rec, None, day))
     raw: dict[str, int] = {}
     detail: dict[str, tuple[int, str | None, int | None]] = {}
     for ind in c.indicators:
-        if ind.alternatives:
+        if ind.constant is not None:
+            raw[ind.id], detail[ind.id] = ind.constant, (ind.constant, None, None)
+        elif ind.alternatives:
             best = max(
                 ((*banded_points(a, rec), a.id) for a in ind.alternatives), key=lambda t: t[0]
             )
             raw[ind.id], detail[ind.id] = best[0], (best[0], best[2], best[1])
         else:
             hit = next(
-                (k for k, r in enumerate(ind.rungs) if all(holds(t, rec) for t in r.tests)), None
+                (
+                    k
+                    for k, r in enumerate(ind.rungs)
+                    if all(holds(t, rec, None, day) for t in r.tests)
+                ),
+                None,
             )
             raw[ind.id] = ind.rungs[hit].points if hit is not None else 0
             detail[ind.id] = (raw[ind.id], None, hit)
@@ -185,8 +239,8 @@ def core(c: CompiledPolicy, rec: Record) -> _Core:
     scores["score"] = total
     scores["scale.points"] = c.points_scale
     scores["scale.group"] = scores["scale.score"] = c.score_scale
-    failed_req = tuple(r.id for r in c.requirements if not all_hold(r, rec, scores))
-    routes = tuple(r.id for r in c.routes if all_hold(r, rec, scores))
+    failed_req = tuple(r.id for r in c.requirements if not all_hold(r, rec, scores, day))
+    routes = tuple(r.id for r in c.routes if all_hold(r, rec, scores, day))
     by_score = None
     if not failed_req:
         by_score = next(
@@ -201,7 +255,7 @@ def core(c: CompiledPolicy, rec: Record) -> _Core:
     grade, qualified_by = by_score, "score" if by_score is not None else ""
     if c.graded:
         if by_score is not None:
-            uplifts = tuple(r.id for r in c.uplifts if all_hold(r, rec, scores))
+            uplifts = tuple(r.id for r in c.uplifts if all_hold(r, rec, scores, day))
             steps = sum(r.steps for r in c.uplifts if r.id in uplifts)
             steps = min(steps, c.max_uplift) if c.max_uplift is not None else steps
             grade = max(0, by_score - steps)
@@ -224,7 +278,12 @@ def _dec(scaled: int, scale: int) -> Decimal:
 
 
 def evaluate_record(
-    policy: Policy, rec: Record, *, explain: bool = True, suggest: bool | None = None
+    policy: Policy,
+    rec: Record,
+    *,
+    explain: bool = True,
+    suggest: bool | None = None,
+    on: dt.date | None = None,
 ) -> Evaluation:
     """Evaluate one record already in internal units (fen, counts, 0/1 flags).
 
@@ -233,7 +292,7 @@ def evaluate_record(
     more than the evaluation itself (the service computes them when they are read).
     """
     c = policy.compiled
-    r = core(c, rec)
+    r = core(c, rec, on)
     grade_name = credit = None
     if c.graded:
         grade_name = c.grade_names[r.grade] if r.grade is not None else None
@@ -260,7 +319,8 @@ def evaluate_record(
     if (explain if suggest is None else suggest) and not r.knocked:
         from kvcredit.scoring.suggest import suggestions
 
-        ev = Evaluation(**{**ev.__dict__, "suggestions": suggestions(policy, rec, r.grade)})
+        found = suggestions(policy, rec, r.grade, on)
+        ev = Evaluation(**{**ev.__dict__, "suggestions": found})
     return ev
 
 
@@ -270,20 +330,60 @@ def _indicator_result(c: CompiledPolicy, k: int, r: _Core, rec: Record) -> Indic
     points = _dec(pts, c.points_scale)
     weighted = _dec(pts * ind.weight, c.points_scale * c.weight_scale)
     if not ind.alternatives:
-        return IndicatorResult(ind.id, ind.label, ind.label_zh, points, weighted, rung=pos)
+        inputs = _inputs(c, flat_tests(tuple(t for rung in ind.rungs for t in rung.tests)), rec)
+        return IndicatorResult(
+            ind.id, ind.label, ind.label_zh, points, weighted, rung=pos, inputs=inputs
+        )
     alt = next(a for a in ind.alternatives if a.id == alt_id)
     value = user_value(alt.quantity, rec)
     band = alt.edge_values[pos] if pos is not None else None
+    inputs = {a.quantity.name: _shown(user_value(a.quantity, rec)) for a in ind.alternatives}
     return IndicatorResult(
-        ind.id, ind.label, ind.label_zh, points, weighted, alt.quantity.name, value, band
+        ind.id,
+        ind.label,
+        ind.label_zh,
+        points,
+        weighted,
+        alt.quantity.name,
+        value,
+        None if alt.below else band,
+        band_below=band if alt.below else None,
+        inputs=inputs,
     )
 
 
+def _shown(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize() + 0, "f")
+
+
+def _inputs(c: CompiledPolicy, tests: list[Test], rec: Record) -> dict[str, str | None]:
+    """The value of every input a ladder's conditions read, in user units."""
+    out: dict[str, str | None] = {}
+    for t in tests:
+        if isinstance(t, Compare):
+            f = c.field_of.get(t.quantity.name)
+            value = _shown(user_value(t.quantity, rec))
+            flag = f is not None and f.kind is Kind.FLAG
+            out[t.quantity.name] = ("true" if value == "1" else "false") if flag else value
+        elif isinstance(t, TextTest):
+            out[t.field] = str(rec[t.field])
+        elif isinstance(t, DateTest):
+            day = int(rec[t.field])
+            out[t.field] = None if day == NO_DATE else date_text(day)
+    return out
+
+
 def evaluate_one(
-    policy: Policy, enterprise: Mapping[str, Any], *, explain: bool = True
+    policy: Policy,
+    enterprise: Mapping[str, Any],
+    *,
+    explain: bool = True,
+    on: dt.date | None = None,
 ) -> Evaluation:
     """Evaluate one enterprise given in user units (yuan, counts, true/false).
 
-    Raises ``RecordError`` (with the field and a bilingual message) on invalid data.
+    The policy's declared fields are read too. Raises ``RecordError`` (with the field and a
+    bilingual message) on invalid data.
     """
-    return evaluate_record(policy, normalize_record(enterprise), explain=explain)
+    rec = normalize_record(enterprise, policy.declared)
+    return evaluate_record(policy, rec, explain=explain, on=on)

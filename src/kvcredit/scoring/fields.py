@@ -2,6 +2,12 @@
 
 Internal representation, shared by both evaluation paths: money as integer fen, counts as
 integers, flags as 0/1, text as str. See docs/data-dictionary.md for the table users read.
+
+A policy may declare fields of its own (``[[fields]]``, see docs/policy-language.md); they are
+``Field`` values with ``declared`` set, three more kinds (ratio, category, date), optional
+bounds and a default, and they flow through the same readers and both evaluation paths.
+Internally a ratio is an integer in millionths (``RATIO_SCALE``) and a date the number of days
+since 1970-01-01, ``NO_DATE`` when it is not given.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ class Kind(StrEnum):
     MONEY = "money"  # yuan in files, integer fen inside
     COUNT = "count"  # non-negative integer
     FLAG = "flag"  # true/false, 1/0, 是/否
+    RATIO = "ratio"  # a plain fraction (0.553), integer millionths inside (declared fields)
+    CATEGORY = "category"  # one of a list of allowed values (declared fields)
+    DATE = "date"  # 2024-05-31, days since 1970-01-01 inside (declared fields)
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,14 @@ class Field:
     kind: Kind
     required: bool
     en: str
+    # Declared by a policy ([[fields]]): description, bounds (internal units), default, values.
+    declared: bool = False
+    en_zh: str = ""
+    lo: int | None = None
+    hi: int | None = None
+    default: int | str | None = None
+    values: tuple[str, ...] = ()
+    order: int = -1  # where its problems are reported (after the dictionary fields)
 
 
 FIELDS: tuple[Field, ...] = (
@@ -74,6 +91,12 @@ MONEY_FIELDS: frozenset[str] = frozenset(f.name for f in FIELDS if f.kind is Kin
 MAX_MONEY_FEN = 10**14
 # Largest count accepted in a count field.
 MAX_COUNT = 10**9
+# A ratio field: millionths inside; at most a million in magnitude (10**12 millionths).
+RATIO_SCALE = 10**6
+MAX_RATIO = 10**12
+# A date field: days since 1970-01-01; NO_DATE when the value is not given (never compared).
+NO_DATE = -(2**40)
+SCALE: dict[Kind, int] = {Kind.MONEY: 100, Kind.RATIO: RATIO_SCALE}
 
 # GB 32100-2015: the code's character set (no I, O, S, V, Z) and the weights of positions 1-17.
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -85,3 +108,21 @@ def uscc_check_char(first17: str) -> str:
     """The 18th (check) character for the first 17 characters of a USCC."""
     total = sum(USCC_VALUE[c] * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def scale_of(f: Field) -> int:
+    """Internal units per user unit: 100 for money (fen), 10**6 for ratios, else 1."""
+    return SCALE.get(f.kind, 1)
+
+
+def max_of(f: Field) -> int:
+    """The largest magnitude an internal value of ``f`` can have."""
+    limit = {Kind.MONEY: MAX_MONEY_FEN, Kind.COUNT: MAX_COUNT, Kind.FLAG: 1, Kind.RATIO: MAX_RATIO}
+    top = limit.get(f.kind, 0)
+    bounds = [abs(b) for b in (f.lo, f.hi) if b is not None]
+    return min(top, max(bounds)) if f.hi is not None and f.lo is not None else top
+
+
+def is_textual(f: Field) -> bool:
+    """Text and category fields hold strings; every other kind an integer."""
+    return f.kind in (Kind.TEXT, Kind.CATEGORY)

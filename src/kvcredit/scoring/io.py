@@ -8,8 +8,9 @@ a file that cannot be read at all, or lacks a required column, raises ``InputFil
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,21 @@ import pyarrow as pa
 
 from kvcredit.errors import InputFileError, RowError
 from kvcredit.scoring.checks import validate_frame
-from kvcredit.scoring.fields import BY_HEADER, BY_NAME, FIELDS, Field, Kind
+from kvcredit.scoring.fields import BY_HEADER, BY_NAME, FIELDS, Field, Kind, is_textual
 from kvcredit.scoring.safe_cells import neutralise_frame
 from kvcredit.scoring.synth import districts
 from kvcredit.scoring.upload_limits import NO_LIMITS, Limits, check_size, too_many_rows
 from kvcredit.scoring.validate import WHITESPACE, as_cells
 
 Progress = Callable[[str], None]
-ERROR_COLUMNS = tuple(f.name for f in fields(RowError))  # row uscc field value message_zh/en
+ERROR_COLUMNS = tuple(
+    f.name for f in dataclass_fields(RowError)
+)  # row uscc field value message_zh/en
 CSV_SUFFIXES = {".csv", ".txt"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 FIRST_DATA_ROW = 2  # the header is row 1, as a spreadsheet shows it
+IGNORED_ZH = "未使用的列：既不在数据字典中，也不是政策声明的字段"
+IGNORED_EN = "column not used: not in the data dictionary nor declared by the policy"
 
 
 @dataclass(frozen=True)
@@ -37,10 +42,29 @@ class ReadResult:
     frame: pl.DataFrame  # valid rows, internal units, plus ``_row``
     errors: pl.DataFrame  # row, uscc, field, value, message_zh, message_en
     total_rows: int  # data rows read (wholly blank rows are not counted)
+    ignored: tuple[str, ...] = ()  # headers of the columns not read (no field of that name)
 
     @property
     def rejected_rows(self) -> int:
         return int(self.errors.get_column("row").n_unique()) if self.errors.height else 0
+
+    def report(self) -> pl.DataFrame:
+        """The error report: one line per problem, then one per ignored column (row 1, the
+        header row, with the column's header as the field)."""
+        if not self.ignored:
+            return self.errors
+        n = len(self.ignored)
+        lines = pl.DataFrame(
+            {
+                "row": pl.Series([FIRST_DATA_ROW - 1] * n, dtype=pl.Int64),
+                "uscc": [""] * n,
+                "field": list(self.ignored),
+                "value": pl.Series([None] * n, dtype=pl.String),
+                "message_zh": [IGNORED_ZH] * n,
+                "message_en": [IGNORED_EN] * n,
+            }
+        )
+        return pl.concat([self.errors.select(ERROR_COLUMNS), lines], how="vertical_relaxed")
 
 
 def _say(progress: Progress | None, stage: str) -> None:
@@ -49,38 +73,56 @@ def _say(progress: Progress | None, stage: str) -> None:
 
 
 def read_enterprises(
-    path: str | Path, progress: Progress | None = None, limits: Limits = NO_LIMITS
+    path: str | Path,
+    progress: Progress | None = None,
+    limits: Limits = NO_LIMITS,
+    declared: Sequence[Field] = (),
 ) -> ReadResult:
     """Read and validate an enterprise file; see the module docstring.
 
     ``limits`` bound the file's uncompressed bytes (checked before a reader sees it) and its
     rows (at most one more is read): over either, ``UploadTooLarge`` and nothing parsed.
+    ``declared``: the fields a policy declares (``Policy.declared``), read by English name or
+    Chinese header and validated like the dictionary's. Columns that are neither are listed
+    in ``ignored``.
     """
     path = Path(path)
     _say(progress, "reading")
-    raw = _read_raw(path, limits)
+    fields = _Fields(tuple(declared))
+    raw = _read_raw(path, fields, limits)
     too_many_rows(path, raw.height, limits)
     rows = np.arange(raw.height, dtype=np.int64) + FIRST_DATA_ROW
     keep = ~_blank_rows(raw)
     raw, rows = raw.filter(pl.Series(keep)), rows[keep]
     _say(progress, "validating")
-    checked = validate_frame(raw, rows)
+    checked = validate_frame(raw, rows, fields.declared)
     errors = _error_report(checked.problems, raw, rows)
-    return ReadResult(_district_names(checked.frame), errors, raw.height)
+    return ReadResult(_district_names(checked.frame), errors, raw.height, tuple(fields.ignored))
 
 
 # -- reading -------------------------------------------------------------------------------
-def _field_of(header: Any) -> Field | None:
-    key = str(header).strip().lstrip("\ufeff").strip()
-    return BY_HEADER.get(key) or BY_NAME.get(key.lower())
+class _Fields:
+    """The fields a file may hold: the dictionary's and a policy's declared ones."""
+
+    def __init__(self, declared: tuple[Field, ...]) -> None:
+        self.declared = declared
+        self.by_header = {**BY_HEADER, **{f.zh: f for f in declared}}
+        self.by_name = {**BY_NAME, **{f.name: f for f in declared}}
+        self.ignored: list[str] = []
+
+    def of(self, header: Any) -> Field | None:
+        key = str(header).strip().lstrip("\ufeff").strip()
+        return self.by_header.get(key) or self.by_name.get(key) or self.by_name.get(key.lower())
 
 
-def _mapping(path: Path, headers: list[str]) -> dict[str, str]:
+def _mapping(path: Path, headers: list[str], fields: _Fields) -> dict[str, str]:
     """{file header: field name}; refuses a field given twice or a missing required one."""
     mapping: dict[str, str] = {}
     for header in headers:
-        f = _field_of(header)
+        f = fields.of(header)
         if f is None:
+            if str(header).strip() and not str(header).startswith("__UNNAMED__"):
+                fields.ignored.append(str(header).strip().lstrip("\ufeff"))
             continue
         if f.name in mapping.values():
             raise InputFileError(
@@ -88,7 +130,8 @@ def _mapping(path: Path, headers: list[str]) -> dict[str, str]:
                 f"field {f.name} ({f.zh}) appears in two columns"
             )
         mapping[header] = f.name
-    missing = [f for f in FIELDS if f.required and f.name not in mapping.values()]
+    everything = (*FIELDS, *fields.declared)
+    missing = [f for f in everything if f.required and f.name not in mapping.values()]
     if missing:
         zh = "、".join(f"{f.zh}（{f.name}）" for f in missing)
         en = ", ".join(f"{f.name} ({f.zh})" for f in missing)
@@ -96,7 +139,7 @@ def _mapping(path: Path, headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _read_raw(path: Path, limits: Limits) -> pl.DataFrame:
+def _read_raw(path: Path, fields: _Fields, limits: Limits) -> pl.DataFrame:
     if not path.is_file():
         raise InputFileError(f"{path}: 文件不存在 / no such file")
     suffix = path.suffix.lower()
@@ -104,11 +147,11 @@ def _read_raw(path: Path, limits: Limits) -> pl.DataFrame:
     n_rows = limits.read_rows()
     try:
         if suffix in CSV_SUFFIXES:
-            return _read_csv(path, n_rows)
+            return _read_csv(path, fields, n_rows)
         if suffix in XLSX_SUFFIXES:
-            return _read_excel(path, n_rows)
+            return _read_excel(path, fields, n_rows)
         if suffix == ".parquet":
-            return _read_parquet(path, n_rows)
+            return _read_parquet(path, fields, n_rows)
     except InputFileError:
         raise
     except Exception as exc:  # any reader failure: the file is unusable
@@ -133,24 +176,29 @@ def decode_csv(data: bytes) -> bytes:
         raise InputFileError("文件编码既不是 UTF-8 也不是 GB18030 / not UTF-8 or GB18030") from exc
 
 
-def _read_csv(path: Path, n_rows: int | None = None) -> pl.DataFrame:
+def _read_csv(path: Path, fields: _Fields, n_rows: int | None = None) -> pl.DataFrame:
     data = decode_csv(path.read_bytes())
     if not data.strip():
         raise InputFileError(f"{path.name}: 文件为空 / the file is empty")
     raw = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True, n_rows=n_rows)
-    mapping = _mapping(path, raw.columns)
+    mapping = _mapping(path, raw.columns, fields)
     return raw.select(mapping.keys()).rename(mapping)
 
 
-def _read_excel(path: Path, n_rows: int | None = None) -> pl.DataFrame:
+def _read_excel(path: Path, fields: _Fields, n_rows: int | None = None) -> pl.DataFrame:
     """Text as written; numbers as Excel shows them (15 significant digits), not as text."""
     import fastexcel
 
     reader = fastexcel.read_excel(str(path))
     text = reader.load_sheet(0, dtypes="string", n_rows=n_rows).to_polars()
-    mapping = _mapping(path, text.columns)
+    mapping = _mapping(path, text.columns, fields)
     text = text.select(mapping.keys()).rename(mapping)
-    numeric = [h for h, name in mapping.items() if BY_NAME[name].kind is not Kind.TEXT]
+    kinds = {name: fields.by_name[name] for name in mapping.values()}
+    numeric = [
+        h
+        for h, name in mapping.items()
+        if not is_textual(kinds[name]) and kinds[name].kind is not Kind.DATE
+    ]
     if not numeric or text.height == 0:
         return text
     dtypes: Any = dict.fromkeys(numeric, "float")
@@ -164,9 +212,9 @@ def _read_excel(path: Path, n_rows: int | None = None) -> pl.DataFrame:
     return text.with_columns(merged)
 
 
-def _read_parquet(path: Path, n_rows: int | None = None) -> pl.DataFrame:
+def _read_parquet(path: Path, fields: _Fields, n_rows: int | None = None) -> pl.DataFrame:
     headers = list(pl.read_parquet_schema(path))
-    mapping = _mapping(path, headers)
+    mapping = _mapping(path, headers, fields)
     return pl.read_parquet(path, columns=list(mapping), n_rows=n_rows).rename(mapping)
 
 
@@ -277,6 +325,11 @@ def write_results(frame: pl.DataFrame, path: str | Path) -> None:
     """Write evaluation results as .csv (UTF-8 with BOM), .xlsx, .parquet or .json."""
     path = Path(path)
     _write(frame, path, _suffix(path, ("csv", "xlsx", "parquet", "json")))
+
+
+def template_headers(declared: Sequence[Field] = ()) -> list[str]:
+    """The Chinese headers of an import file: the data dictionary's, then a policy's declared."""
+    return [f.zh for f in (*FIELDS, *declared)]
 
 
 def write_errors(errors: pl.DataFrame, path: str | Path) -> None:

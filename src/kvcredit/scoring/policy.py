@@ -12,15 +12,26 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import re
 import tomllib
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kvcredit.errors import PolicyError
+from kvcredit.scoring.policy_text import PolicyValueError, Said, from_pydantic
 
 Number = Decimal | int
 POLICY_PACKAGE = "kvcredit.scoring.policies"
@@ -41,42 +52,150 @@ class Header(_Model):
 
 
 class Band(_Model):
-    from_: Number = Field(alias="from")
+    """A band: ``from`` (inclusive lower edge, higher is better) or ``below`` (exclusive upper
+    edge, lower is better)."""
+
+    from_: Number | None = Field(default=None, alias="from")
+    below: Number | None = None
     points: Number
+
+    @model_validator(mode="after")
+    def _one_edge(self) -> Band:
+        if (self.from_ is None) == (self.below is None):
+            raise PolicyValueError("band_edge")
+        return self
+
+
+FieldKind = Literal["money", "count", "ratio", "flag", "text", "category", "date"]
+
+
+class FieldDecl(_Model):
+    """A field a policy declares beyond the data dictionary (``[[fields]]``)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: FieldKind
+    zh: str = Field(min_length=1)  # the Chinese column header
+    description: str = ""
+    description_zh: str = ""
+    required: bool = False
+    default: Number | bool | str | dt.date | None = None
+    min: Number | None = None
+    max: Number | None = None
+    values: list[str] | None = None  # category: the allowed values
+
+    @model_validator(mode="after")
+    def _shape(self) -> FieldDecl:
+        if self.kind == "category":
+            if not self.values or len(set(self.values)) != len(self.values):
+                raise PolicyValueError("category_values")
+        elif self.values is not None:
+            raise PolicyValueError("values_not_category")
+        if self.required and self.default is not None:
+            raise PolicyValueError("required_default")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise PolicyValueError("bounds_order")
+        return self
+
+
+ConditionOp = Literal[">=", ">", "<=", "<", "==", "!=", "in", "not in", "within"]
+WINDOW_RE = re.compile(r"^\s*(\d{1,4})\s+(year|years|month|months|day|days)\s*$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Condition(_Model):
     """``input op value``; written in TOML as a string ``"total_staff <= 500"`` or a table."""
 
     input: str
-    op: Literal[">=", ">", "<=", "<", "==", "!=", "in", "not in"]
-    value: Number | bool | list[str]
+    op: ConditionOp
+    value: Number | bool | dt.date | list[str] | str
 
     @model_validator(mode="after")
     def _value_fits_op(self) -> Condition:
         if self.op in ("in", "not in") and not isinstance(self.value, list):
-            raise ValueError(f"'{self.op}' needs a list of values")
+            raise PolicyValueError("needs_list", op=self.op)
         if self.op not in ("in", "not in") and isinstance(self.value, list):
-            raise ValueError(f"'{self.op}' needs a single value, not a list")
+            raise PolicyValueError("needs_single", op=self.op)
+        if self.op == "within" and not (
+            isinstance(self.value, str) and WINDOW_RE.match(self.value)
+        ):
+            raise PolicyValueError("bad_window", value=self.value)
         return self
 
 
+class AnyOf(_Model):
+    """At least one of the conditions holds."""
+
+    any: list[Cond] = Field(min_length=1)
+
+
+class AllOf(_Model):
+    """Every condition holds."""
+
+    all: list[Cond] = Field(min_length=1)
+
+
+class NotOf(_Model):
+    """The condition does not hold."""
+
+    not_: Cond = Field(alias="not")
+
+
+def _cond_tag(raw: Any) -> str:
+    if isinstance(raw, dict):
+        for key in ("any", "all", "not"):
+            if key in raw:
+                return f"~{key}"
+        return "~leaf"
+    tags: dict[type, str] = {AnyOf: "~any", AllOf: "~all", NotOf: "~not"}
+    return tags.get(type(raw), "~leaf")
+
+
+Cond = Annotated[
+    Annotated[Condition, Tag("~leaf")]
+    | Annotated[AnyOf, Tag("~any")]
+    | Annotated[AllOf, Tag("~all")]
+    | Annotated[NotOf, Tag("~not")],
+    Discriminator(_cond_tag),
+]
+for _m in (AnyOf, AllOf, NotOf):
+    _m.model_rebuild()
+
+
+def _parse_value(text: str) -> Any:
+    if text in ("true", "false"):
+        return text == "true"
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if DATE_RE.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    try:
+        return Decimal(text)
+    except ArithmeticError as exc:
+        raise PolicyValueError("not_a_value", text=text) from exc
+
+
 def _parse_condition(raw: Any) -> Any:
+    if isinstance(raw, list):
+        return {"all": [_parse_condition(item) for item in raw]}
+    if isinstance(raw, dict):
+        for key in ("any", "all"):
+            if key in raw and isinstance(raw[key], list):
+                raw = {**raw, key: [_parse_condition(item) for item in raw[key]]}
+        if "not" in raw:
+            raw = {**raw, "not": _parse_condition(raw["not"])}
+        return raw
     if not isinstance(raw, str):
         return raw
     parts = raw.split()
+    if len(parts) == 4 and parts[1] == "within":
+        return {"input": parts[0], "op": "within", "value": f"{parts[2]} {parts[3]}"}
     if len(parts) != 3:
-        raise ValueError(f"write a condition as 'input op value', got {raw!r}")
+        raise PolicyValueError("condition_shape", raw=raw)
     name, op, text = parts
-    value: Number | bool
-    if text in ("true", "false"):
-        value = text == "true"
-    else:
-        try:
-            value = Decimal(text)
-        except ArithmeticError as exc:
-            raise ValueError(f"{text!r} is not a number, true or false") from exc
-    return {"input": name, "op": op, "value": value}
+    return {"input": name, "op": op, "value": _parse_value(text)}
 
 
 def _parse_conditions(raw: Any) -> Any:
@@ -96,7 +215,7 @@ class Named(_Model):
 class Rule(Named):
     """A named list of conditions that must all hold (basic condition, requirement, route)."""
 
-    when: list[Condition] = Field(min_length=1)
+    when: list[Cond] = Field(min_length=1)
     min_grade: str | None = None  # routes in grade policies: the grade the route guarantees
     steps: int = Field(default=1, ge=1)  # uplifts: grades added
 
@@ -104,10 +223,31 @@ class Rule(Named):
 
 
 class Rung(_Model):
-    when: list[Condition] = Field(min_length=1)
+    """A ladder rung: its conditions all hold, or it is the last, ``else`` rung."""
+
+    when: list[Cond] | None = Field(default=None, min_length=1)
+    else_: bool = Field(default=False, alias="else")
     points: Number
 
     _when = field_validator("when", mode="before")(_parse_conditions)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Rung:
+        if (self.when is None) != self.else_:
+            raise PolicyValueError("rung_shape")
+        return self
+
+
+def _check_bands(bands: list[Band]) -> list[Band]:
+    froms = [b.from_ for b in bands if b.from_ is not None]
+    belows = [b.below for b in bands if b.below is not None]
+    if froms and belows:
+        raise PolicyValueError("bands_mixed")
+    if any(a <= b for a, b in itertools.pairwise(froms)):
+        raise PolicyValueError("bands_descending")
+    if any(a >= b for a, b in itertools.pairwise(belows)):
+        raise PolicyValueError("bands_ascending")
+    return bands
 
 
 class Banded(Named):
@@ -118,15 +258,13 @@ class Banded(Named):
 
     @field_validator("bands")
     @classmethod
-    def _descending(cls, bands: list[Band]) -> list[Band]:
-        edges = [b.from_ for b in bands]
-        if any(a <= b for a, b in itertools.pairwise(edges)):
-            raise ValueError("bands must be listed from the highest 'from' down, no repeats")
-        return bands
+    def _ordered(cls, bands: list[Band]) -> list[Band]:
+        return _check_bands(bands)
 
 
 class Indicator(Named):
-    """One scored indicator: banded, the best of several banded alternatives, or a ladder."""
+    """One scored indicator: banded, the best of several banded alternatives, a ladder, or
+    constant points."""
 
     input: str | None = None
     bands: list[Band] | None = None
@@ -134,17 +272,23 @@ class Indicator(Named):
     format: Literal["number", "percent", "yuan"] = "number"
     best_of: list[Banded] | None = None
     ladder: list[Rung] | None = None
+    points: Number | None = None  # constant points
     weight: Number = 1
+
+    @field_validator("bands")
+    @classmethod
+    def _ordered(cls, bands: list[Band] | None) -> list[Band] | None:
+        return None if bands is None else _check_bands(bands)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Indicator:
-        kinds = [self.bands is not None, self.best_of is not None, self.ladder is not None]
-        if sum(kinds) != 1:
-            raise ValueError("an indicator has exactly one of 'bands', 'best_of' or 'ladder'")
-        if self.bands is not None:
-            if self.input is None:
-                raise ValueError("a banded indicator needs 'input'")
-            Banded(id=self.id, input=self.input, bands=self.bands)  # reuse the band checks
+        kinds = [self.bands, self.best_of, self.ladder, self.points]
+        if sum(k is not None for k in kinds) != 1:
+            raise PolicyValueError("one_kind")
+        if self.bands is not None and self.input is None:
+            raise PolicyValueError("needs_input")
+        if self.ladder is not None and any(r.else_ for r in self.ladder[:-1]):
+            raise PolicyValueError("else_last")
         return self
 
     @property
@@ -189,21 +333,22 @@ class Outcome(_Model):
     def _shape(self) -> Outcome:
         if self.kind == "qualify":
             if self.min_score is None or self.grades is not None:
-                raise ValueError("a 'qualify' outcome has min_score and no grades")
+                raise PolicyValueError("qualify_shape")
         else:
             if not self.grades or self.min_score is not None:
-                raise ValueError("a 'grades' outcome lists grades (best first), not min_score")
+                raise PolicyValueError("grades_shape")
             scores = [g.min_score for g in self.grades]
             if any(a <= b for a, b in itertools.pairwise(scores)):
-                raise ValueError("grades must be listed best first, min_score strictly falling")
+                raise PolicyValueError("grades_falling")
             names = [g.grade for g in self.grades]
             if len(set(names)) != len(names):
-                raise ValueError("grade names must be unique")
+                raise PolicyValueError("grades_unique")
         return self
 
 
 class PolicyDoc(_Model):
     policy: Header
+    fields: list[FieldDecl] = Field(default_factory=list)
     derived: dict[str, str] = Field(default_factory=dict)
     basic: list[Rule] = Field(default_factory=list)
     indicators: list[Indicator] = Field(min_length=1)
@@ -229,6 +374,16 @@ class Policy:
         self.content_hash = content_hash(doc)
 
     @property
+    def declared(self) -> tuple[Any, ...]:
+        """The fields this policy declares (``kvcredit.scoring.fields.Field`` values)."""
+        return self.compiled.declared
+
+    @property
+    def uses_dates(self) -> bool:
+        """Whether an evaluation needs the evaluation date (a date condition)."""
+        return self.compiled.uses_dates
+
+    @property
     def id(self) -> str:
         return self.doc.policy.id
 
@@ -244,6 +399,11 @@ class Policy:
         return f"<Policy {self.id} {self.version} {self.content_hash[:12]}>"
 
 
+# Keys added by the second version of the language, left out of the hash at their default so
+# that a policy written without them keeps the hash it had (published policies keep verifying).
+_NEW_KEYS: dict[str, Any] = {"fields": [], "below": None, "else": False, "points": None}
+
+
 def _canonical(value: Any) -> Any:
     """Numbers as their shortest exact decimal text (0.30 and 0.3 are the same number)."""
     if isinstance(value, bool):
@@ -251,7 +411,12 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, Decimal | int):
         return f"{Decimal(value).normalize():f}"
     if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in value.items()}
+        return {
+            k: _canonical(v)
+            for k, v in value.items()
+            if not (k in _NEW_KEYS and v == _NEW_KEYS[k] and type(v) is type(_NEW_KEYS[k]))
+            and not (k == "when" and v is None)
+        }
     if isinstance(value, list | tuple):
         return [_canonical(v) for v in value]
     return value
@@ -266,7 +431,7 @@ def content_hash(doc: PolicyDoc) -> str:
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc if not str(part).startswith("function-"))
+    return ".".join(str(p) for p in loc if not str(p).startswith(("function-", "~")))
 
 
 def parse_policy(text: str, source: str = "") -> Policy:
@@ -286,11 +451,13 @@ def _parse_policy(text: str, source: str) -> Policy:
     try:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError([("", f"not valid TOML: {exc}")], source) from exc
+        raise PolicyError([("", Said("not_toml", error=exc))], source) from exc
     try:
         doc = PolicyDoc.model_validate(raw)
     except ValidationError as exc:
-        problems = [(_key_path(e["loc"]), e["msg"]) for e in exc.errors()]
+        problems: list[tuple[str, str]] = [
+            (_key_path(e["loc"]), from_pydantic(e)) for e in exc.errors()
+        ]
         raise PolicyError(problems, source) from exc
     return Policy(doc, source)
 
@@ -307,10 +474,11 @@ def load_policy(ref: str | Path) -> Policy:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise PolicyError([("", f"cannot read {path}: {exc.strerror}")], str(path)) from exc
+            said = Said("cannot_read", path=path, error=exc.strerror)
+            raise PolicyError([("", said)], str(path)) from exc
         return parse_policy(text, str(path))
     if str(ref) not in builtin_policy_ids():
         known = ", ".join(builtin_policy_ids())
-        raise PolicyError([("", f"no shipped policy {ref!r} (shipped: {known})")], str(ref))
+        raise PolicyError([("", Said("no_shipped", ref=str(ref), known=known))], str(ref))
     text = resources.files(POLICY_PACKAGE).joinpath(f"{ref}.toml").read_text(encoding="utf-8")
     return parse_policy(text, str(ref))

@@ -14,12 +14,32 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from kvcredit.scoring.fields import FIELDS
+from kvcredit.scoring.fields import FIELDS, Field
 from kvcredit.scoring.records import MESSAGES, Problem
 
-PARAMS = ("value", "length", "chars", "expected", "actual", "tech", "total", "first", "max")
+PARAMS = (
+    "value",
+    "length",
+    "chars",
+    "expected",
+    "actual",
+    "tech",
+    "total",
+    "first",
+    "max",
+    "min",
+    "values",
+)
 ORDER = {f.name: k for k, f in enumerate(FIELDS)}
-ORDER_USCC, ORDER_TECH, ORDER_DUP = len(FIELDS), len(FIELDS) + 1, len(FIELDS) + 2
+# After every field's own problems (the dictionary's, then a policy's declared fields').
+ORDER_USCC, ORDER_TECH, ORDER_DUP = 10_000, 10_001, 10_002
+
+
+def order_of(f: Field) -> int:
+    """Where a field's problems come in a row's list: dictionary order, then declared order."""
+    return ORDER.get(f.name, f.order)
+
+
 SCHEMA: dict[str, Any] = {
     "_i": pl.Int64,
     "order": pl.Int64,

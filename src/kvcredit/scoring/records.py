@@ -7,8 +7,9 @@ Every problem is a ``Problem`` with a code, the field, and a message in Chinese 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation, Overflow
 from typing import Any
@@ -20,8 +21,13 @@ from kvcredit.scoring.fields import (
     FIELDS,
     MAX_COUNT,
     MAX_MONEY_FEN,
+    MAX_RATIO,
+    NO_DATE,
+    RATIO_SCALE,
     USCC_VALUE,
+    Field,
     Kind,
+    scale_of,
     uscc_check_char,
 )
 
@@ -61,7 +67,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duplicate": ("统一社会信用代码与第{first}行重复", "duplicate USCC, first seen on row {first}"),
     "text_too_long": ("文本过长（最多{max}字）", "text too long (at most {max} characters)"),
     "bad_text": ("含不可见控制字符", "contains control characters"),
+    "ratio_decimals": ("比例最多六位小数：{value}", "at most six decimal places: {value}"),
+    "below_min": ("不能小于{min}：{value}", "must be at least {min}: {value}"),
+    "above_max": ("不能大于{max}：{value}", "must be at most {max}: {value}"),
+    "not_allowed": ("应为以下之一：{values}；实际为：{value}", "must be one of {values}: {value}"),
+    "not_date": (
+        "不是日期（应写作 2024-05-31）：{value}",
+        "not a date (write 2024-05-31): {value}",
+    ),
 }
+DATE_TEXT_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+EPOCH = dt.date(1970, 1, 1)
 MAX_TEXT = 200
 # Exact arithmetic for yuan -> fen: no rounding to 28 digits, no underflow to zero.
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
@@ -121,13 +137,107 @@ class _P(Exception):
         self.problem = Problem(name, code, params)
 
 
-def parse_value(name: str, raw: Any) -> int | str:
+def user_text(f: Field, internal: int) -> str:
+    """An internal number of ``f`` as the user writes it (yuan, a fraction, a count)."""
+    value = Decimal(internal) / scale_of(f)
+    return f"{value.normalize():f}"
+
+
+def date_text(days: int) -> str:
+    return (EPOCH + dt.timedelta(days=days)).isoformat()
+
+
+def shown_value(f: Field, value: int | str | None) -> str | int | bool | None:
+    """A stored (internal) value as people read and write it: yuan or a fraction as text, a
+    flag as true/false, a date as 2024-05-31 (None when not given), a count, a text."""
+    if value is None or isinstance(value, str):
+        return value
+    if f.kind is Kind.FLAG:
+        return bool(value)
+    if f.kind is Kind.DATE:
+        return None if value == NO_DATE else date_text(value)
+    if f.kind in (Kind.MONEY, Kind.RATIO):
+        return user_text(f, value)
+    return value
+
+
+def blank_value(f: Field) -> int | str:
+    """What an absent or blank optional value reads as: its default, else 0, false, empty or
+    no date."""
+    if f.default is not None:
+        return f.default
+    if f.kind in (Kind.TEXT, Kind.CATEGORY):
+        return ""
+    return NO_DATE if f.kind is Kind.DATE else 0
+
+
+def _date(name: str, raw: Any) -> int:
+    if isinstance(raw, dt.datetime):
+        if raw.time() != dt.time(0):
+            raise _P(name, "not_date", value=str(raw)[:40])
+        raw = raw.date()
+    if isinstance(raw, dt.date):
+        return (raw - EPOCH).days
+    match = DATE_TEXT_RE.match(str(raw).strip())
+    try:
+        if match is None:
+            raise ValueError
+        y, m, d = (int(g) for g in match.groups())
+        return (dt.date(y, m, d) - EPOCH).days
+    except ValueError:
+        raise _P(name, "not_date", value=str(raw)[:40]) from None
+
+
+def _declared(f: Field, raw: Any) -> int | str:
+    """The kinds only declared fields have (ratio, category, date), and bounds."""
+    if f.kind is Kind.CATEGORY:
+        text = str(raw).strip()
+        if text not in f.values:
+            raise _P(f.name, "not_allowed", values="/".join(f.values), value=text[:40])
+        return text
+    if f.kind is Kind.DATE:
+        return _date(f.name, raw)
+    value = _number(f.name, raw)
+    scaled = _EXACT.multiply(value, RATIO_SCALE)
+    if scaled != scaled.to_integral_value():
+        raise _P(f.name, "ratio_decimals", value=str(raw)[:40])
+    if abs(scaled) > MAX_RATIO:
+        raise _P(f.name, "too_large", value=str(raw)[:40])
+    return int(scaled)
+
+
+def _bounded(f: Field, value: int | str, raw: Any) -> int | str:
+    if isinstance(value, int):
+        if f.lo is not None and value < f.lo:
+            raise _P(f.name, "below_min", min=user_text(f, f.lo), value=str(raw)[:40])
+        if f.hi is not None and value > f.hi:
+            raise _P(f.name, "above_max", max=user_text(f, f.hi), value=str(raw)[:40])
+    return value
+
+
+def internal_value(f: Field, raw: Any) -> int | str | None:
+    """``raw`` in ``f``'s internal units, or None when it is not a valid value."""
+    try:
+        return parse_value(f.name, raw, f)
+    except _P:
+        return None
+
+
+def parse_value(name: str, raw: Any, field: Field | None = None) -> int | str:
     """Parse one value of field ``name`` (blank allowed only for optional fields)."""
-    f = BY_NAME[name]
+    f = field or BY_NAME[name]
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if f.required:
             raise _P(name, "required")
-        return "" if f.kind is Kind.TEXT else 0
+        return blank_value(f)
+    if f.kind in (Kind.RATIO, Kind.CATEGORY, Kind.DATE):
+        return _bounded(f, _declared(f, raw), raw)
+    if f.declared:
+        return _bounded(f, _dictionary_kind(name, f, raw), raw)
+    return _dictionary_kind(name, f, raw)
+
+
+def _dictionary_kind(name: str, f: Field, raw: Any) -> int | str:
     if f.kind is Kind.TEXT:
         text = str(raw).strip()
         if name == "uscc":
@@ -166,18 +276,25 @@ def parse_value(name: str, raw: Any) -> int | str:
     return int(fen)
 
 
-def normalize_record(data: Mapping[str, Any]) -> dict[str, int | str]:
-    """Map English names or Chinese headers to fields, parse every value, check the record."""
+def normalize_record(
+    data: Mapping[str, Any], declared: Iterable[Field] = ()
+) -> dict[str, int | str]:
+    """Map English names or Chinese headers to fields, parse every value, check the record.
+
+    ``declared``: the fields a policy declares (``Policy.declared``), read and checked too.
+    """
+    declared = tuple(declared)
+    headers = {**BY_HEADER, **{f.zh: f for f in declared}, **{f.name: f for f in declared}}
     by_field: dict[str, Any] = {}
     for key, raw in data.items():
-        f = BY_HEADER.get(str(key).strip().lstrip("\ufeff"))
+        f = headers.get(str(key).strip().lstrip("\ufeff"))
         if f is not None:
             by_field[f.name] = raw
     out: dict[str, int | str] = {}
     problems: list[Problem] = []
-    for f in FIELDS:
+    for f in (*FIELDS, *declared):
         try:
-            out[f.name] = parse_value(f.name, by_field.get(f.name))
+            out[f.name] = parse_value(f.name, by_field.get(f.name), f)
         except _P as exc:
             problems.append(exc.problem)
     uscc = out.get("uscc")

@@ -8,11 +8,12 @@ everything else unchanged, and re-evaluate exactly. Keep the changes that improv
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from kvcredit.scoring.compiled import Compare
+from kvcredit.scoring.compiled import Compare, flat_tests
 from kvcredit.scoring.engine import Suggestion, core
-from kvcredit.scoring.fields import BY_NAME, Kind
+from kvcredit.scoring.fields import Kind, scale_of
 from kvcredit.scoring.policy import Policy
 from kvcredit.scoring.records import Record
 
@@ -22,20 +23,21 @@ def _thresholds(policy: Policy) -> list[tuple[Compare, str]]:
     out: list[tuple[Compare, str]] = []
     for ind in c.indicators:
         out += [(e, ind.id) for alt in ind.alternatives for e in alt.edges]
-        out += [(t, ind.id) for r in ind.rungs for t in r.tests if isinstance(t, Compare)]
+        rung_tests = flat_tests(tuple(t for r in ind.rungs for t in r.tests))
+        out += [(t, ind.id) for t in rung_tests if isinstance(t, Compare)]
     for rule in (*c.routes, *c.uplifts):
-        out += [(t, rule.id) for t in rule.tests if isinstance(t, Compare)]
-    return [(t, why) for t, why in out if t.op in (">=", ">") or _is_flag_true(t)]
+        out += [(t, rule.id) for t in flat_tests(rule.tests) if isinstance(t, Compare)]
+    return [(t, why) for t, why in out if t.op in (">=", ">") or _is_flag_true(policy, t)]
 
 
-def _is_flag_true(t: Compare) -> bool:
+def _is_flag_true(policy: Policy, t: Compare) -> bool:
     """``flag == true``: obtaining the status (a certificate, say) is a change to suggest."""
     terms = t.quantity.num.terms
     return (
         t.op == "=="
         and t.quantity.den is None
         and len(terms) == 1
-        and BY_NAME[terms[0][1]].kind is Kind.FLAG
+        and policy.compiled.field_of[terms[0][1]].kind is Kind.FLAG
         and t.b == t.a
     )
 
@@ -76,22 +78,24 @@ def _candidates(policy: Policy, rec: Record) -> list[tuple[str, int, str]]:
     return out
 
 
-def suggestions(policy: Policy, rec: Record, grade: int | None) -> tuple[Suggestion, ...]:
+def suggestions(
+    policy: Policy, rec: Record, grade: int | None, on: dt.date | None = None
+) -> tuple[Suggestion, ...]:
     c = policy.compiled
     best: dict[str, tuple[int, int | None, str]] = {}
     for fname, x, why in sorted(_candidates(policy, rec), key=lambda t: t[1]):
         if fname in best:
             continue  # a smaller increase of this field already improves the result
-        if BY_NAME[fname].kind is Kind.FLAG and int(rec[fname]) + x > 1:
+        if c.field_of[fname].kind is Kind.FLAG and int(rec[fname]) + x > 1:
             continue
         trial = dict(rec)
         trial[fname] = int(rec[fname]) + x
-        new = core(c, trial).grade
+        new = core(c, trial, on).grade
         if new is not None and (grade is None or new < grade):
             best[fname] = (x, new, why)
     out = []
     for fname, (x, new, why) in best.items():
-        scale = 100 if BY_NAME[fname].kind is Kind.MONEY else 1
+        scale = scale_of(c.field_of[fname])
         current = Decimal(int(rec[fname])) / scale
         name = c.grade_names[new] if c.graded and new is not None else None
         out.append(Suggestion(fname, current, Decimal(x) / scale, name, why))

@@ -20,9 +20,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from kvcredit.scoring.fields import MAX_COUNT, MAX_MONEY_FEN, Field, Kind
-from kvcredit.scoring.problems import ORDER, ORDER_USCC, Problems
-from kvcredit.scoring.records import _P, FALSE_WORDS, MAX_TEXT, TRUE_WORDS, parse_value
+from kvcredit.scoring.fields import MAX_COUNT, MAX_MONEY_FEN, Field, Kind, is_textual
+from kvcredit.scoring.problems import ORDER_USCC, Problems, order_of
+from kvcredit.scoring.records import _P, FALSE_WORDS, MAX_TEXT, TRUE_WORDS, blank_value, parse_value
 
 # Exactly the characters ``str.strip()`` removes (``str.isspace()``); a test checks the list.
 WHITESPACE = (
@@ -66,17 +66,17 @@ def _python_cells(f: Field, cells: pl.Series, mask: B, out: Problems) -> dict[st
     bad: dict[str, Any] = {}
     for value in sub.unique().to_list():
         try:
-            good[value] = parse_value(f.name, value)
+            good[value] = parse_value(f.name, value, f)
         except _P as exc:
             bad[value] = exc.problem
     rows = [(int(i), bad[v]) for i, v in zip(idx, sub.to_list(), strict=True) if v in bad]
-    out.add_problems(rows, ORDER[f.name])
+    out.add_problems(rows, order_of(f))
     return good
 
 
 def _required(f: Field, blank: B, out: Problems) -> None:
     if f.required:
-        out.add(np.flatnonzero(blank), f.name, "required", ORDER[f.name])
+        out.add(np.flatnonzero(blank), f.name, "required", order_of(f))
 
 
 @dataclass(frozen=True)
@@ -112,11 +112,11 @@ def _report(
     f: Field, d: _Decision, within: B, display: Callable[[I64], pl.Series], out: Problems
 ) -> None:
     frac_code = "too_many_decimals" if f.kind is Kind.MONEY else "not_integer"
-    out.add(np.flatnonzero(within & d.negative), f.name, "negative", ORDER[f.name])
+    out.add(np.flatnonzero(within & d.negative), f.name, "negative", order_of(f))
     for mask, code in ((d.fraction, frac_code), (d.large, "too_large")):
         idx = np.flatnonzero(within & mask)
         text = display(idx).str.slice(0, 40)
-        out.add(idx, f.name, code, ORDER[f.name], aligned=True, value=text)
+        out.add(idx, f.name, code, order_of(f), aligned=True, value=text)
 
 
 def _digits(m: I64) -> I64:
@@ -163,7 +163,7 @@ def check_number(f: Field, raw: pl.Series, out: Problems) -> pl.Series:
     if raw.dtype == pl.Boolean:
         _required(f, _np(raw.is_null()), out)
         bad = np.flatnonzero(_np(raw.is_not_null()))
-        out.add(bad, f.name, "not_number", ORDER[f.name], value=as_cells(raw))
+        out.add(bad, f.name, "not_number", order_of(f), value=as_cells(raw))
         return pl.Series(f.name, np.zeros(len(raw), dtype=np.int64))
     cells = as_cells(raw)
     blank = blank_of(cells)
@@ -174,9 +174,7 @@ def check_number(f: Field, raw: pl.Series, out: Problems) -> pl.Series:
     digits = g.field("2").fill_null("") + frac
     ascii_ = _np(~cells.str.contains(r"[^\x00-\x7f]"), True)
     notnum = ~blank & ascii_ & ~(_np(g.field("1").is_not_null()) & _np(digits != ""))
-    out.add(
-        np.flatnonzero(notnum), f.name, "not_number", ORDER[f.name], value=cells.str.slice(0, 40)
-    )
+    out.add(np.flatnonzero(notnum), f.name, "not_number", order_of(f), value=cells.str.slice(0, 40))
     digits = digits.str.strip_chars_start("0")
     nd = _np(digits.str.len_bytes(), 0).astype(np.int64)
     exp_ok = _np(g.field("4").str.len_bytes() <= 7, True)
@@ -201,8 +199,8 @@ def _integer_numbers(f: Field, raw: pl.Series, out: Problems) -> pl.Series:
     money = f.kind is Kind.MONEY
     neg = arr < 0
     large = ~neg & (arr > (MAX_MONEY_FEN // 100 if money else MAX_COUNT))
-    out.add(np.flatnonzero(neg), f.name, "negative", ORDER[f.name])
-    out.add(np.flatnonzero(large), f.name, "too_large", ORDER[f.name], value=v.cast(pl.String))
+    out.add(np.flatnonzero(neg), f.name, "negative", order_of(f))
+    out.add(np.flatnonzero(large), f.name, "too_large", order_of(f), value=v.cast(pl.String))
     value = np.where(neg | large, 0, arr * (100 if money else 1))
     return pl.Series(f.name, value, dtype=pl.Int64)
 
@@ -224,7 +222,7 @@ def check_flag(f: Field, raw: pl.Series, out: Problems) -> pl.Series:
         true = _np(word.is_in(sorted(TRUE_WORDS)))
         false = _np(word.is_in(sorted(FALSE_WORDS)))
     bad = ~blank & ~true & ~false
-    out.add(np.flatnonzero(bad), f.name, "not_flag", ORDER[f.name], value=cells.str.slice(0, 40))
+    out.add(np.flatnonzero(bad), f.name, "not_flag", order_of(f), value=cells.str.slice(0, 40))
     return pl.Series(f.name, np.where(true, 1, 0), dtype=pl.Int64)
 
 
@@ -240,8 +238,8 @@ def check_text(f: Field, raw: pl.Series, out: Problems) -> pl.Series:
         text = text.str.to_uppercase()
     long_ = ~blank & ~slow & _np(text.str.len_chars() > MAX_TEXT)
     ctrl = ~blank & ~slow & ~long_ & _np(text.str.contains(r"[\x00-\x1f]"))
-    out.add(np.flatnonzero(long_), f.name, "text_too_long", ORDER[f.name], max=MAX_TEXT)
-    out.add(np.flatnonzero(ctrl), f.name, "bad_text", ORDER[f.name])
+    out.add(np.flatnonzero(long_), f.name, "text_too_long", order_of(f), max=MAX_TEXT)
+    out.add(np.flatnonzero(ctrl), f.name, "bad_text", order_of(f))
     text = text.fill_null("")
     if slow.any():
         good = _python_cells(f, cells, slow, out)
@@ -250,10 +248,30 @@ def check_text(f: Field, raw: pl.Series, out: Problems) -> pl.Series:
     return text.alias(f.name)
 
 
+def check_declared(f: Field, raw: pl.Series, out: Problems) -> pl.Series:
+    """A column of a policy's declared field: every distinct cell decided by ``parse_value``
+    (bounds, defaults, categories and dates included), blanks by the required rule."""
+    cells = as_cells(raw)
+    blank = blank_of(cells)
+    _required(f, blank, out)
+    good = _python_cells(f, cells, ~blank, out)
+    fill = blank_value(f)
+    textual = is_textual(f)
+    values = [
+        fill if b else good.get(v, "" if textual else 0)
+        for v, b in zip(cells.to_list(), blank.tolist(), strict=True)
+    ]
+    return pl.Series(f.name, values, dtype=pl.String if textual else pl.Int64)
+
+
 def check_column(f: Field, raw: pl.Series | None, n: int, out: Problems) -> pl.Series:
-    """Dispatch on the field's kind; an absent (optional) column reads as 0 or empty."""
+    """Dispatch on the field's kind; an absent (optional) column reads as its default (0,
+    false, empty or no date)."""
     if raw is None:
-        return pl.Series(f.name, [""] * n if f.kind is Kind.TEXT else [0] * n)
+        fill = blank_value(f)
+        return pl.Series(f.name, [fill] * n, dtype=pl.String if is_textual(f) else pl.Int64)
+    if f.declared:
+        return check_declared(f, raw, out)
     if f.kind is Kind.TEXT:
         return check_text(f, raw, out)
     if f.kind is Kind.FLAG:

@@ -8,9 +8,11 @@ credit_limit, qualified_by, knocked_out_by and, with ``explain``, each indicator
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,9 +21,23 @@ import polars as pl
 import pyarrow as pa
 
 from kvcredit.errors import EvaluationError
-from kvcredit.scoring.compiled import CBanded, Compare, CompiledPolicy, CRule, ScoreTest, Test
-from kvcredit.scoring.fields import BY_NAME, Kind
+from kvcredit.scoring.compiled import (
+    AllTest,
+    AnyTest,
+    CBanded,
+    Compare,
+    CompiledPolicy,
+    CRule,
+    DateTest,
+    NotTest,
+    ScoreTest,
+    Test,
+    date_days,
+)
+from kvcredit.scoring.engine import window_start
+from kvcredit.scoring.fields import NO_DATE, Field, is_textual
 from kvcredit.scoring.policy import Policy
+from kvcredit.scoring.records import blank_value
 
 CHUNK_ROWS = 131_072
 I64 = npt.NDArray[np.int64]
@@ -39,17 +55,27 @@ _OPS = {
 class _Columns:
     """Field arrays and cached derived quantities for one batch."""
 
-    def __init__(self, frame: pl.DataFrame, fields: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        frame: pl.DataFrame,
+        fields: tuple[str, ...],
+        field_of: Mapping[str, Field],
+        on: int | None = None,
+    ) -> None:
         self.n = frame.height
         self.frame = frame
+        self.on = on
         self.arrays: dict[str, Any] = {}
         for name in fields:
-            if name not in frame.columns:  # an optional field left out reads as 0 / empty
-                if BY_NAME[name].required:
+            if name not in frame.columns:  # an optional field left out reads as its default
+                f = field_of[name]
+                if f.required:
                     raise EvaluationError(f"the enterprise data has no column {name!r}")
-                text = BY_NAME[name].kind is Kind.TEXT
+                blank = blank_value(f)
                 self.arrays[name] = (
-                    pl.Series(name, [""] * self.n) if text else np.zeros(self.n, dtype=np.int64)
+                    pl.Series(name, [str(blank)] * self.n, dtype=pl.String)
+                    if is_textual(f)
+                    else np.full(self.n, int(blank), dtype=np.int64)
                 )
                 continue
             s = frame.get_column(name)
@@ -88,9 +114,28 @@ def _compare(t: Compare, cols: _Columns, *, masked: bool = True) -> B:
     return out & (d != 0) if masked else out
 
 
+def _date(t: DateTest, cols: _Columns) -> B:
+    day = cols.arrays[t.field]
+    present = day != NO_DATE
+    if t.op != "within":
+        return np.asarray(present & _OPS[t.op](day, t.days), dtype=bool)
+    if cols.on is None:
+        raise EvaluationError("a date window needs the evaluation date (on=...)")
+    start = window_start(cols.on, t)
+    return np.asarray(present & (day >= start) & (day <= cols.on), dtype=bool)
+
+
 def _test(t: Test, cols: _Columns, scores: dict[str, Any] | None = None) -> B:
     if isinstance(t, Compare):
         return _compare(t, cols)
+    if isinstance(t, AnyTest | AllTest):
+        parts = [_test(sub, cols, scores) for sub in t.tests]
+        join = np.logical_or if isinstance(t, AnyTest) else np.logical_and
+        return np.asarray(join.reduce(parts), dtype=bool)
+    if isinstance(t, NotTest):
+        return ~_test(t.test, cols, scores)
+    if isinstance(t, DateTest):
+        return _date(t, cols)
     if isinstance(t, ScoreTest):
         assert scores is not None, "score tests need the scores"
         key = "score" if t.target == "score" else f"{t.target}.{t.key}"
@@ -130,7 +175,9 @@ def _banded(alt: CBanded, cols: _Columns) -> I64:
 def _scores(c: CompiledPolicy, cols: _Columns) -> dict[str, Any]:
     scores: dict[str, Any] = {}
     for ind in c.indicators:
-        if ind.alternatives:
+        if ind.constant is not None:
+            pts = np.full(cols.n, ind.constant, dtype=np.int64)
+        elif ind.alternatives:
             pts = _banded(ind.alternatives[0], cols)
             for alt in ind.alternatives[1:]:
                 pts = np.maximum(pts, _banded(alt, cols))
@@ -156,13 +203,31 @@ def _scores(c: CompiledPolicy, cols: _Columns) -> dict[str, Any]:
     return scores
 
 
-def _decide(c: CompiledPolicy, cols: _Columns, scores: dict[str, Any]) -> tuple[I64, I64, I64]:
-    """(grade index, len(grades) meaning none; qualified_by code; bit k set: basic k failed)."""
+def _bits(rules: tuple[CRule, ...], cols: _Columns, scores: dict[str, Any], hold: bool) -> Any:
+    """Bit k set where rule k holds (``hold``) or fails; a Python-int column past 62 rules."""
+    out: Any = np.zeros(cols.n, dtype=np.int64 if len(rules) < 63 else object)
+    for k, r in enumerate(rules):
+        ok = _rule(r, cols, scores)
+        out |= (ok if hold else ~ok).astype(out.dtype) << k
+    return out
+
+
+@dataclass
+class _Decision:
+    grade: I64  # grade index; len(grades) means none
+    qualified_by: I64  # 0 none, 1 score, 2 + k route k
+    knocked: Any  # bit k: basic condition k failed
+    failed_req: Any  # bit k: requirement k failed
+    routes: Any  # bit k: route k holds
+    uplifts: Any  # bit k: uplift k applied
+
+
+def _decide(c: CompiledPolicy, cols: _Columns, scores: dict[str, Any]) -> _Decision:
     n_grades = len(c.grade_min)
     total = scores["score"]
-    req_ok = np.ones(cols.n, dtype=bool)
-    for r in c.requirements:
-        req_ok &= _rule(r, cols, scores)
+    failed_req = _bits(c.requirements, cols, scores, hold=False)
+    routes = _bits(c.routes, cols, scores, hold=True)
+    req_ok = failed_req == 0
     met = np.zeros(cols.n, dtype=np.int64)
     for m in c.grade_min:
         met += total * m.denominator >= m.numerator * c.score_scale
@@ -170,29 +235,36 @@ def _decide(c: CompiledPolicy, cols: _Columns, scores: dict[str, Any]) -> tuple[
     graded = by_score < n_grades
     qby = np.where(graded, 1, 0)
     grade = by_score
+    uplifts: Any = np.zeros(cols.n, dtype=np.int64)
     if c.graded:
         steps = np.zeros(cols.n, dtype=np.int64)
-        for r in c.uplifts:
-            steps += _rule(r, cols, scores) * r.steps
+        for k, r in enumerate(c.uplifts):
+            hit = _rule(r, cols, scores) & graded
+            steps += hit * r.steps
+            uplifts |= hit.astype(np.int64) << k
         if c.max_uplift is not None:
             steps = np.minimum(steps, c.max_uplift)
         grade = np.where(graded, np.maximum(0, by_score - steps), n_grades)
         for k, r in enumerate(c.routes):
             assert r.min_grade is not None
-            better = _rule(r, cols, scores) & (r.min_grade < grade)
+            better = _held(routes, k) & (r.min_grade < grade)
             grade = np.where(better, r.min_grade, grade)
             qby = np.where(better, 2 + k, qby)
     else:
         for k in reversed(range(len(c.routes))):
-            use = _rule(c.routes[k], cols, scores) & ~graded
+            use = _held(routes, k) & ~graded
             grade, qby = np.where(use, 0, grade), np.where(use, 2 + k, qby)
-    failed = np.zeros(cols.n, dtype=np.int64)
-    for k, r in enumerate(c.basic):
-        failed |= (~_rule(r, cols)).astype(np.int64) << k
-    knocked = failed != 0
+    failed = _bits(c.basic, cols, scores, hold=False)
+    knocked = np.asarray(failed != 0, dtype=bool)
     grade = np.where(knocked, n_grades, grade)
     qby = np.where(knocked, 0, qby)
-    return grade.astype(np.int64), qby.astype(np.int64), failed
+    return _Decision(
+        grade.astype(np.int64), qby.astype(np.int64), failed, failed_req, routes, uplifts
+    )
+
+
+def _held(bits: Any, k: int) -> B:
+    return np.asarray((bits >> k) & 1 == 1, dtype=bool)
 
 
 def _decimal_series(name: str, scaled: I64, decimals: int) -> pl.Series:
@@ -205,42 +277,85 @@ def _decimal_series(name: str, scaled: I64, decimals: int) -> pl.Series:
 
 
 def _labels(name: str, codes: I64, labels: Mapping[int, str | None]) -> pl.Series:
-    if len(codes) == 0:  # replace_strict with an empty mapping would keep the integer dtype
+    """Each code's label: a gather from the small table of labels."""
+    if len(codes) == 0:
         return pl.Series(name, [], dtype=pl.String)
-    return pl.Series(name, codes).replace_strict(labels, return_dtype=pl.String)
+    keys = sorted(labels)
+    if keys[0] < 0 or keys[-1] >= _DENSE:  # pragma: no cover - codes are small bit sets
+        return pl.Series(name, codes).replace_strict(labels, return_dtype=pl.String)
+    lut = np.zeros(keys[-1] + 1, dtype=np.int32)
+    lut[keys] = np.arange(len(keys), dtype=np.int32)
+    table = pl.Series(name, [labels[k] for k in keys], dtype=pl.String)
+    return table.gather(lut[codes])
 
 
-def _failed_labels(c: CompiledPolicy, failed: I64) -> pl.Series:
-    """Comma-joined ids of the basic conditions each row failed ('' for none)."""
-    codes = np.unique(failed).tolist()
-    ids = [r.id for r in c.basic]
+_DENSE = 1 << 16
+
+
+def _codes(bits: I64) -> list[int]:
+    """The distinct values of small non-negative codes (a count per value, not a sort)."""
+    if len(bits) and int(bits.max()) < _DENSE:  # the bits of at most 16 rules: never negative
+        found: list[int] = np.flatnonzero(np.bincount(bits)).tolist()
+        return found
+    distinct: list[int] = np.unique(bits).tolist()
+    return distinct
+
+
+def _id_labels(name: str, rules: tuple[CRule, ...], bits: Any) -> pl.Series:
+    """Comma-joined ids of the rules whose bit is set in each row ('' for none)."""
+    ids = [r.id for r in rules]
+    if len(ids) >= 63:  # Python-int bits: label row by row
+        return pl.Series(
+            name, [",".join(i for k, i in enumerate(ids) if int(b) >> k & 1) for b in bits]
+        )
+    if not ids:
+        return pl.select(pl.repeat("", len(bits), dtype=pl.String).alias(name)).to_series()
+    codes = _codes(np.asarray(bits, dtype=np.int64))
     labels: dict[int, str | None] = {
         code: ",".join(i for k, i in enumerate(ids) if code >> k & 1) for code in codes
     }
-    return _labels("knocked_out_by", failed, labels)
+    return _labels(name, np.asarray(bits, dtype=np.int64), labels)
 
 
 def evaluate_frame(
-    policy: Policy, frame: pl.DataFrame, *, explain: bool = False, chunk_rows: int = CHUNK_ROWS
+    policy: Policy,
+    frame: pl.DataFrame,
+    *,
+    explain: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
+    on: dt.date | None = None,
+    details: bool = False,
 ) -> pl.DataFrame:
     """Evaluate every row of a frame in internal units; one output row per input row.
 
-    Large frames are cut into chunks (cache-sized arrays) evaluated on a thread per core:
-    NumPy releases the GIL inside its loops, and rows are independent.
+    ``details`` (implied by ``explain``) adds each group's sub-score (``group.<id>``) and the
+    comma-joined ids of the failed requirements, the routes that hold and the uplifts applied.
+    ``on``: the evaluation date, needed by a policy with date windows. Large frames are cut
+    into chunks (cache-sized arrays) evaluated on a thread per core: NumPy releases the GIL
+    inside its loops, and rows are independent.
     """
+    day = date_days(on) if on is not None else None
+    if day is None and policy.compiled.uses_dates:
+        raise EvaluationError("this policy tests dates within a window: give the evaluation date")
+    more = explain or details
     if frame.height <= chunk_rows:
-        return _evaluate_chunk(policy, frame, explain)
+        return _evaluate_chunk(policy, frame, explain, day, more)
     parts = [frame.slice(k, chunk_rows) for k in range(0, frame.height, chunk_rows)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = list(pool.map(lambda part: _evaluate_chunk(policy, part, explain), parts))
+        results = list(
+            pool.map(lambda part: _evaluate_chunk(policy, part, explain, day, more), parts)
+        )
     return pl.concat(results, rechunk=False)
 
 
-def _evaluate_chunk(policy: Policy, frame: pl.DataFrame, explain: bool) -> pl.DataFrame:
+def _evaluate_chunk(
+    policy: Policy, frame: pl.DataFrame, explain: bool, on: int | None, details: bool
+) -> pl.DataFrame:
     c = policy.compiled
-    cols = _Columns(frame, c.fields_used)
+    cols = _Columns(frame, c.fields_used, c.field_of, on)
     scores = _scores(c, cols)
-    grade, qby, failed = _decide(c, cols, scores)
+    d = _decide(c, cols, scores)
+    grade, qby = d.grade, d.qualified_by
     n_grades = len(c.grade_min)
     n = cols.n
     out: list[pl.Series] = [
@@ -257,7 +372,15 @@ def _evaluate_chunk(policy: Policy, frame: pl.DataFrame, explain: bool) -> pl.Da
         out.append(pl.Series("credit_limit", [None] * n, dtype=pl.Decimal(38, 2)))
     routes = {0: "", 1: "score", **{2 + k: r.id for k, r in enumerate(c.routes)}}
     out.append(_labels("qualified_by", qby, routes))
-    out.append(_failed_labels(c, failed))
+    out.append(_id_labels("knocked_out_by", c.basic, d.knocked))
+    if details:
+        out.append(_id_labels("failed_requirements", c.requirements, d.failed_req))
+        out.append(_id_labels("routes", c.routes, d.routes))
+        out.append(_id_labels("uplifts", c.uplifts, d.uplifts))
+        out += [
+            _decimal_series(f"group.{g.id}", scores[f"group.{g.id}"], c.score_decimals)
+            for g in c.groups
+        ]
     if explain:
         digits = len(str(c.points_scale)) - 1
         out += [

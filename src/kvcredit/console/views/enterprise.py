@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +17,7 @@ from kvcredit.console.access import EVERY_ROLE, role_required
 from kvcredit.console.forms import SubmissionForm, add_service_error
 from kvcredit.enterprises import selectors, services
 from kvcredit.errors import InvalidInput, NotFound
+from kvcredit.scoring.io import template_headers
 
 ENTERPRISE = OrgKind.ENTERPRISE
 
@@ -52,14 +56,20 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [
         (reads.field_label(f.name), v, f.kind) for f, v in SubmissionForm.initial_rows(sub.data)
     ]
+    shown = {f.name: f for f in selectors.current_declared_fields(request.user)}
+    rows += [
+        (reads.declared_label(shown[k]) if k in shown else k, v, "extra")
+        for k, v in (sub.extra or {}).items()
+    ]
     return render(request, "console/submission.html", {"submission": sub, "rows": rows})
 
 
 @role_required(ENTERPRISE)
 def submit(request: HttpRequest) -> HttpResponse:
     ent = reads.own_enterprise(request.user)
+    declared = selectors.current_declared_fields(request.user)
     if request.method == "POST":
-        form = SubmissionForm(request.POST)
+        form = SubmissionForm(request.POST, declared=declared)
         if form.is_valid():
             try:
                 services.submit_data(
@@ -76,7 +86,20 @@ def submit(request: HttpRequest) -> HttpResponse:
     else:
         last = selectors.submissions(request.user).filter(enterprise=ent).order_by("-id").first()
         year = clock.today().year - 1
-        form = SubmissionForm(
-            initial=SubmissionForm.initial_from(last.data if last else None, year)
+        initial = SubmissionForm.initial_from(
+            last.data if last else None, year, last.extra if last else None, declared
         )
+        form = SubmissionForm(initial=initial, declared=declared)
     return render(request, "console/submit.html", {"enterprise": ent, "form": form})
+
+
+@role_required(OrgKind.DISTRICT, OrgKind.ADMINISTRATOR)
+def data_template(request: HttpRequest) -> HttpResponse:
+    """The import file's header row (CSV, UTF-8 with BOM): the data dictionary's Chinese
+    headers, then those of the fields the policy in force declares."""
+    declared = selectors.current_declared_fields(request.user)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(template_headers(declared))
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="enterprises-template.csv"'
+    return response
