@@ -199,7 +199,7 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
         c.payment_entry = books.book(pool, entry, kind=EntryKind.COMPENSATION, actor=actor)
         c.approved_by = actor
         c.paid_on = on
-        lending_port.mark_compensated(loan, on=on, actor=actor)
+        lending_port.mark_compensated(loan, on=on, actor=actor, claim_id=c.pk)
         _move(actor, c, S.PAID, on, amount_fen=c.amount_fen, entry=c.payment_entry.pk)
     return c
 

@@ -28,8 +28,8 @@ def eod(
     from kvcredit.platform_cli import django_setup
 
     django_setup()
+    from kvcredit.day import run_day
     from kvcredit.errors import ServiceError
-    from kvcredit.lending.endofday import run_eod
 
     try:
         day = dt.date.fromisoformat(date)
@@ -37,7 +37,7 @@ def eod(
         err.print(f"[red]--date must be YYYY-MM-DD, not {date!r}[/red]")
         raise typer.Exit(2) from None
     try:
-        reports = run_eod(as_of=day, catch_up=catch_up)
+        reports = run_day(as_of=day, catch_up=catch_up)
     except ServiceError as exc:
         err.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from None
