@@ -10,7 +10,6 @@ from kvcredit.enterprises.models import CreditLine
 from kvcredit.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from kvcredit.lending import loans, repayments, services
 from kvcredit.lending.endofday import run_eod
-from kvcredit.lending.selectors import exposures
 from kvcredit.lending.models import (
     Application,
     EodRun,
@@ -18,6 +17,7 @@ from kvcredit.lending.models import (
     Loan,
     Repayment,
 )
+from kvcredit.lending.selectors import exposures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 TODAY = dt.date(2026, 11, 29)

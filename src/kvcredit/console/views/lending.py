@@ -29,8 +29,9 @@ from kvcredit.enterprises.importing import read_rows
 from kvcredit.errors import ServiceError
 from kvcredit.lending import loans as lending
 from kvcredit.lending import selectors
-from kvcredit.lending.models import ApplicationStatus
+from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.repayment_import import import_repayments
+from kvcredit.roles import Role
 
 PER_PAGE = 25
 
@@ -61,6 +62,8 @@ def loans(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.loans(user).order_by("-id"), PER_PAGE).get_page(
         request.GET.get("page")
     )
+    for loan in page.object_list:
+        loan.written_off = lc.is_written_off(loan.status)
     context = {"applications": apps[:PER_PAGE], "page": page, "per_page": PER_PAGE}
     return render(request, "console/lending/loans.html", context)
 
@@ -72,6 +75,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     context = {
         "loan": loan,
+        "written_off": lc.is_written_off(loan.status),
         "instalments": selectors.instalments(request.user, pk),
         "repayments": selectors.repayments(request.user).filter(loan_id=pk),
     }
@@ -81,9 +85,9 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(OrgKind.BANK)
 def queue(request: HttpRequest) -> HttpResponse:
     """The bank's open applications: submitted (approve or reject) and approved (disburse)."""
-    open_ = selectors.applications(request.user).filter(
-        status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED]
-    )
+    open_ = list(selectors.applications(request.user).filter(status__in=lc.HOLDING))
+    for a in open_:  # what the bank may do with each, from the application's table
+        a.steps = lc.APPLICATION.allowed_steps(a.status, Role.BANK)
     return render(request, "console/lending/queue.html", {"applications": open_})
 
 
