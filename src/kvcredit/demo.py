@@ -27,10 +27,12 @@ state is what the service would hold after running the programme for three years
   ``trustee2``;
 * one user per role, with a printed password.
 
-The circuit breaker's end-of-day hook recomputes every pair's exposure from the whole book each
-day; over the history the trustee's monthly recompute (same rules, same service) stands in for
-it, and the hook is back for the last days. A default makes a bank's few loans in a district
-non-performing, so breakers do trip: the suspended pairs take no new applications or claims.
+The business day (``kvcredit.day``) runs lending's end of day and then the circuit breakers,
+which recompute every pair's exposure from the whole book; over the history the demo runs
+lending's end of day alone (``lending.endofday.run_eod``) and the trustee's monthly recompute
+(same rules, same service) stands in for the breakers; the last days are whole business days.
+A default makes a bank's few loans in a district non-performing, so breakers do trip: the
+suspended pairs take no new applications or claims.
 
 The volume of loans scales with ``N`` (about one loan a month per 500 enterprises), so a
 demo of 5,000 enterprises loads in well under two minutes on SQLite.
@@ -149,12 +151,12 @@ def load(
     from kvcredit import clock
     from kvcredit.accounts.models import Organisation, OrgKind
     from kvcredit.accounts.services import ensure_system_user
+    from kvcredit.day import run_day
     from kvcredit.enterprises import services as ent_services
     from kvcredit.enterprises.importing import import_file
     from kvcredit.enterprises.models import CreditLine, District
     from kvcredit.enterprises.setup import load_initial_data
     from kvcredit.fund import services as fund
-    from kvcredit.lending import endofday
     from kvcredit.lending.endofday import run_eod
     from kvcredit.lending.models import Method
     from kvcredit.lending.services import create_product
@@ -245,8 +247,6 @@ def load(
         say=say,
     )
     say(f"{years * 12} months of lending, defaults and claims")
-    hooks = list(endofday.EXPOSURE_HOOKS)
-    endofday.EXPOSURE_HOOKS.clear()
     try:
         day = start
         while day <= end:
@@ -257,9 +257,8 @@ def load(
                 sim.run_day(day)
             day += dt.timedelta(days=1)
     finally:
-        endofday.EXPOSURE_HOOKS[:] = hooks
         tmp.cleanup()
-    report.eod_days += len(run_eod(as_of=end, catch_up=True, actor=system))
+    report.eod_days += len(run_day(as_of=end, catch_up=True, actor=system))
     sim.summarise()
     return report
 
@@ -459,7 +458,7 @@ class _Programme:
         self._repay_due(day)
         fund.charge_service_fees(self.trustee_a, on=day)
         self._follow_paid(day)
-        # the trustee's recompute closes the day (the end-of-day hook's stand-in)
+        # the trustee's recompute closes the day (the business day's breaker step's stand-in)
         breakers.recompute(self.trustee_a, as_of=day)
 
     def _repay_due(self, day: dt.date) -> None:

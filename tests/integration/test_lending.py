@@ -9,7 +9,7 @@ import pytest
 from kvcredit.enterprises.models import CreditLine
 from kvcredit.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from kvcredit.lending import loans, repayments, services
-from kvcredit.lending.endofday import register_exposure_hook, run_eod
+from kvcredit.lending.endofday import run_eod
 from kvcredit.lending.models import (
     Application,
     EodRun,
@@ -17,6 +17,7 @@ from kvcredit.lending.models import (
     Loan,
     Repayment,
 )
+from kvcredit.lending.selectors import exposures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 TODAY = dt.date(2026, 11, 29)
@@ -259,19 +260,33 @@ def test_a_matured_loan_is_renewed_into_a_new_loan_linked_to_the_old(world, prod
     assert not new.first_time_borrower
 
 
-def test_the_end_of_day_hands_the_exposure_per_bank_and_district_to_its_hooks(world, product):
-    seen = []
-    register_exposure_hook(lambda day, exposures: seen.append((day, exposures)))
-    try:
-        loan = _loan(world, product, 1_000)
-        run_eod(as_of=START)
-    finally:
-        from kvcredit.lending.endofday import EXPOSURE_HOOKS
-
-        EXPOSURE_HOOKS.clear()
-    (day, [e]) = seen[0]
-    assert (day, e.bank_id, e.district_id) == (START, loan.bank_id, loan.district_id)
+def test_the_end_of_day_reports_the_exposure_per_bank_and_district(world, product):
+    loan = _loan(world, product, 1_000)
+    (report,) = run_eod(as_of=START)
+    (e,) = report.exposures
+    assert (report.day, e.bank_id, e.district_id) == (START, loan.bank_id, loan.district_id)
     assert (e.loans, e.outstanding_fen, e.non_performing_fen) == (1, 100_000, 0)
+    assert report.exposures == exposures(as_of=START)  # one definition of exposure
+
+
+def test_the_business_day_runs_lending_then_the_breakers_in_one_transaction(world, product):
+    from kvcredit.day import run_day
+    from kvcredit.fund.models import Breaker
+
+    loan = _loan(world, product, 1_000)
+    (report,) = run_day(as_of=START)
+    b = Breaker.objects.get(bank_id=loan.bank_id, district_id=loan.district_id)
+    assert (b.as_of_date, b.outstanding_fen, b.non_performing_fen) == (START, 100_000, 0)
+    assert report.exposures[0].outstanding_fen == 100_000
+    assert run_day(as_of=START)[0].already_run  # a day already run changes nothing
+
+
+def test_lending_alone_moves_no_breaker(world, product):
+    from kvcredit.fund.models import Breaker
+
+    _loan(world, product, 1_000)
+    run_eod(as_of=START)
+    assert not Breaker.objects.exists()
 
 
 def test_a_bank_records_commercial_loans_for_enterprises_it_lends_to(world):

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
+from kvcredit.roles import ORGANISATION_KINDS, ROLE_LABELS
+from kvcredit.site.choices import text_choices
 
-class OrgKind(models.TextChoices):
-    ADMINISTRATOR = "ADMINISTRATOR", _("programme administrator")
-    TRUSTEE = "TRUSTEE", _("fund trustee")
-    DISTRICT = "DISTRICT", _("district")
-    BANK = "BANK", _("cooperating bank")
-    ENTERPRISE = "ENTERPRISE", _("enterprise")
+# The organisation kinds are the roles of ``kvcredit.roles`` (but the system's own): each code
+# and label is defined there once.
+OrgKind = text_choices("OrgKind", {r: ROLE_LABELS[r] for r in ORGANISATION_KINDS}, module=__name__)
 
 
 # Kinds that see the whole programme.

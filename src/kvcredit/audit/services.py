@@ -199,3 +199,11 @@ def verify() -> VerifyResult:
                 return VerifyResult(n, r.id, "content does not match its hash")
             prev = r.hash
     return VerifyResult(n, None)
+
+
+def recorded(action: str, obj_type: str, obj_id: Any) -> bool:
+    """Has ``action`` been recorded on the object? (A service asking its own past, e.g. was
+    this loan ever compensated by the fund.)"""
+    return AuditRecord.objects.filter(
+        action=action, object_type=obj_type, object_id=str(obj_id)
+    ).exists()

@@ -29,8 +29,8 @@ def eod(
     from kvcredit.site.bootstrap import django_setup
 
     django_setup()
+    from kvcredit.day import run_day
     from kvcredit.errors import ServiceError
-    from kvcredit.lending.endofday import run_eod
 
     try:
         day = dt.date.fromisoformat(date)
@@ -42,7 +42,7 @@ def eod(
 
     try:
         require_not_after_today(day, clock.today())  # the business date
-        reports = run_eod(as_of=day, catch_up=catch_up)
+        reports = run_day(as_of=day, catch_up=catch_up)
     except ServiceError as exc:
         err.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from None

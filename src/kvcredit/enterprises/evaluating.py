@@ -111,8 +111,7 @@ def apply_limit(line: CreditLine, evaluation: Evaluation, now: dt.datetime) -> d
     """Set the credit line's limit from an evaluation; returns the before-state for the audit."""
     before = credit_state(line)
     line.evaluation = evaluation
-    line.limit_fen = evaluation.limit_fen
-    line.valid_until = evaluation.valid_until
+    line.take(line.value.with_limit(evaluation.limit_fen, evaluation.valid_until))
     line.updated_at = now
     return before
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from kvcredit.accounts.models import Organisation
+from kvcredit.enterprises.domain.credit_line import CreditLine as LineValue
 
 
 class District(models.Model):
@@ -174,8 +175,18 @@ class CreditLine(models.Model):
         ]
 
     @property
+    def value(self) -> LineValue:
+        """The line as the pure value whose operations hold its arithmetic."""
+        return LineValue(self.limit_fen, self.reserved_fen, self.used_fen, self.valid_until)
+
+    def take(self, value: LineValue) -> None:
+        """Set the figures from ``value`` (unsaved)."""
+        self.limit_fen, self.reserved_fen, self.used_fen = value.limit, value.reserved, value.used
+        self.valid_until = value.valid_until
+
+    @property
     def available_fen(self) -> int:
-        return max(self.limit_fen - self.reserved_fen - self.used_fen, 0)
+        return self.value.available
 
 
 class ReevaluationJob(models.Model):

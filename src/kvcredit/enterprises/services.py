@@ -8,7 +8,7 @@ selectors, so a use case cannot reach what its actor cannot see.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,6 +22,8 @@ from kvcredit.accounts.models import Organisation, OrgKind, User
 from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
 from kvcredit.enterprises import selectors
+from kvcredit.enterprises.domain.credit_line import CreditLine as LineValue
+from kvcredit.enterprises.domain.credit_line import CreditLineError
 from kvcredit.enterprises.evaluating import (
     apply_limit,
     audit_evaluation,
@@ -43,6 +45,7 @@ from kvcredit.enterprises.models import (
     PublishedPolicy,
 )
 from kvcredit.errors import Conflict, InvalidInput, NotFound, ServiceError
+from kvcredit.money import fen_to_yuan
 from kvcredit.scoring.engine import evaluate_record
 from kvcredit.scoring.fields import Field
 from kvcredit.scoring.records import Problem, RecordError, normalize_record, uscc_problem
@@ -308,3 +311,101 @@ def _organisation(kind: str, name: str) -> Organisation:
     except IntegrityError:
         msg = _("an organisation named %(name)s exists") % {"name": repr(name)}
         raise Conflict(msg, field="name") from None
+
+
+# -- the credit line: this module is the one writer of its reserved and used amounts ----------
+#    The arithmetic is the pure ``CreditLine`` value's (enterprises.domain.credit_line): an
+#    operation that would go below zero is refused, never clamped. Lending calls these inside
+#    its own transactions (an application, a disbursement, a repayment, a reversal).
+
+
+def lock_credit_line(enterprise_id: int) -> CreditLine:
+    """The enterprise's credit line, locked for the caller's transaction."""
+    return CreditLine.objects.select_for_update().get(enterprise_id=enterprise_id)
+
+
+def _line_state(line: CreditLine) -> dict[str, Any]:
+    return {"reserved_fen": line.reserved_fen, "used_fen": line.used_fen}
+
+
+def _credit_op(
+    actor: Any,
+    enterprise_id: int,
+    op: Callable[[LineValue], LineValue],
+    now: dt.datetime | None,
+    audit_as: str | None,
+) -> CreditLine:
+    line = lock_credit_line(enterprise_id)
+    before = _line_state(line)
+    try:
+        value = op(line.value)
+    except CreditLineError as exc:
+        if exc.op == "reserve":
+            msg = _("the amount exceeds the available limit of %(yuan)s yuan") % {
+                "yuan": fen_to_yuan(exc.room)
+            }
+            raise InvalidInput([("amount", msg)]) from None
+        raise Conflict(_("the credit line cannot go below zero"), field="amount") from None
+    line.take(value)
+    line.updated_at = _now(now)
+    line.save(update_fields=["reserved_fen", "used_fen", "updated_at"])
+    if audit_as:
+        audit.record(
+            actor, audit_as, "credit_line", line.pk, before=before, after=_line_state(line)
+        )
+    return line
+
+
+def reserve_credit(
+    actor: Any,
+    *,
+    enterprise_id: int,
+    amount_fen: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    audit_as: str | None = "CREDIT_RESERVE",
+) -> CreditLine:
+    """Hold ``amount_fen`` of the available limit (an application); refused beyond it."""
+    return _credit_op(
+        actor, enterprise_id, lambda v: v.reserve(amount_fen, today=today), now, audit_as
+    )
+
+
+def release_credit(
+    actor: Any,
+    *,
+    enterprise_id: int,
+    amount_fen: int,
+    now: dt.datetime | None = None,
+    audit_as: str | None = None,
+) -> CreditLine:
+    """Free ``amount_fen`` of what is reserved (approval of less, rejection, expiry …)."""
+    return _credit_op(actor, enterprise_id, lambda v: v.release(amount_fen), now, audit_as)
+
+
+def consume_credit(
+    actor: Any,
+    *,
+    enterprise_id: int,
+    amount_fen: int,
+    held_fen: int = 0,
+    now: dt.datetime | None = None,
+    audit_as: str | None = None,
+) -> CreditLine:
+    """Use ``amount_fen`` (a disbursement, freeing the ``held_fen`` its application held; or a
+    reversed repayment, ``held_fen`` = 0)."""
+    return _credit_op(
+        actor, enterprise_id, lambda v: v.consume(amount_fen, held=held_fen), now, audit_as
+    )
+
+
+def restore_credit(
+    actor: Any,
+    *,
+    enterprise_id: int,
+    amount_fen: int,
+    now: dt.datetime | None = None,
+    audit_as: str | None = None,
+) -> CreditLine:
+    """Repaid principal ``amount_fen`` returns to the available limit."""
+    return _credit_op(actor, enterprise_id, lambda v: v.restore(amount_fen), now, audit_as)

@@ -1,10 +1,11 @@
 """The circuit breaker per bank and district, run at the end of day.
 
-The lending app's end-of-day run passes each bank and district's exposure (outstanding and
-non-performing principal); the fund adds what it has paid in compensation and what the bank has
-lent there, and moves each breaker with the pure rules. Every change of state is stored
-(``BreakerChange``) and audited; a suspension opens the lending app's suspension record (no new
-applications) and stops new claims; only the trustee lifts it, with a written reason.
+The business day (``kvcredit.day``) passes each bank and district's exposure (outstanding and
+non-performing principal, ``lending.selectors.exposures``); the fund adds what it has paid in
+compensation and what the bank has lent there, and moves each breaker with the pure rules.
+Every change of state is stored (``BreakerChange``) and audited; a suspension opens the
+lending app's suspension record (no new applications) and stops new claims; only the trustee
+lifts it, with a written reason.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kvcredit.errors import Conflict, InvalidInput, NotFound
 from kvcredit.fund import config, lending_port
 from kvcredit.fund.domain import breaker as db
 from kvcredit.fund.models import Breaker, BreakerChange, BreakerLevel, Claim
+from kvcredit.lending import selectors as lending_selectors
 
 Key = tuple[int, int]  # (bank_id, district_id)
 
@@ -46,10 +48,7 @@ def _compensated() -> dict[Key, int]:
 
 
 def _lent() -> dict[Key, int]:
-    from kvcredit.lending.models import Loan
-
-    rows = Loan.objects.values("bank_id", "district_id").annotate(total=Sum("amount_fen"))
-    return {(r["bank_id"], r["district_id"]): int(r["total"]) for r in rows}
+    return lending_selectors.lent_per_pair()
 
 
 def _with_empty_books(exposures: dict[Key, tuple[int, int]]) -> dict[Key, tuple[int, int]]:
@@ -65,16 +64,10 @@ def exposures_from_loans() -> dict[Key, tuple[int, int]]:
     """(outstanding, non-performing) principal per bank and district from the live loan book
     (ACTIVE and COMPENSATED loans: a written-off loan counts no more), for a recomputation
     outside the end-of-day run; (0, 0) for a breaker's pair with no live loan left."""
-    from kvcredit.lending.models import LIVE_STATUSES, NON_PERFORMING, Loan
-
-    live = Loan.objects.filter(status__in=LIVE_STATUSES)
-    out: dict[Key, tuple[int, int]] = {}
-    for r in live.values("bank_id", "district_id").annotate(total=Sum("outstanding_principal_fen")):
-        out[(r["bank_id"], r["district_id"])] = (int(r["total"]), 0)
-    npl = live.filter(category__in=NON_PERFORMING).values("bank_id", "district_id")
-    for r in npl.annotate(total=Sum("outstanding_principal_fen")):
-        key = (r["bank_id"], r["district_id"])
-        out[key] = (out[key][0], int(r["total"]))
+    out = {
+        (e.bank_id, e.district_id): (e.outstanding_fen, e.non_performing_fen)
+        for e in lending_selectors.exposures()
+    }
     return _with_empty_books(out)
 
 
@@ -167,9 +160,9 @@ def recompute(actor: Any, *, as_of: dt.date) -> list[BreakerChange]:
 
 
 def on_end_of_day(as_of: dt.date, rows: Iterable[Any]) -> list[BreakerChange]:
-    """The lending app's end-of-day hook: rows with ``bank_id``, ``district_id``,
-    ``outstanding_fen`` and ``non_performing_fen`` (attributes or keys), one per pair with live
-    loans; a breaker's pair with none left gets (0, 0)."""
+    """The fund's step of the business day (``kvcredit.day``): rows with ``bank_id``,
+    ``district_id``, ``outstanding_fen`` and ``non_performing_fen`` (attributes or keys), one per
+    pair with live loans; a breaker's pair with none left gets (0, 0)."""
 
     def get(r: Any, k: str) -> int:
         return int(r[k] if isinstance(r, Mapping) else getattr(r, k))

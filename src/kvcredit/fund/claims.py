@@ -35,7 +35,7 @@ from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.domain import entries as de
 from kvcredit.fund.domain import rules as dr
 from kvcredit.fund.models import Claim, ClaimEvent, ClaimStatus, EntryKind, Recovery
-from kvcredit.lending.models import LoanStatus
+from kvcredit.lending.domain.lifecycle import LOAN_LABELS, LoanStatus
 from kvcredit.statemachine import StepRefused
 
 S = ClaimStatus
@@ -100,7 +100,7 @@ def unmet_reason(why: dc.Unmet, facts: dc.ClaimFacts) -> str:
         return _(
             "the loan is %(status)s; the fund compensates only a loan still on the bank's "
             "book and not compensated yet"
-        ) % {"status": LoanStatus(facts.loan_status).label}
+        ) % {"status": _(LOAN_LABELS[LoanStatus(facts.loan_status)])}
     if why is dc.Unmet.LOAN_NOT_OVERDUE:
         return _("the loan is not overdue")
     if why is dc.Unmet.TOO_FEW_DAYS:
@@ -257,7 +257,7 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
         c.approved_by = actor
         c.paid_on = on
         c.overdue_principal_fen, c.amount_fen = basis, amount
-        lending_port.mark_compensated(loan, on=on, actor=actor)
+        lending_port.mark_compensated(loan, on=on, actor=actor, claim_id=c.pk)
         _move(
             actor,
             c,

@@ -40,7 +40,7 @@ from kvcredit.fund.models import (
     Pool,
     ServiceFee,
 )
-from kvcredit.lending.models import Loan
+from kvcredit.lending import services as lending
 from kvcredit.money import fen_to_yuan
 
 TRUSTEE = OrgKind.TRUSTEE
@@ -233,7 +233,7 @@ def _reductions() -> list[tuple[FeeReduction, dr.FeeReduction]]:
     ]
 
 
-def _charge(actor: Any, loan: Loan, on: dt.date, rules: dr.FundRules) -> ServiceFee:
+def _charge(actor: Any, loan: Any, on: dt.date, rules: dr.FundRules) -> ServiceFee:
     found = _reductions()
     fee_fen = dr.service_fee(
         amount_fen=loan.amount_fen,
@@ -276,9 +276,7 @@ def charge_service_fee(actor: Any, *, loan_id: int, on: dt.date) -> ServiceFee:
     """Charge a loan's service fee once, at the rate and reduction in force on ``on``."""
     require(actor, TRUSTEE, action=gettext_noop("charge service fees"))
     with transaction.atomic():
-        loan = Loan.objects.select_for_update().filter(pk=loan_id).first()
-        if loan is None:
-            raise NotFound(_("no such loan"), field="loan_id")
+        loan = lending.loan_for_update(loan_id)
         if ServiceFee.objects.filter(loan=loan).exists():
             raise Conflict(_("this loan's service fee has already been charged"), field="loan_id")
         if loan.disbursed_on > on:
@@ -292,12 +290,7 @@ def charge_service_fees(actor: Any, *, on: dt.date) -> list[ServiceFee]:
     rules = config.rules()
     with transaction.atomic():
         # lock the loans only: PostgreSQL cannot lock the nullable side of the fee's outer join
-        loans = (
-            Loan.objects.select_for_update(of=("self",))
-            .filter(disbursed_on__lte=on, fund_fee__isnull=True)
-            .select_related("district")
-        )
-        locked = list(loans.order_by("id"))
+        locked = list(lending.lock_loans(disbursed_on__lte=on, fund_fee__isnull=True))
         # a concurrent run may have charged some while this one waited for their locks: the
         # lock does not re-check the fee's outer join, this fresh query does
         charged = set(ServiceFee.objects.filter(loan__in=locked).values_list("loan_id", flat=True))

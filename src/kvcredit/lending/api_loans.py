@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
 from kvcredit.lending import loans, repayments, selectors, services
 from kvcredit.lending.domain import rates
+from kvcredit.lending.domain.lifecycle import ApplicationStatus, LoanStatus
 from kvcredit.lending.models import (
     Application,
     BankSuspension,
@@ -265,7 +266,7 @@ class ApplicationOut(Schema):
     method: str
     purpose: str
     first_time_borrower: bool
-    status: str
+    status: ApplicationStatus
     approved_amount: str | None
     reject_reason: str
     submitted_at: dt.datetime
@@ -301,7 +302,7 @@ class ApplicationOut(Schema):
 
 
 class ApplicationFilter(Schema):
-    status: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,12}$")] | None = None
+    status: ApplicationStatus | None = None  # the application lifecycle's codes
     enterprise_id: Id | None = None
 
 
@@ -393,7 +394,7 @@ class LoanOut(Schema):
     penalty_rate_percent: str
     grace_days: int
     first_time_borrower: bool
-    status: str
+    status: LoanStatus
     outstanding_principal: str
     due_principal: str
     due_interest: str
@@ -427,8 +428,7 @@ class LoanOut(Schema):
 
 
 class LoanFilter(Schema):
-    # the LoanStatus codes; live loans are ACTIVE or COMPENSATED
-    status: Literal["ACTIVE", "CLOSED", "RENEWED", "COMPENSATED", "WRITTEN_OFF"] | None = None
+    status: LoanStatus | None = None  # the loan lifecycle's codes (live: lifecycle.LIVE)
     category: Annotated[str, StringConstraints(pattern=r"^[A-Z_]{1,16}$")] | None = None
     enterprise_id: Id | None = None
 

@@ -6,8 +6,10 @@
 
 A day already run changes nothing and says so (``DayReport.already_run``). Each day is one
 transaction: the loans' new state, the instalments that fell due, lapsed approvals, the
-``EodRun`` row and an audit record; then every registered exposure hook is called, inside the
-same transaction, with the day's exposure per bank and district (the fund's circuit breaker).
+``EodRun`` row and an audit record; the report carries the day's exposure per bank and
+district (``lending.selectors.exposures``). This module is lending's part of the day only: the
+programme's business day (this, then the fund's circuit breakers, in one transaction per day)
+is ``kvcredit.day.run_day``, which the CLI and the demo call.
 
 Loans keep only their next instalment on the row (``next_due_date``, ``next_principal_fen``),
 so the book is read as (N, 1) windows: no schedule table is scanned. On PostgreSQL the book is
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from kvcredit.audit import services as audit
 from kvcredit.errors import Conflict
+from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.domain.aging import ClassificationRules
 from kvcredit.lending.domain.eod import Book, run_day
 from kvcredit.lending.loans import expire_approvals
@@ -41,14 +43,16 @@ from kvcredit.lending.models import (
     LIVE_STATUSES,
     EodRun,
     Loan,
-    LoanStatus,
     Method,
     Product,
 )
+from kvcredit.lending.selectors import Exposure, exposures
 
 I64 = npt.NDArray[np.int64]
 AMORTISING = (Method.EQUAL_INSTALMENT.value, Method.EQUAL_PRINCIPAL.value)
-NON_PERFORMING_FROM = 2  # category codes 2, 3, 4: substandard, doubtful, loss
+# The end of day closes a live loan repaid in full: the table's ``close`` step (by the system).
+CLOSED = lc.LOAN.targets(lc.LoanStatus.ACTIVE, "close")[0].value
+assert set(lc.LIVE) <= set(lc.LOAN.sources("close"))  # every loan it ages may close
 
 # (column, polars type) read for each live loan, in this order.
 READ = [
@@ -97,28 +101,6 @@ DUE = [("loan_id", "bigint"), ("seq", "integer"), ("p", "bigint"), ("i", "bigint
 
 
 @dataclass(frozen=True)
-class Exposure:
-    """A bank's live loans in one district at the end of a day (fen)."""
-
-    bank_id: int
-    district_id: int
-    loans: int
-    outstanding_fen: int
-    non_performing_fen: int  # outstanding principal of substandard, doubtful and loss loans
-
-
-ExposureHook = Callable[[dt.date, list[Exposure]], None]
-EXPOSURE_HOOKS: list[ExposureHook] = []
-
-
-def register_exposure_hook(hook: ExposureHook) -> None:
-    """Call ``hook(day, exposures)`` at the end of every day (inside the day's transaction).
-    The fund app registers its circuit breaker here from its ``AppConfig.ready``."""
-    if hook not in EXPOSURE_HOOKS:
-        EXPOSURE_HOOKS.append(hook)
-
-
-@dataclass(frozen=True)
 class DayReport:
     day: dt.date
     already_run: bool = False
@@ -140,6 +122,28 @@ def next_day_to_run() -> dt.date | None:
     return first  # type: ignore[no-any-return]
 
 
+def days_to_run(as_of: dt.date, *, catch_up: bool) -> list[dt.date]:
+    """The days to run to reach ``as_of`` (none when it has run); without ``catch_up`` a
+    missing day before it is refused."""
+    first = next_day_to_run() or as_of
+    if as_of < first:
+        return []
+    if as_of > first and not catch_up:
+        msg = _("the end of day for %(day)s has not run: run it first, or catch up") % {
+            "day": first
+        }
+        raise Conflict(msg, field="date")
+    return [first + dt.timedelta(days=k) for k in range((as_of - first).days + 1)]
+
+
+def system_actor(actor: Any) -> Any:
+    if actor is None:
+        from kvcredit.accounts.services import ensure_system_user
+
+        return ensure_system_user()
+    return actor
+
+
 def run_eod(
     *,
     as_of: dt.date,
@@ -147,28 +151,17 @@ def run_eod(
     actor: Any = None,
     now: dt.datetime | None = None,
 ) -> list[DayReport]:
-    """Age the book to ``as_of``; with ``catch_up`` run every missing day first, in order."""
-    if actor is None:
-        from kvcredit.accounts.services import ensure_system_user
-
-        actor = ensure_system_user()
-    first = next_day_to_run() or as_of
-    if as_of < first:
+    """Lending's end of day alone: age the book to ``as_of``; with ``catch_up`` run every
+    missing day first, in order. (The programme's day, breakers included: ``kvcredit.day``.)"""
+    actor = system_actor(actor)
+    days = days_to_run(as_of, catch_up=catch_up)
+    if not days:
         return [DayReport(as_of, already_run=True)]
-    if as_of > first and not catch_up:
-        msg = _("the end of day for %(day)s has not run: run it first, or catch up") % {
-            "day": first
-        }
-        raise Conflict(msg, field="date")
-    reports = []
-    day = first
-    while day <= as_of:
-        reports.append(_run_one(day, actor, now or timezone.now()))
-        day += dt.timedelta(days=1)
-    return reports
+    return [run_one_day(day, actor, now or timezone.now()) for day in days]
 
 
-def _run_one(day: dt.date, actor: Any, now: dt.datetime) -> DayReport:
+def run_one_day(day: dt.date, actor: Any, now: dt.datetime) -> DayReport:
+    """Age the book by ``day``, in one transaction (a savepoint within the caller's)."""
     started = timezone.now()
     with transaction.atomic():
         hold_the_book()
@@ -178,7 +171,6 @@ def _run_one(day: dt.date, actor: Any, now: dt.datetime) -> DayReport:
         result, extra = age(frame, day)
         write_back(frame, result, extra, day)
         expired = expire_approvals(actor, on=day, now=now)
-        exposures = exposure(frame, extra["category"], extra["live"])
         report = DayReport(
             day,
             loans=frame.height,
@@ -187,7 +179,7 @@ def _run_one(day: dt.date, actor: Any, now: dt.datetime) -> DayReport:
             closed=int(extra["closed_today"].sum()),
             expired_applications=expired,
             categories=extra["counts"],
-            exposures=exposures,
+            exposures=exposures(as_of=day),  # the book as just written back
         )
         run = EodRun.objects.create(
             run_date=day,
@@ -209,8 +201,6 @@ def _run_one(day: dt.date, actor: Any, now: dt.datetime) -> DayReport:
             "categories": report.categories,
         }
         audit.record(actor, "EOD_RUN", "eod_run", run.pk, after=after, now=now)
-        for hook in EXPOSURE_HOOKS:
-            hook(day, exposures)
     return report
 
 
@@ -349,7 +339,7 @@ def write_back(frame: pl.DataFrame, result: Any, extra: dict[str, Any], day: dt.
             "days_past_due": result.dpd,
             "category": codes[extra["category"]],
             "matured": frame["matured"].to_numpy() | result.matured,
-            "status": np.where(closed, LoanStatus.CLOSED.value, frame["status"].to_numpy()),
+            "status": np.where(closed, CLOSED, frame["status"].to_numpy()),
             "closed_on": pl.Series(np.where(closed, np.datetime64(day), np.datetime64("NaT"))).cast(
                 pl.Date
             ),
@@ -407,29 +397,3 @@ def _temp_table(cur: Any, name: str, columns: list[tuple[str, str]], frame: pl.D
         return
     marks = ", ".join("%s" for _c in names)
     cur.executemany(f"INSERT INTO {name} VALUES ({marks})", frame.select(names).rows())
-
-
-# -- exposure for the fund's circuit breaker -------------------------------------------------
-def exposure(frame: pl.DataFrame, category: I64, live: npt.NDArray[np.bool_]) -> list[Exposure]:
-    """Outstanding and non-performing principal of live loans per bank and district."""
-    if frame.height == 0:
-        return []
-    outstanding = _i64(frame, "outstanding_principal_fen")
-    agg = (
-        pl.DataFrame(
-            {
-                "bank_id": frame["bank_id"],
-                "district_id": frame["district_id"],
-                "out": outstanding,
-                "npl": np.where(category >= NON_PERFORMING_FROM, outstanding, 0),
-            }
-        )
-        .filter(pl.Series(live))
-        .group_by("bank_id", "district_id")
-        .agg(pl.len().alias("n"), pl.col("out").sum(), pl.col("npl").sum())
-        .sort("bank_id", "district_id")
-    )
-    return [
-        Exposure(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]))
-        for r in agg.select("bank_id", "district_id", "n", "out", "npl").rows()
-    ]

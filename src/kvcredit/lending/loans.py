@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -23,9 +23,11 @@ from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
 from kvcredit.enterprises import selectors as ent_selectors
-from kvcredit.enterprises.models import Bank, BankAdmission, CreditLine, Enterprise
+from kvcredit.enterprises import services as credit
+from kvcredit.enterprises.models import Bank, BankAdmission, Enterprise
 from kvcredit.errors import Conflict, InvalidInput, NotFound
 from kvcredit.lending import dates, selectors
+from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.domain.aging import penalty_rate_units
 from kvcredit.lending.domain.rates import (
     RateBasis,
@@ -50,10 +52,37 @@ from kvcredit.lending.models import (
     Product,
     Rate,
 )
-from kvcredit.money import fen_to_yuan
+from kvcredit.roles import Role
+from kvcredit.statemachine import Machine, StepRefused
 
 S = ApplicationStatus
-HOLDING = (S.SUBMITTED, S.APPROVED)  # states that hold a reservation
+HOLDING = lc.HOLDING  # states that hold a reservation
+
+_THINGS = {"application": gettext_noop("application"), "loan": gettext_noop("loan")}
+
+
+def take_step(
+    machine: Machine[Any],
+    status: str | None,
+    step: str,
+    role: str,
+    *,
+    why: str,
+    field: str = "status",
+    target: str | None = None,
+) -> str:
+    """The status after ``step`` by ``role`` from ``status`` (the lifecycle table's answer),
+    or a translated Conflict: ``why``, naming the current status in words."""
+    try:
+        return machine.step(status, step, role, target=target).value
+    except StepRefused:
+        label = machine.labels[machine.states(status)] if status else ""
+        msg = _("%(why)s (the %(thing)s is %(status)s)") % {
+            "why": why,
+            "thing": _(_THINGS.get(machine.name, machine.name)),
+            "status": _(label),
+        }
+        raise Conflict(msg, field=field) from None
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -90,20 +119,6 @@ def suspended(bank: Bank, district_id: int, on: dt.date) -> bool:
         .filter(Q(to_date__isnull=True) | Q(to_date__gt=on))
         .exists()
     )
-
-
-def _lock_line(ent: Enterprise) -> CreditLine:
-    return CreditLine.objects.select_for_update().get(enterprise=ent)
-
-
-def _available(line: CreditLine, today: dt.date) -> int:
-    if line.valid_until is None or line.valid_until <= today:
-        return 0
-    return line.available_fen
-
-
-def _line_state(line: CreditLine) -> dict[str, Any]:
-    return {"reserved_fen": line.reserved_fen, "used_fen": line.used_fen}
 
 
 def _app_state(app: Application) -> dict[str, Any]:
@@ -147,17 +162,10 @@ def apply(
     if suspended(bank, ent.district_id, today):
         raise Conflict(_("this bank takes no new applications in your district"), field="bank_id")
     with transaction.atomic():
-        line = _lock_line(ent)
-        available = _available(line, today)
-        if amount_fen > available:
-            msg = _("the amount exceeds the available limit of %(yuan)s yuan") % {
-                "yuan": fen_to_yuan(available)
-            }
-            raise InvalidInput([("amount", msg)])
-        before = _line_state(line)
-        line.reserved_fen += amount_fen
-        line.updated_at = now
-        line.save(update_fields=["reserved_fen", "updated_at"])
+        status = take_step(lc.APPLICATION, None, "apply", Role.ENTERPRISE, why="")
+        credit.reserve_credit(
+            actor, enterprise_id=ent.pk, amount_fen=amount_fen, today=today, now=now
+        )
         app = Application.objects.create(
             enterprise=ent,
             bank=bank,
@@ -167,14 +175,11 @@ def apply(
             method=method,
             purpose=purpose,
             first_time_borrower=first_time_borrower,
-            status=S.SUBMITTED,
+            status=status,
             reserved_fen=amount_fen,
             submitted_at=now,
         )
         audit.record(actor, "LOAN_APPLY", "application", app.pk, after=_app_state(app), now=now)
-        audit.record(
-            actor, "CREDIT_RESERVE", "credit_line", line.pk, before=before, after=_line_state(line)
-        )
     return app
 
 
@@ -199,10 +204,11 @@ def _locked_app(actor: User, application_id: int, *kinds: OrgKind, action: str) 
     return Application.objects.select_for_update().select_related("product").get(pk=application_id)
 
 
-def _release(app: Application, line: CreditLine, keep: int, now: dt.datetime) -> None:
-    line.reserved_fen = max(line.reserved_fen - (app.reserved_fen - keep), 0)
-    line.updated_at = now
-    line.save(update_fields=["reserved_fen", "updated_at"])
+def _release(actor: User, app: Application, keep: int, now: dt.datetime) -> None:
+    """Free what ``app`` holds on its credit line beyond ``keep`` (refused below zero)."""
+    credit.release_credit(
+        actor, enterprise_id=app.enterprise_id, amount_fen=app.reserved_fen - keep, now=now
+    )
     app.reserved_fen = keep
 
 
@@ -220,13 +226,18 @@ def approve(
         app = _locked_app(
             actor, application_id, OrgKind.BANK, action=gettext_noop("approve applications")
         )
-        if app.status != S.SUBMITTED:
-            raise Conflict(_("only a submitted application can be approved"), field="status")
+        status = take_step(
+            lc.APPLICATION,
+            app.status,
+            "approve",
+            Role.BANK,
+            why=_("only a submitted application can be approved"),
+        )
         if not 0 < amount_fen <= app.amount_fen:
             raise InvalidInput([("amount", _("the approved amount must be 1 fen to the request"))])
         before = _app_state(app)
-        _release(app, _lock_line(app.enterprise), amount_fen, now)
-        app.status = S.APPROVED
+        _release(actor, app, amount_fen, now)
+        app.status = status
         app.approved_amount_fen = amount_fen
         app.decided_at = now
         app.approved_on = today
@@ -242,25 +253,26 @@ def reject(
     actor: User, *, application_id: int, reason: str, now: dt.datetime | None = None
 ) -> Application:
     """The bank rejects a submitted or approved application, with a reason; releases it."""
-    return _end(actor, application_id, S.REJECTED, reason, OrgKind.BANK, _now(now))
+    return _end(actor, application_id, "reject", reason, OrgKind.BANK, _now(now))
 
 
 def withdraw(actor: User, *, application_id: int, now: dt.datetime | None = None) -> Application:
     """The enterprise withdraws its application before disbursement; releases it."""
-    return _end(actor, application_id, S.WITHDRAWN, "", OrgKind.ENTERPRISE, _now(now))
+    return _end(actor, application_id, "withdraw", "", OrgKind.ENTERPRISE, _now(now))
 
 
 def _end(
-    actor: User, application_id: int, status: str, reason: str, kind: OrgKind, now: dt.datetime
+    actor: User, application_id: int, step: str, reason: str, kind: OrgKind, now: dt.datetime
 ) -> Application:
-    if status == S.REJECTED and not reason.strip():
+    if step == "reject" and not reason.strip():
         raise InvalidInput([("reason", _("a rejection needs a reason"))])
     with transaction.atomic():
         app = _locked_app(actor, application_id, kind, action=gettext_noop("end applications"))
-        if app.status not in HOLDING:
-            raise Conflict(_("this application is no longer open"), field="status")
+        status = take_step(
+            lc.APPLICATION, app.status, step, kind, why=_("this application is no longer open")
+        )
         before = _app_state(app)
-        _release(app, _lock_line(app.enterprise), 0, now)
+        _release(actor, app, 0, now)
         app.status = status
         app.reject_reason = reason
         app.decided_at = now
@@ -274,14 +286,16 @@ def expire_approvals(actor: User, *, on: dt.date, now: dt.datetime | None = None
     """Approvals not disbursed by their expiry date lapse and release their reservation."""
     now = _now(now)
     n = 0
-    ids = Application.objects.filter(status=S.APPROVED, expires_on__lte=on).values_list(
-        "id", flat=True
-    )
+    ids = Application.objects.filter(
+        status__in=lc.APPLICATION.sources("expire"), expires_on__lte=on
+    ).values_list("id", flat=True)
     for app_id in list(ids):
         app = Application.objects.select_for_update().get(pk=app_id)
+        if not lc.APPLICATION.may(app.status, "expire", Role.SYSTEM):
+            continue  # ended (withdrawn, rejected, disbursed) since the list was read
         before = _app_state(app)
-        _release(app, _lock_line(app.enterprise), 0, now)
-        app.status = S.EXPIRED
+        _release(actor, app, 0, now)
+        app.status = lc.APPLICATION.step(app.status, "expire", Role.SYSTEM).value
         app.save()
         audit.record(
             actor, "LOAN_EXPIRE", "application", app.pk, before=before, after=_app_state(app)
@@ -333,6 +347,7 @@ def _create_loan(
     now: dt.datetime,
     application: Application | None = None,
     renewal_of: Loan | None = None,
+    status: str = LoanStatus.ACTIVE,
 ) -> Loan:
     rate_type, units = rate_for(product, term_months, signing_date)
     rows = build_schedule(
@@ -361,7 +376,7 @@ def _create_loan(
         grace_days=product.grace_days,
         first_time_borrower=first_time_borrower,
         instalment_count=len(rows),
-        status=LoanStatus.ACTIVE,
+        status=status,
         outstanding_principal_fen=amount_fen,
         next_due_date=rows[0].due_date,
         next_principal_fen=rows[0].principal_fen,
@@ -414,8 +429,14 @@ def disburse(
             actor, application_id, OrgKind.BANK, action=gettext_noop("disburse loans")
         )
         require_open_day(disbursed_on, "disbursed_on")  # again: a day run while we waited
-        if app.status != S.APPROVED:
-            raise Conflict(_("only an approved application can be disbursed"), field="status")
+        app_status = take_step(
+            lc.APPLICATION,
+            app.status,
+            "disburse",
+            Role.BANK,
+            why=_("only an approved application can be disbursed"),
+        )
+        loan_status = take_step(lc.LOAN, None, "disburse", Role.BANK, why="")
         dates.check_disbursement(
             approved_on=app.approved_on,
             signing_date=signing_date,
@@ -426,11 +447,15 @@ def disburse(
         if app.expires_on is not None and disbursed_on >= app.expires_on:
             raise Conflict(_("the approval has expired"), field="disbursed_on")
         amount = app.approved_amount_fen or app.amount_fen
-        line = _lock_line(app.enterprise)
-        before = _line_state(line)
-        _release(app, line, 0, now)
-        line.used_fen += amount
-        line.save(update_fields=["used_fen"])
+        credit.consume_credit(
+            actor,
+            enterprise_id=app.enterprise_id,
+            amount_fen=amount,
+            held_fen=app.reserved_fen,
+            now=now,
+            audit_as="CREDIT_USE",
+        )
+        app.reserved_fen = 0
         loan = _create_loan(
             enterprise=app.enterprise,
             bank=app.bank,
@@ -443,13 +468,11 @@ def disburse(
             first_time_borrower=app.first_time_borrower,
             now=now,
             application=app,
+            status=loan_status,
         )
-        app.status = S.DISBURSED
+        app.status = app_status
         app.save()
         audit.record(actor, "LOAN_DISBURSE", "loan", loan.pk, after=loan_state(loan), now=now)
-        audit.record(
-            actor, "CREDIT_USE", "credit_line", line.pk, before=before, after=_line_state(line)
-        )
     return loan
 
 
@@ -468,11 +491,14 @@ def renew(actor: User, *, loan_id: int, today: dt.date, now: dt.datetime | None 
             Loan.objects.select_for_update().select_related("product", "enterprise").get(pk=loan_id)
         )
         require_open_day(today, "today")  # again: the lock waits for a running end of day
-        if old.status != LoanStatus.ACTIVE or not (old.matured or old.maturity_date <= today):
-            raise Conflict(_("only an active loan at maturity can be renewed"), field="loan_id")
+        why = _("only an active loan at maturity can be renewed")
+        old_status = take_step(lc.LOAN, old.status, "renew", Role.BANK, why=why, field="loan_id")
+        new_status = take_step(lc.LOAN, None, "renew", Role.BANK, why=why, field="loan_id")
+        if not (old.matured or old.maturity_date <= today):
+            raise Conflict(why, field="loan_id")
         if old.penalty_fen or old.due_interest_fen or old.accrued_interest_fen:
             raise Conflict(_("repay the interest and penalty before renewing"), field="loan_id")
-        line = _lock_line(old.enterprise)
+        line = credit.lock_credit_line(old.enterprise_id)
         ev = (
             ent_selectors.credit_lines(actor)
             .filter(pk=line.pk)
@@ -499,11 +525,100 @@ def renew(actor: User, *, loan_id: int, today: dt.date, now: dt.datetime | None 
             first_time_borrower=False,
             now=now,
             renewal_of=old,
+            status=new_status,
         )
-        old.status = LoanStatus.RENEWED
+        old.status = old_status
         old.closed_on = today
         old.save(update_fields=["status", "closed_on"])
         audit.record(
             actor, "LOAN_RENEW", "loan", new.pk, after=loan_state(new) | {"renewal_of": old.pk}
         )
     return new
+
+
+# -- the fund's marks on a loan: lending writes them, the fund asks ----------------------------
+
+
+def loan_for_update(loan_id: int) -> Loan:
+    """A loan locked for the caller's transaction (the fund's claim steps), or NotFound."""
+    loan = Loan.objects.select_for_update().filter(pk=loan_id).first()
+    if loan is None:
+        raise NotFound(_("no such loan"), field="loan_id")
+    return loan
+
+
+def mark_compensated(
+    actor: User, *, loan_id: int, on: dt.date, claim_id: int | None = None
+) -> Loan:
+    """The fund has paid a claim on the loan: it is COMPENSATED (it stays on the bank's book and
+    keeps ageing). Only a loan the table lets the fund compensate (ACTIVE) is marked; a loan
+    repaid and closed, renewed, written off or already compensated is refused (Conflict), so
+    the claim's payment is refused with it. Audited (LOAN_COMPENSATE)."""
+    loan = loan_for_update(loan_id)
+    status = take_step(
+        lc.LOAN,
+        loan.status,
+        "compensate",
+        Role.TRUSTEE,
+        why=_("only an active loan can be compensated"),
+        field="loan_id",
+    )
+    before = loan.status
+    loan.status = status
+    loan.save(update_fields=["status"])
+    audit.record(
+        actor,
+        "LOAN_COMPENSATE",
+        "loan",
+        loan.pk,
+        before={"status": before},
+        after={"status": loan.status, "on": on, "claim_id": claim_id},
+    )
+    return loan
+
+
+def write_off(
+    actor: User, *, loan_id: int, on: dt.date, claim_id: int | None = None, reason: str = ""
+) -> str:
+    """The bank writes the loan off (核销) as the fund's claim on it ends, closed after recovery
+    or written off: the loan leaves the bank's live book (WRITTEN_OFF, ``closed_on`` = ``on``),
+    so the end of day no longer ages it and no exposure counts its outstanding principal. Its
+    figures stay as they stood, the record of what was written off.
+
+    Only a loan the table lets the fund write off (ACTIVE or COMPENSATED) is written off; a
+    loan that has already left the book (CLOSED as fully repaid, RENEWED, WRITTEN_OFF) stays as
+    it is: the claim still ends. Returns the loan's status afterwards. Audited
+    (LOAN_WRITE_OFF)."""
+    loan = loan_for_update(loan_id)
+    if not lc.LOAN.may(loan.status, "write_off", Role.TRUSTEE):
+        return str(loan.status)
+    before = loan.status
+    loan.status = lc.LOAN.step(loan.status, "write_off", Role.TRUSTEE).value
+    loan.closed_on = on
+    loan.save(update_fields=["status", "closed_on"])
+    audit.record(
+        actor,
+        "LOAN_WRITE_OFF",
+        "loan",
+        loan.pk,
+        before={"status": before},
+        after={
+            "status": loan.status,
+            "on": on,
+            "claim_id": claim_id,
+            "outstanding_principal_fen": loan.outstanding_principal_fen,
+            "reason": reason,
+        },
+    )
+    return str(loan.status)
+
+
+def lock_loans(**filters: Any) -> QuerySet[Loan]:
+    """The loans matching ``filters``, each locked (only the loan rows) for the caller's
+    transaction, ordered by id (the fund's service fees)."""
+    return (
+        Loan.objects.select_for_update(of=("self",))
+        .filter(**filters)
+        .select_related("district")
+        .order_by("id")
+    )

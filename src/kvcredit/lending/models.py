@@ -14,6 +14,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kvcredit.lending.domain import lifecycle as lc
+from kvcredit.site.choices import text_choices
+
 # Reference rates are stored exactly as integer parts per million a year (4.35 % = 43_500 ppm),
 # a loan's rate in 1e-8 units (4.35 % = 4_350_000): the units and their conversions are
 # kvcredit.lending.domain.rates.
@@ -51,19 +54,13 @@ class Method(models.TextChoices):
     EQUAL_PRINCIPAL = "EQUAL_PRINCIPAL", _("equal principal")
 
 
-class Category(models.TextChoices):
-    NORMAL = "NORMAL", _("normal")
-    SPECIAL_MENTION = "SPECIAL_MENTION", _("special mention")
-    SUBSTANDARD = "SUBSTANDARD", _("substandard")
-    DOUBTFUL = "DOUBTFUL", _("doubtful")
-    LOSS = "LOSS", _("loss")
-
-
-# The order of the domain's Category codes 0..4.
-CATEGORY_CODES = [c.value for c in Category]
-NON_PERFORMING = (Category.SUBSTANDARD, Category.DOUBTFUL, Category.LOSS)
+# The five categories, their codes, labels and bounds are ``lifecycle``'s; the choices here
+# are built from them.
+Category = text_choices("Category", lc.CATEGORY_LABELS, module=__name__)
+CATEGORY_CODES = list(lc.CATEGORY_CODES)  # the order of the domain's Category codes 0..4
+NON_PERFORMING = lc.NON_PERFORMING_CODES
 DEFAULT_ORDER = ["PENALTY", "INTEREST", "PRINCIPAL"]
-DEFAULT_BOUNDS = [0, 90, 180, 360]
+DEFAULT_BOUNDS = list(lc.DEFAULT_BOUNDS)
 
 
 def _default_methods() -> list[str]:
@@ -135,13 +132,8 @@ class BankSuspension(models.Model):
         ]
 
 
-class ApplicationStatus(models.TextChoices):
-    SUBMITTED = "SUBMITTED", _("submitted")
-    APPROVED = "APPROVED", _("approved")
-    REJECTED = "REJECTED", _("rejected")
-    EXPIRED = "EXPIRED", _("expired")
-    WITHDRAWN = "WITHDRAWN", _("withdrawn")
-    DISBURSED = "DISBURSED", _("disbursed")
+# The application's states and labels are ``lifecycle.APPLICATION``'s.
+ApplicationStatus = text_choices("ApplicationStatus", lc.APPLICATION_LABELS, module=__name__)
 
 
 class Application(models.Model):
@@ -184,19 +176,13 @@ class Application(models.Model):
         ]
 
 
-class LoanStatus(models.TextChoices):
-    ACTIVE = "ACTIVE", _("active")
-    CLOSED = "CLOSED", _("closed (repaid)")
-    RENEWED = "RENEWED", _("renewed (rolled into a new loan)")
-    COMPENSATED = "COMPENSATED", _("compensated by the fund")
-    WRITTEN_OFF = "WRITTEN_OFF", _("written off")
+# The loan's states and labels are ``lifecycle.LOAN``'s.
+LoanStatus = text_choices("LoanStatus", lc.LOAN_LABELS, module=__name__)
 
-
-# Loans the end of day ages: still owed to the bank, on its book. CLOSED, RENEWED and
-# WRITTEN_OFF loans (the bank wrote the loan off once the fund's claim on it ended) have left
-# the book: they are no longer aged, owe nothing and count in no exposure, but they stay in
-# the statistics of what was lent.
-LIVE_STATUSES = (LoanStatus.ACTIVE, LoanStatus.COMPENSATED)
+# Loans the end of day ages: still owed to the bank, on its book (``lifecycle.LIVE``). CLOSED,
+# RENEWED and WRITTEN_OFF loans have left the book: they are no longer aged, owe nothing and
+# count in no exposure, but they stay in the statistics of what was lent.
+LIVE_STATUSES = tuple(LoanStatus(s.value) for s in lc.LIVE)
 
 
 class Loan(models.Model):

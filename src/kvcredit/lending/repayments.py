@@ -20,9 +20,10 @@ from django.utils.translation import gettext_noop
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
-from kvcredit.enterprises.models import CreditLine
+from kvcredit.enterprises import services as credit
 from kvcredit.errors import Conflict, InvalidInput, NotFound
 from kvcredit.lending import selectors
+from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.domain.aging import Bucket, Overpayment
 from kvcredit.lending.domain.repay import (
     LoanState,
@@ -32,11 +33,10 @@ from kvcredit.lending.domain.repay import (
     oldest_unpaid_due,
     reverse_repayment,
 )
-from kvcredit.lending.loans import loan_state, require_open_day
-from kvcredit.lending.models import Loan, LoanStatus, Repayment, RepaymentKind
+from kvcredit.lending.loans import loan_state, require_open_day, take_step
+from kvcredit.lending.models import Loan, Repayment, RepaymentKind
 from kvcredit.money import fen_to_yuan
-
-REPAYABLE = (LoanStatus.ACTIVE, LoanStatus.COMPENSATED)
+from kvcredit.roles import Role
 
 
 def state_of(loan: Loan) -> LoanState:
@@ -88,13 +88,6 @@ def _meet_instalments(loan: Loan, principal_delta: int, interest_delta: int) -> 
     )
 
 
-def _release_principal(loan: Loan, principal: int, now: dt.datetime) -> None:
-    line = CreditLine.objects.select_for_update().get(enterprise_id=loan.enterprise_id)
-    line.used_fen = max(line.used_fen - principal, 0)
-    line.updated_at = now
-    line.save(update_fields=["used_fen", "updated_at"])
-
-
 def _locked_loan(actor: User, loan_id: int) -> Loan:
     if not selectors.loans(actor).filter(pk=loan_id).exists():
         raise NotFound(_("no such loan"), field="loan_id")
@@ -123,8 +116,14 @@ def repay(
     with transaction.atomic():
         loan = _locked_loan(actor, loan_id)
         require_open_day(paid_on, "paid_on")  # again: the lock waits for a running end of day
-        if loan.status not in REPAYABLE:
-            raise Conflict(_("this loan takes no repayments"), field="loan_id")
+        if not lc.may_repay(loan.status):
+            label = _(lc.LOAN_LABELS[lc.LoanStatus(loan.status)])
+            msg = _("%(why)s (the %(thing)s is %(status)s)") % {
+                "why": _("this loan takes no repayments"),
+                "thing": _("loan"),
+                "status": label,
+            }
+            raise Conflict(msg, field="loan_id")
         if paid_on < loan.disbursed_on:
             raise InvalidInput([("paid_on", _("a repayment cannot precede the disbursement"))])
         _require_new_reference(loan, reference)
@@ -142,7 +141,9 @@ def repay(
         _meet_instalments(loan, split.principal_due, split.interest_due)
         loan.save()
         if split.principal:
-            _release_principal(loan, split.principal, now)
+            credit.restore_credit(
+                actor, enterprise_id=loan.enterprise_id, amount_fen=split.principal, now=now
+            )
         r = _create_once(
             loan=loan,
             bank_id=loan.bank_id,
@@ -218,19 +219,30 @@ def reverse(
             raise Conflict(_("only a repayment can be reversed"), field="repayment_id")
         if Repayment.objects.filter(reverses=original).exists():
             raise Conflict(_("this repayment has already been reversed"), field="repayment_id")
-        if loan.status not in (*REPAYABLE, LoanStatus.CLOSED):
+        if not lc.may_reverse_repayment(loan.status):
             raise Conflict(_("this loan can no longer change"), field="repayment_id")
         before = loan_state(loan)
         split = _split_of(original)
         _store(loan, reverse_repayment(state_of(loan), split))
         _meet_instalments(loan, -split.principal_due, -split.interest_due)
-        if loan.status == LoanStatus.CLOSED:
-            loan.status, loan.closed_on = LoanStatus.ACTIVE, None
+        if lc.LOAN.may(loan.status, "reopen"):
+            # a closed loan owes again: back to what it was before it closed (the table's
+            # reopen), COMPENSATED when the fund paid a claim on it
+            back = lc.reopened_status(compensated=_compensated(loan))
+            loan.status = take_step(
+                lc.LOAN,
+                loan.status,
+                "reopen",
+                Role.BANK,
+                why=_("this loan can no longer change"),
+                field="repayment_id",
+                target=back,
+            )
+            loan.closed_on = None
         loan.save()
-        line = CreditLine.objects.select_for_update().get(enterprise_id=loan.enterprise_id)
-        line.used_fen += split.principal
-        line.updated_at = now
-        line.save(update_fields=["used_fen", "updated_at"])
+        credit.consume_credit(
+            actor, enterprise_id=loan.enterprise_id, amount_fen=split.principal, now=now
+        )
         r = Repayment.objects.create(
             loan=loan,
             bank_id=loan.bank_id,
@@ -252,6 +264,12 @@ def reverse(
             actor, "REPAYMENT_REVERSE", "repayment", r.pk, before=before, after=_rep(r, loan)
         )
     return r
+
+
+def _compensated(loan: Loan) -> bool:
+    """Was the loan compensated by the fund before it closed? Its compensation is audited
+    (LOAN_COMPENSATE, lending's ``mark_compensated``): the loan's own record says so."""
+    return audit.recorded("LOAN_COMPENSATE", "loan", loan.pk)
 
 
 def record_renewal_payoff(

@@ -5,12 +5,14 @@ Rates and products are programme set-up: every signed-in user reads them."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
+from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.models import (
     Application,
     BankSuspension,
@@ -110,3 +112,52 @@ def commercial_loans(user: Any) -> QuerySet[CommercialLoan]:
 def eod_runs(user: Any) -> QuerySet[EodRun]:
     qs = EodRun.objects.all().order_by("-run_date")
     return qs if kind_of(user) in (OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE) else qs.none()
+
+
+# -- programme-wide figures of the live book (the end of day, the fund's breakers) -----------
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A bank's live loans in one district (fen)."""
+
+    bank_id: int
+    district_id: int
+    loans: int
+    outstanding_fen: int
+    non_performing_fen: int  # outstanding principal of substandard, doubtful and loss loans
+
+
+def exposures(*, as_of: dt.date | None = None) -> list[Exposure]:
+    """Outstanding and non-performing principal of the live book (``lifecycle.LIVE``) per bank
+    and district, ordered by (bank, district): the one definition of exposure, read by the end
+    of day (after it has aged the book; loans disbursed by ``as_of``) and by the fund's circuit
+    breakers. Programme-wide: no user scope (the callers are the system and the trustee)."""
+    live = Loan.objects.filter(status__in=lc.LIVE)
+    if as_of is not None:
+        live = live.filter(disbursed_on__lte=as_of)
+    npl = Case(
+        When(category__in=lc.NON_PERFORMING_CODES, then=F("outstanding_principal_fen")),
+        default=0,
+    )
+    rows = (
+        live.values("bank_id", "district_id")
+        .annotate(n=Count("id"), out=Sum("outstanding_principal_fen"), npl=Sum(npl))
+        .order_by("bank_id", "district_id")
+    )
+    return [
+        Exposure(r["bank_id"], r["district_id"], r["n"], int(r["out"]), int(r["npl"])) for r in rows
+    ]
+
+
+def lent_per_pair() -> dict[tuple[int, int], int]:
+    """Everything ever lent (fen) per (bank, district), whatever the loans' status now."""
+    rows = Loan.objects.values("bank_id", "district_id").annotate(total=Sum("amount_fen"))
+    return {(r["bank_id"], r["district_id"]): int(r["total"]) for r in rows.order_by()}
+
+
+def open_suspensions(*, bank_id: int, district_id: int) -> list[tuple[int, dt.date]]:
+    """(id, from_date) of the bank's open suspensions in the district (programme-wide: the
+    fund's circuit breaker opens and ends them)."""
+    qs = BankSuspension.objects.filter(bank_id=bank_id, district_id=district_id)
+    return list(qs.filter(to_date__isnull=True).order_by("id").values_list("id", "from_date"))

@@ -23,6 +23,13 @@ from kvcredit.enterprises.models import Bank, District
 from kvcredit.errors import Conflict, InvalidInput, NotFound
 from kvcredit.lending.domain import rates
 from kvcredit.lending.domain.aging import ClassificationRules
+from kvcredit.lending.loans import loan_for_update as loan_for_update
+
+# The fund's marks on a loan and the loan locks it takes live with the loans (lending.loans);
+# the fund reaches them here, through lending's services.
+from kvcredit.lending.loans import lock_loans as lock_loans
+from kvcredit.lending.loans import mark_compensated as mark_compensated
+from kvcredit.lending.loans import write_off as write_off
 from kvcredit.lending.models import (
     DEFAULT_ORDER,
     BankSuspension,

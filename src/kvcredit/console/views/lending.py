@@ -26,8 +26,9 @@ from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 from kvcredit.lending import loans as lending
 from kvcredit.lending import selectors
-from kvcredit.lending.models import ApplicationStatus
+from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.repayment_import import import_repayment_file, template_xlsx
+from kvcredit.roles import Role
 
 PER_PAGE = 25
 
@@ -58,6 +59,8 @@ def loans(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.loans(user).order_by("-id"), PER_PAGE).get_page(
         request.GET.get("page")
     )
+    for loan in page.object_list:
+        loan.written_off = lc.is_written_off(loan.status)
     context = {"applications": apps[:PER_PAGE], "page": page, "per_page": PER_PAGE}
     return render(request, "console/lending/loans.html", context)
 
@@ -69,6 +72,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     context = {
         "loan": loan,
+        "written_off": lc.is_written_off(loan.status),
         "instalments": selectors.instalments(request.user, pk),
         "repayments": selectors.repayments(request.user).filter(loan_id=pk),
     }
@@ -78,9 +82,9 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(OrgKind.BANK)
 def queue(request: HttpRequest) -> HttpResponse:
     """The bank's open applications: submitted (approve or reject) and approved (disburse)."""
-    open_ = selectors.applications(request.user).filter(
-        status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED]
-    )
+    open_ = list(selectors.applications(request.user).filter(status__in=lc.HOLDING))
+    for a in open_:  # what the bank may do with each, from the application's table
+        a.steps = lc.APPLICATION.allowed_steps(a.status, Role.BANK)
     return render(request, "console/lending/queue.html", {"applications": open_})
 
 

@@ -127,6 +127,11 @@ def is_live(status: str) -> bool:
     return L(status) in LIVE
 
 
+def is_written_off(status: str) -> bool:
+    """Written off the bank's book (its figures are what was written off)."""
+    return L(status) is L.WRITTEN_OFF
+
+
 def may_repay(status: str) -> bool:
     """A repayment is taken on a loan on the live book only."""
     return is_live(status)

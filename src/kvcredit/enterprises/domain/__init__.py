@@ -1,0 +1,1 @@
+"""The enterprises app's pure domain (no Django): the credit line's arithmetic."""
