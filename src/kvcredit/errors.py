@@ -17,9 +17,13 @@
         ├── Overpayment             a repayment larger than everything owed          (ValueError)
         ├── RateNotFound            no rate of the type in force on the date        (LookupError)
         ├── DayAlreadyRun           the end of day for the date (or later) has run   (ValueError)
-        └── DaySkipped              a day before the requested one has not run       (ValueError)
+        ├── DaySkipped              a day before the requested one has not run       (ValueError)
+        ├── StepRefused             a lifecycle's table does not allow the step (statemachine)
+        └── CreditLineError         a credit line would go negative (enterprises.domain)
 
-The domain errors also keep the built-in class they had (in brackets), so a caller that
+StepRefused and CreditLineError live beside the rule they guard (``kvcredit.statemachine``,
+``kvcredit.enterprises.domain.credit_line``). The domain errors also keep the built-in class
+they had (in brackets), so a caller that
 catches ``ValueError`` still catches them. They are raised by the pure packages (lending.domain,
 fund.domain) and importable from there as well as from here.
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from kvcredit.errors import KvcreditError
+from kvcredit.errors import DomainError
 from kvcredit.roles import Role
 
 S = TypeVar("S", bound=StrEnum)
 
 
-class StepRefused(KvcreditError):
+class StepRefused(DomainError):
     """The lifecycle table does not allow this step from this state, or not for this role.
 
     ``reason`` is ``"state"`` (the step is not open from ``state``) or ``"role"`` (the step is

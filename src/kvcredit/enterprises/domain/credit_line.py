@@ -21,10 +21,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from kvcredit.errors import KvcreditError
+from kvcredit.errors import DomainError
 
 
-class CreditLineError(KvcreditError):
+class CreditLineError(DomainError):
     """An operation would take a credit line's reserved or used amount below zero, or reserve
     more than is available. ``op`` names the operation, ``amount`` and ``room`` the figures."""
 
