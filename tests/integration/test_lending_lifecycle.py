@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from kvcredit.fund.testing import make_loan
+from support.fund import make_loan
 
 from kvcredit.audit.models import AuditRecord
 from kvcredit.enterprises import services as credit
