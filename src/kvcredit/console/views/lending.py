@@ -28,7 +28,7 @@ from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.enterprises.importing import read_rows
 from kvcredit.errors import ServiceError
 from kvcredit.lending import loans as lending
-from kvcredit.lending import selectors
+from kvcredit.lending import repayments, selectors
 from kvcredit.lending.models import ApplicationStatus
 from kvcredit.lending.repayment_import import import_repayments
 
@@ -72,6 +72,9 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     context = {
         "loan": loan,
+        "accrued_fen": repayments.accrued_fen(loan),
+        "payoff_fen": repayments.payoff(loan),
+        "payoff_on": repayments.value_date(loan),
         "instalments": selectors.instalments(request.user, pk),
         "repayments": selectors.repayments(request.user).filter(loan_id=pk),
     }
