@@ -200,10 +200,6 @@ class LoanLife(RuleBasedStateMachine):
         self.split: dict[int, tuple[int, int, int, int, int]] = {}
 
     # -- steps ----------------------------------------------------------------------------
-    def _due_today(self) -> bool:
-        k = self.ref.next_k
-        return k < len(self.ref.schedule) and self.ref.schedule[k][0] == self.day
-
     def _pay(self, amount: int) -> None:
         r = repayments.repay(
             self.bank, loan_id=self.loan.pk, amount_fen=amount, paid_on=self.day, today=TODAY
@@ -220,10 +216,10 @@ class LoanLife(RuleBasedStateMachine):
         FIGURES["payments"] += 1
 
     def _eod(self) -> None:
-        if self.diligent and self._due_today():  # the diligent borrower pays on the due date
+        if self.diligent:  # the diligent borrower pays what is due on the due date
             self.ref.fall_due_if(self.day)
             owed = self.ref.due_principal + self.ref.due_interest + self.ref.penalty
-            if owed:
+            if owed and self.ref.charged and self.ref.charged[-1][0] == self.day:
                 self._pay(owed)
         run_eod(as_of=self.day)
         self.dpd = self.ref.end_of_day(self.day)
@@ -339,10 +335,12 @@ def test_a_loans_life_keeps_to_the_exact_reference(world):
         )
         for g in (0, 3)
     }
+    from django.db import connection
+
     run_state_machine_as_test(
         LoanLife,
-        settings=settings(
-            max_examples=25,
+        settings=settings(  # about 25 s on SQLite, 60 s on PostgreSQL (its day costs more)
+            max_examples=25 if connection.vendor == "sqlite" else 8,
             stateful_step_count=25,
             deadline=None,
             suppress_health_check=list(HealthCheck),
