@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from support.fund import make_loan
 
 from kvcredit.audit.models import AuditRecord
 from kvcredit.enterprises import services as credit
@@ -19,6 +18,7 @@ from kvcredit.lending import repayments
 from kvcredit.lending import services as lending
 from kvcredit.lending.endofday import run_eod
 from kvcredit.lending.models import Instalment, Loan, LoanStatus
+from support.fund import make_loan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 DAY = dt.date(2025, 6, 30)

@@ -173,3 +173,50 @@ def test_a_prepayment_shortens_an_equal_principal_schedule_from_its_end_and_the_
         day += dt.timedelta(days=1)
     assert charged == [10_000, 10_000]  # then nothing is left: the loan closes
     assert book.closed[0]
+
+
+_states = st.builds(
+    lambda out, dp, di, pen, whole, rem: LoanState(
+        outstanding=out,
+        due_principal=min(dp, out),
+        due_interest=di,
+        penalty=pen,
+        acc_whole=whole,
+        acc_rem=rem,
+    ),
+    st.integers(1, 10**10),
+    st.integers(0, 10**10),
+    st.integers(0, 10**8),
+    st.integers(0, 10**6),
+    st.integers(0, 10**7),
+    st.integers(0, DAILY - 1),
+)
+
+
+@given(_states, st.fractions(0, 1), st.booleans(), st.booleans())
+def test_the_quoted_payoff_settles_any_loan_on_any_day_and_a_part_keeps_the_exact_rest(
+    state, share, due_today, amortising
+):
+    from fractions import Fraction
+
+    from kvcredit.lending.domain.repay import NextDue, payoff_fen, quote, repay_on
+
+    day = dt.date(2025, 3, 10)
+    nxt = NextDue(
+        due_date=day if due_today else day + dt.timedelta(days=5),
+        scheduled_principal=state.outstanding // 3,
+        is_last=False,
+        monthly_rate_interest=amortising,
+        rate=4_350_000,
+    )
+    total = payoff_fen(state, day, nxt)
+    assert total == quote(state, day, nxt).total_fen
+    settled, _split, charged = repay_on(state, total, day, nxt)
+    assert settled.settled and (charged is not None) == due_today
+    exact_before = state.acc_whole + Fraction(state.acc_rem, DAILY)
+    part = max(1, int(total * share))
+    new, split, _ = repay_on(state, part, day, nxt)
+    assert min(new.acc_whole, new.acc_rem, new.outstanding) >= 0 and new.acc_rem < DAILY
+    if not due_today and split.interest_accrued < state.accrued:  # the exact rest stays
+        assert new.acc_whole + Fraction(new.acc_rem, DAILY) == exact_before - split.interest_accrued
+    assert payoff_fen(new, day, None) == total - part

@@ -399,7 +399,9 @@ class LoanOut(Schema):
     due_principal: str
     due_interest: str
     penalty: str
-    accrued_interest: str
+    accrued_interest: str  # the exact accrual rounded half up once
+    payoff: str  # paid on payoff_on, closes the loan (0.00 once off the book)
+    payoff_on: dt.date  # the loan's next value date
     next_due_date: dt.date | None
     oldest_unpaid_due_date: dt.date | None
     days_past_due: int
@@ -422,7 +424,9 @@ class LoanOut(Schema):
                 "due_principal": yuan(x.due_principal_fen),
                 "due_interest": yuan(x.due_interest_fen),
                 "penalty": yuan(x.penalty_fen),
-                "accrued_interest": yuan(x.accrued_interest_fen),
+                "accrued_interest": yuan(repayments.accrued_fen(x)),
+                "payoff": yuan(repayments.payoff(x)),
+                "payoff_on": repayments.value_date(x),
             }
         )
 

@@ -42,6 +42,7 @@ from kvcredit.lending.models import (
     CATEGORY_CODES,
     LIVE_STATUSES,
     EodRun,
+    Instalment,
     Loan,
     Method,
     Product,
@@ -283,7 +284,36 @@ def as_book(frame: pl.DataFrame, day: dt.date) -> Book:
         oldest_due=_dates(frame, "oldest_unpaid_due_date"),
         closed=np.zeros(n, dtype=bool),
         last_eod=day - dt.timedelta(days=1),
+        in_grace_principal=in_grace_principal(frame, day),
     )
+
+
+def in_grace_principal(frame: pl.DataFrame, day: dt.date) -> I64:
+    """Per loan of the book: the principal charged by instalments that fell due before ``day``
+    but no more than the loan's grace days before it (not yet past due beyond grace). Only
+    loans with principal due and grace days are read, from their own instalments."""
+    out = np.zeros(frame.height, dtype=np.int64)
+    if frame.height == 0:
+        return out
+    grace = _i64(frame, "grace_days")
+    owing = (_i64(frame, "due_principal_fen") > 0) & (grace > 0)
+    if not owing.any():
+        return out
+    since = day - dt.timedelta(days=int(grace[owing].max()))
+    rows = Instalment.objects.filter(
+        loan__status__in=LIVE_STATUSES,
+        loan__due_principal_fen__gt=0,
+        loan__grace_days__gt=0,
+        due_date__gte=since,
+        due_date__lt=day,
+        principal_due_fen__gt=0,
+    ).values_list("loan_id", "due_date", "principal_due_fen")
+    index = {int(loan_id): k for k, loan_id in enumerate(frame["id"].to_list())}
+    for loan_id, due_date, principal in rows:
+        k = index.get(loan_id)
+        if k is not None and (day - due_date).days <= grace[k]:
+            out[k] += principal
+    return out
 
 
 # -- ageing ----------------------------------------------------------------------------------

@@ -479,7 +479,7 @@ def disburse(
 def renew(actor: User, *, loan_id: int, today: dt.date, now: dt.datetime | None = None) -> Loan:
     """续贷: at maturity, roll a loan's principal into a new loan of the same product and term,
     if the enterprise still holds a valid evaluation and owes no interest or penalty."""
-    from kvcredit.lending.repayments import record_renewal_payoff
+    from kvcredit.lending.repayments import accrued_fen, record_renewal_payoff
 
     require(actor, OrgKind.BANK, action=gettext_noop("renew loans"))
     now = _now(now)
@@ -496,7 +496,7 @@ def renew(actor: User, *, loan_id: int, today: dt.date, now: dt.datetime | None 
         new_status = take_step(lc.LOAN, None, "renew", Role.BANK, why=why, field="loan_id")
         if not (old.matured or old.maturity_date <= today):
             raise Conflict(why, field="loan_id")
-        if old.penalty_fen or old.due_interest_fen or old.accrued_interest_fen:
+        if old.penalty_fen or old.due_interest_fen or accrued_fen(old):
             raise Conflict(_("repay the interest and penalty before renewing"), field="loan_id")
         line = credit.lock_credit_line(old.enterprise_id)
         ev = (

@@ -27,16 +27,20 @@ from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.domain.aging import Bucket, Overpayment
 from kvcredit.lending.domain.repay import (
     LoanState,
+    NextDue,
     Split,
-    apply_repayment,
     fifo,
     oldest_unpaid_due,
+    payoff_fen,
+    repay_on,
     reverse_repayment,
 )
 from kvcredit.lending.loans import loan_state, require_open_day, take_step
-from kvcredit.lending.models import Loan, Repayment, RepaymentKind
+from kvcredit.lending.models import Loan, Method, Repayment, RepaymentKind
 from kvcredit.money import fen_to_yuan
 from kvcredit.roles import Role
+
+AMORTISING = (Method.EQUAL_INSTALMENT, Method.EQUAL_PRINCIPAL)
 
 
 def state_of(loan: Loan) -> LoanState:
@@ -49,6 +53,51 @@ def state_of(loan: Loan) -> LoanState:
         acc_rem=loan.accrued_remainder,
         acc_paid=loan.accrued_paid_fen,
     )
+
+
+def next_due(loan: Loan) -> NextDue | None:
+    """The loan's next instalment not yet fallen due (None once the last has)."""
+    if loan.next_due_date is None or loan.next_instalment > loan.instalment_count:
+        return None
+    return NextDue(
+        due_date=loan.next_due_date,
+        scheduled_principal=loan.next_principal_fen,
+        is_last=loan.next_instalment == loan.instalment_count,
+        monthly_rate_interest=loan.method in AMORTISING,
+        rate=loan.rate_units,
+    )
+
+
+def value_date(loan: Loan) -> dt.date:
+    """The first day a repayment on the loan can be dated: the day after its last end of day."""
+    if loan.last_eod_date is None:
+        return loan.disbursed_on
+    return max(loan.last_eod_date + dt.timedelta(days=1), loan.disbursed_on)
+
+
+def accrued_fen(loan: Loan) -> int:
+    """Interest accrued and not yet due: the exact accrual rounded half up once."""
+    return state_of(loan).accrued
+
+
+def payoff(loan: Loan, day: dt.date | None = None) -> int:
+    """The amount that closes the loan when paid on ``day`` (default: its next value date);
+    the same figure a repayment of it is split against. 0 for a loan off the book."""
+    if not lc.may_repay(loan.status):
+        return 0
+    return payoff_fen(state_of(loan), day or value_date(loan), next_due(loan))
+
+
+def _fell_due(loan: Loan, principal: int, interest: int) -> None:
+    """A repayment dated the next instalment's due date charged it: record it as the end of
+    day would, and move the loan on to the instalment after it."""
+    seq = loan.next_instalment
+    loan.instalments.filter(seq=seq).update(principal_due_fen=principal, interest_due_fen=interest)
+    after = loan.instalments.filter(seq=seq + 1).first()
+    loan.next_instalment = seq + 1
+    loan.next_due_date = after.due_date if after else None
+    loan.next_principal_fen = after.principal_fen if after else 0
+    loan.matured = loan.matured or after is None
 
 
 def _store(loan: Loan, s: LoanState) -> None:
@@ -130,13 +179,17 @@ def repay(
         before = loan_state(loan)
         order = [Bucket(b) for b in loan.product.allocation_order]
         try:
-            new, split = apply_repayment(state_of(loan), amount_fen, order=order)
+            new, split, charged = repay_on(
+                state_of(loan), amount_fen, paid_on, next_due(loan), order=order
+            )
         except Overpayment as exc:
             msg = _("repayment of %(amount)s yuan exceeds the %(owed)s yuan owed") % {
                 "amount": fen_to_yuan(exc.amount_fen),
                 "owed": fen_to_yuan(exc.owed_fen),
             }
             raise InvalidInput([("amount", msg)]) from None
+        if charged is not None:
+            _fell_due(loan, *charged)
         _store(loan, new)
         _meet_instalments(loan, split.principal_due, split.interest_due)
         loan.save()

@@ -25,7 +25,7 @@ from kvcredit.console.forms import (
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 from kvcredit.lending import loans as lending
-from kvcredit.lending import selectors
+from kvcredit.lending import repayments, selectors
 from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.repayment_import import import_repayment_file, template_xlsx
 from kvcredit.roles import Role
@@ -73,6 +73,9 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "loan": loan,
         "written_off": lc.is_written_off(loan.status),
+        "accrued_fen": repayments.accrued_fen(loan),
+        "payoff_fen": repayments.payoff(loan),
+        "payoff_on": repayments.value_date(loan),
         "instalments": selectors.instalments(request.user, pk),
         "repayments": selectors.repayments(request.user).filter(loan_id=pk),
     }

@@ -1,9 +1,11 @@
 """The end-of-day run over a whole loan book, vectorised: one array operation per step.
 
 For the day ``as_of`` and every active loan: accrue a day of interest on the outstanding
-principal (exactly: whole fen plus a remainder, so a period's interest equals the schedule's
-once-rounded figure), move the instalment falling due into the due buckets, accrue a day of
-penalty interest on principal past due beyond the grace days, compute days past due and the
+principal (exactly: whole fen plus a remainder below one fen, so a period's interest and the
+accrued interest shown are the exact figure rounded half up once), move the instalment falling
+due into the due buckets, accrue a day of penalty interest on principal past due beyond the
+grace days (an instalment's principal bears penalty only once it is itself more than the grace
+days past its due date, however old an earlier arrear is), compute days past due and the
 five-category class, close loans with nothing left, and flag maturities. The caller persists
 the new state; running the same day twice is refused by ``last_eod_date``.
 
@@ -50,11 +52,17 @@ class Book:
     due_interest: I64  # interest due and unpaid
     penalty: I64  # penalty interest accrued and unpaid
     acc_whole: I64  # interest accrued this period: whole fen ...
-    acc_rem: I64  # ... and the remainder in 1/(360e8) fen
+    acc_rem: I64  # ... and the remainder in 1/(360e8) fen (below one fen once a day has run)
     acc_paid: I64  # accrued interest paid early this period
     oldest_due: Dates  # oldest unpaid due date (NaT when nothing is due)
     closed: npt.NDArray[np.bool_]
     last_eod: dt.date
+    # principal charged by instalments that fell due on one of the grace days before the day
+    # being run (their due date + grace >= that day), not yet past due beyond the grace days:
+    # given by a caller that keeps only windows of the schedule, for one day ...
+    in_grace_principal: I64 | None = None
+    # ... or, over the whole schedule, the principal each instalment charged (0 until due)
+    charged: I64 | None = None
 
     @property
     def size(self) -> int:
@@ -74,8 +82,35 @@ class DayResult:
 
 
 def accrued_interest(acc_whole: I64, acc_rem: I64) -> I64:
-    """Interest accrued and not yet due, in whole fen (the remainder rounded half up)."""
+    """Interest accrued and not yet due, in whole fen: the exact accrual
+    ``acc_whole + acc_rem / DAILY`` rounded half up once."""
     return np.asarray(acc_whole + div_half_up(acc_rem, DAILY), dtype=np.int64)
+
+
+def period_charge(
+    *,
+    not_due: I64,
+    scheduled_principal: I64,
+    is_last: npt.NDArray[np.bool_],
+    monthly_rate_interest: npt.NDArray[np.bool_],
+    rate: I64,
+    acc_whole: I64,
+    acc_rem: I64,
+    acc_paid: I64,
+) -> tuple[I64, I64]:
+    """(principal, interest) an instalment charges when it falls due: the smaller of its
+    scheduled principal and the principal not yet due (the last one: all of it); interest
+    rate / 12 on the principal not yet due for the amortising methods unless interest was paid
+    early this period, else the interest accrued (actual days / 360, rounded once). The end of
+    day and a repayment on a due date both charge an instalment with this one rule."""
+    not_due = np.asarray(not_due, dtype=np.int64)
+    interest = np.where(
+        np.asarray(monthly_rate_interest) & (np.asarray(acc_paid) == 0),
+        div_half_up(not_due * np.asarray(rate, dtype=np.int64), MONTHLY),
+        accrued_interest(np.asarray(acc_whole), np.asarray(acc_rem)),
+    )
+    principal = np.where(is_last, not_due, np.minimum(scheduled_principal, not_due))
+    return np.asarray(principal, dtype=np.int64), np.asarray(interest, dtype=np.int64)
 
 
 def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayResult:
@@ -93,32 +128,48 @@ def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayRes
     # 1. the instalment falling due today takes the interest accrued up to yesterday
     #    (the disbursement day counts, the due date belongs to the next period)
     falls_due = live & (book.next_k < book.n_periods) & (book.due_dates[rows, k] == day)
-    not_due = book.outstanding - book.due_principal
-    period_interest = np.where(
-        book.monthly_rate_interest & (book.acc_paid == 0),
-        div_half_up(not_due * book.rate, MONTHLY),
-        accrued_interest(book.acc_whole, book.acc_rem),
+    principal_now, period_interest = period_charge(
+        not_due=book.outstanding - book.due_principal,
+        scheduled_principal=book.sched_principal[rows, k],
+        is_last=book.next_k >= book.n_periods - 1,
+        monthly_rate_interest=book.monthly_rate_interest,
+        rate=book.rate,
+        acc_whole=book.acc_whole,
+        acc_rem=book.acc_rem,
+        acc_paid=book.acc_paid,
     )
-    is_last = book.next_k >= book.n_periods - 1
-    principal_now = np.where(is_last, not_due, np.minimum(book.sched_principal[rows, k], not_due))
     charged_interest = np.where(falls_due, period_interest, 0)
     charged_principal = np.where(falls_due, principal_now, 0)
     due_interest = book.due_interest + charged_interest
     due_principal = book.due_principal + charged_principal
 
-    # 2. a day of interest on the outstanding principal that is not yet due
+    # 2. a day of interest on the outstanding principal that is not yet due, kept exact:
+    #    whole fen and a remainder below one fen (in 1/DAILY fen)
     q, r = np.divmod((book.outstanding - due_principal) * book.rate * live, DAILY)
-    acc_whole = np.where(falls_due, 0, book.acc_whole) + q
-    acc_rem = np.where(falls_due, 0, book.acc_rem) + r
+    carry, acc_rem = np.divmod(np.where(falls_due, 0, book.acc_rem) + r, DAILY)
+    acc_whole = np.where(falls_due, 0, book.acc_whole) + q + carry
     acc_paid = np.where(falls_due, 0, book.acc_paid)
     next_k = book.next_k + falls_due
     has_due = (due_principal + due_interest) > 0
     oldest = np.where(np.isnat(book.oldest_due) & falls_due & has_due, day, book.oldest_due)
 
-    # 3. penalty on principal past due beyond the grace days
+    # 3. penalty on principal past due beyond the grace days: payments meet instalments oldest
+    #    first, so the unpaid principal of the instalments still within their grace days (today's
+    #    included) is the smaller of what they charged and all the principal due
     dpd = days_past_due(oldest, as_of=as_of, grace_days=0)
     past_grace = dpd > book.grace_days
-    day_penalty = daily_penalty(due_principal, book.penalty_rate)
+    in_grace = charged_principal + (
+        0 if book.in_grace_principal is None else book.in_grace_principal
+    )
+    charged = book.charged
+    if charged is not None:
+        cols = np.arange(periods)[None, :]
+        recent = book.due_dates >= (day - book.grace_days.astype("timedelta64[D]"))[:, None]
+        in_grace = in_grace + (charged * ((cols < book.next_k[:, None]) & recent)).sum(axis=1)
+        charged = charged.copy()
+        charged[rows[falls_due], k[falls_due]] = charged_principal[falls_due]
+    beyond_grace = due_principal - np.minimum(due_principal, in_grace)
+    day_penalty = daily_penalty(beyond_grace, book.penalty_rate)
     penalty = book.penalty + np.where(past_grace & live, day_penalty, 0)
     dpd = np.where(past_grace, dpd, 0)
 
@@ -139,6 +190,8 @@ def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayRes
         oldest_due=oldest,
         closed=book.closed | newly_closed,
         last_eod=as_of,
+        in_grace_principal=None,
+        charged=charged,
     )
     return DayResult(
         new,
@@ -184,4 +237,5 @@ def new_book(
         oldest_due=np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
         closed=np.zeros(n, dtype=bool),
         last_eod=start - dt.timedelta(days=1),
+        charged=np.zeros_like(sched_principal),
     )
