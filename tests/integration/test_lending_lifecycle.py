@@ -76,7 +76,7 @@ def test_a_claim_on_a_loan_repaid_and_closed_is_not_paid_and_the_loan_stays_clos
     loan, c = _checked_claim(world, trustees)
     # the borrower repaid in full and the end of day closed the loan before the fund paid
     Loan.objects.filter(pk=loan.pk).update(status=LoanStatus.CLOSED, closed_on=DAY)
-    with pytest.raises(Conflict, match=r"only an active loan can be compensated \(the loan is"):
+    with pytest.raises(Conflict, match=r"this claim cannot be paid: the loan is closed"):
         claims.pay(trustees[1], claim_id=c.pk, on=DAY)
     loan.refresh_from_db()
     c.refresh_from_db()

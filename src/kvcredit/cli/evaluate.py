@@ -45,7 +45,7 @@ def _fail(message: str) -> NoReturn:
 
 
 def _policy(ref: str) -> Policy:
-    from kvcredit.platform_cli import cli_language  # the operator's locale
+    from kvcredit.site.bootstrap import cli_language  # the operator's locale
 
     try:
         return load_policy(ref)
