@@ -283,7 +283,7 @@ def test_the_console_shows_a_written_off_loan_with_its_status(world, trustees, l
 def test_the_api_loan_filter_takes_every_loan_status_and_no_other():
     from pydantic import ValidationError
 
-    from kvcredit.lending.api_loans import LoanFilter
+    from kvcredit.lending.schemas import LoanFilter
 
     for status in LoanStatus.values:
         assert LoanFilter(status=status).status == status

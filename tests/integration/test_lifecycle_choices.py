@@ -7,9 +7,9 @@ import pytest
 from django.utils import translation
 
 from kvcredit.accounts.models import Organisation, OrgKind
-from kvcredit.lending.api_loans import ApplicationFilter, ApplicationOut, LoanFilter, LoanOut
 from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.models import LIVE_STATUSES, NON_PERFORMING, Application, Loan
+from kvcredit.lending.schemas import ApplicationFilter, ApplicationOut, LoanFilter, LoanOut
 from kvcredit.roles import ORGANISATION_KINDS, ROLE_LABELS
 
 
