@@ -195,9 +195,9 @@ def test_a_loan_from_application_to_compensation(page, live_world, business_day)
     shot(page, "story", "03-disbursed")
 
     # 4. The end of day runs every day up to the first due date: the instalment falls due.
+    business_day["day"] = FIRST_DUE + dt.timedelta(days=1)  # the night after the due date
     ran = end_of_day(FIRST_DUE)
     assert DISBURSED.isoformat() in ran and FIRST_DUE.isoformat() in ran
-    business_day["day"] = FIRST_DUE + dt.timedelta(days=1)
     nav(page, "贷款")
     with page.expect_navigation():
         page.get_by_role("link", name=str(loan_id), exact=True).click()
@@ -249,8 +249,8 @@ def test_a_loan_from_application_to_compensation(page, live_world, business_day)
 
     # 6. No more payments: the end of day runs on until the loan is 90 days past due.
     defaulted = SECOND_DUE + dt.timedelta(days=90)
-    assert defaulted.isoformat() in end_of_day(defaulted)
     business_day["day"] = defaulted + dt.timedelta(days=1)
+    assert defaulted.isoformat() in end_of_day(defaulted)
     page.reload()
     assert fact(page, "逾期天数") == "90"
     assert fact(page, "五级分类") == "关注"
