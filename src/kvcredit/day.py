@@ -12,7 +12,9 @@ Each day is ONE database transaction, in this order:
    record, and reports the day's exposure per bank and district
    (``lending.selectors.exposures``, read from the book as just written back);
 2. the fund's circuit breakers (``fund.breakers.on_end_of_day``) move with that exposure
-   (a pair with no live loan left gets (0, 0)), opening or ending lending's suspensions.
+   (a pair with no live loan left gets (0, 0)), opening or ending lending's suspensions;
+3. each breaker's figures of the day are kept (``fund.breakers.record_readings``: the breaker
+   page's chart over time).
 
 Either both commit or neither does: a breaker that fails rolls the day back, and the day can
 be run again. A day already run changes nothing (its report says ``already_run``). Nothing is
@@ -50,5 +52,6 @@ def run_day(
             report = endofday.run_one_day(day, actor, now or timezone.now())
             if not report.already_run:
                 breakers.on_end_of_day(day, report.exposures)
+                breakers.record_readings(day)
         reports.append(report)
     return reports

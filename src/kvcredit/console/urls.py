@@ -34,6 +34,7 @@ urlpatterns = [
     path("loans/apply/", lending.apply, name="apply"),
     path("loans/<int:pk>/", lending.loan_detail, name="loan"),
     path("applications/", lending.queue, name="queue"),
+    path("overdue/", lending.overdue, name="overdue"),
     path("applications/<int:pk>/<str:action>/", lending.decide, name="decide"),
     path("repayments/upload/", lending.upload_repayments, name="upload_repayments"),
     path("repayments/template.xlsx", lending.repayment_template, name="repayment_template"),

@@ -26,7 +26,7 @@ from kvcredit.audit import services as audit
 from kvcredit.errors import Conflict, InvalidInput, NotFound
 from kvcredit.fund import config, lending_port
 from kvcredit.fund.domain import breaker as db
-from kvcredit.fund.models import Breaker, BreakerChange, BreakerLevel, Claim
+from kvcredit.fund.models import Breaker, BreakerChange, BreakerLevel, BreakerReading, Claim
 from kvcredit.lending import selectors as lending_selectors
 
 Key = tuple[int, int]  # (bank_id, district_id)
@@ -199,3 +199,22 @@ def lift(actor: Any, *, breaker_id: int, on: dt.date, reason: str) -> Breaker:
         b.updated_at = timezone.now()
         b.save()
     return b
+
+
+def record_readings(as_of: dt.date) -> int:
+    """Keep the figures of every breaker the day ``as_of`` moved (the chart over time). A day
+    run again records nothing twice."""
+    rows = [
+        BreakerReading(
+            breaker_id=b.pk,
+            as_of_date=as_of,
+            state=b.state,
+            outstanding_fen=b.outstanding_fen,
+            non_performing_fen=b.non_performing_fen,
+            compensated_fen=b.compensated_fen,
+            lent_fen=b.lent_fen,
+        )
+        for b in Breaker.objects.filter(as_of_date=as_of)
+    ]
+    BreakerReading.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

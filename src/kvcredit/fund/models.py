@@ -418,3 +418,22 @@ class ServiceFee(models.Model):
                 condition=Q(entry__isnull=False) | Q(amount_fen=0), name="service_fee_booked"
             ),
         ]
+
+
+class BreakerReading(models.Model):
+    """A breaker's figures at the close of one business day (the breaker page's chart over
+    time). Written by the day (``kvcredit.day``) after the breakers moved; never edited."""
+
+    breaker = models.ForeignKey(Breaker, on_delete=models.PROTECT, related_name="readings")
+    as_of_date = models.DateField()
+    state = models.CharField(max_length=10, choices=BreakerLevel.choices)
+    outstanding_fen = models.BigIntegerField()
+    non_performing_fen = models.BigIntegerField()
+    compensated_fen = models.BigIntegerField()
+    lent_fen = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["breaker_id", "as_of_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["breaker", "as_of_date"], name="breaker_reading_day")
+        ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
@@ -161,3 +162,74 @@ def open_suspensions(*, bank_id: int, district_id: int) -> list[tuple[int, dt.da
     fund's circuit breaker opens and ends them)."""
     qs = BankSuspension.objects.filter(bank_id=bank_id, district_id=district_id)
     return list(qs.filter(to_date__isnull=True).order_by("id").values_list("id", "from_date"))
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    """Overdue and non-performing figures of the live book for one group (a bank, a district)."""
+
+    key: Any
+    name: str
+    loans: int
+    outstanding_fen: int
+    overdue_loans: int
+    overdue_principal_fen: int  # principal fallen due and unpaid
+    overdue_outstanding_fen: int  # all principal still owed on overdue loans
+    non_performing_fen: int  # outstanding principal of substandard, doubtful and loss loans
+    by_category: dict[str, int]  # category code -> outstanding principal
+
+    @property
+    def npl_ratio(self) -> Fraction:
+        if not self.outstanding_fen:
+            return Fraction(0)
+        return Fraction(self.non_performing_fen, self.outstanding_fen)
+
+    @property
+    def overdue_ratio(self) -> Fraction:
+        if not self.outstanding_fen:
+            return Fraction(0)
+        return Fraction(self.overdue_outstanding_fen, self.outstanding_fen)
+
+
+def overdue_by(user: Any, group: str) -> list[OverdueRow]:
+    """The user's live book (scoped as ``loans``) grouped by ``group`` ("bank" or "district"):
+    the overdue and non-performing dashboard. Non-performing is ``lifecycle``'s definition."""
+    if group not in ("bank", "district"):
+        raise ValueError(group)
+    live = loans(user).filter(status__in=lc.LIVE)
+    npl = Case(
+        When(category__in=lc.NON_PERFORMING_CODES, then=F("outstanding_principal_fen")),
+        default=0,
+    )
+    overdue = Q(days_past_due__gt=0)
+    per_category = {
+        code: Sum(Case(When(category=code, then=F("outstanding_principal_fen")), default=0))
+        for code in lc.CATEGORY_CODES
+    }
+    rows = (
+        live.values(f"{group}_id", f"{group}__name")
+        .annotate(
+            n=Count("id"),
+            out=Sum("outstanding_principal_fen"),
+            od_n=Count("id", filter=overdue),
+            od_due=Sum("due_principal_fen", filter=overdue),
+            od_out=Sum("outstanding_principal_fen", filter=overdue),
+            npl=Sum(npl),
+            **{f"c_{code}": agg for code, agg in per_category.items()},
+        )
+        .order_by(f"{group}__name")
+    )
+    return [
+        OverdueRow(
+            key=r[f"{group}_id"],
+            name=r[f"{group}__name"],
+            loans=r["n"],
+            outstanding_fen=int(r["out"] or 0),
+            overdue_loans=r["od_n"],
+            overdue_principal_fen=int(r["od_due"] or 0),
+            overdue_outstanding_fen=int(r["od_out"] or 0),
+            non_performing_fen=int(r["npl"] or 0),
+            by_category={code: int(r[f"c_{code}"] or 0) for code in lc.CATEGORY_CODES},
+        )
+        for r in rows
+    ]

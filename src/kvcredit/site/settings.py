@@ -103,6 +103,8 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The lockout page in the user's language, with a way back (site/templates/lockout.html).
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
 
 ROOT_URLCONF = "kvcredit.site.urls"
 WSGI_APPLICATION = "kvcredit.site.wsgi.application"

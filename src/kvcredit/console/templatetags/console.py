@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
 from kvcredit.lending.domain.rates import ppm_to_percent, units_to_percent
-from kvcredit.money import fen_to_yuan
+from kvcredit.money import fen_to_yuan, format_yuan
 from kvcredit.scoring.report import NOT_RATED as REPORT_NOT_RATED
 
 register = template.Library()
@@ -23,6 +23,7 @@ LOANS = ("console:loans", _("Loans"))
 POOLS = ("console:pools", _("Pools"))
 CLAIMS = ("console:claims", _("Claims"))
 BREAKERS = ("console:breakers", _("Breakers"))
+OVERDUE = ("console:overdue", _("Overdue"))
 NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     OrgKind.ENTERPRISE: [
         ("console:evaluation", _("My evaluation")),
@@ -34,6 +35,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     OrgKind.BANK: [
         ("console:queue", _("Applications")),
         LOANS,
+        OVERDUE,
         ("console:upload_repayments", _("Repayments")),
         CLAIMS,
         BREAKERS,
@@ -43,6 +45,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     OrgKind.DISTRICT: [
         ("console:credit_lines", _("Enterprises")),
         LOANS,
+        OVERDUE,
         POOLS,
         CLAIMS,
         STATISTICS,
@@ -54,6 +57,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         ("console:fees", _("Fees")),
         BREAKERS,
         LOANS,
+        OVERDUE,
         ("console:credit_lines", _("Credit lines")),
         STATISTICS,
     ],
@@ -66,6 +70,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         ("console:products", _("Loan products")),
         ("console:credit_lines", _("Credit lines")),
         LOANS,
+        OVERDUE,
         POOLS,
         STATISTICS,
     ],
@@ -91,7 +96,7 @@ def yuan(fen: int | None) -> str:
     """Integer fen as yuan with thousands separators: 300000000 -> 3,000,000.00."""
     if fen is None:
         return ""
-    return f"{fen_to_yuan(int(fen)):,.2f}"
+    return format_yuan(int(fen))
 
 
 @register.filter
@@ -311,3 +316,23 @@ def classification(bounds: list[int] | None) -> list[tuple[Any, int]]:
     from kvcredit.lending.models import Category
 
     return list(zip([c.label for c in Category], bounds or [], strict=False))
+
+
+# -- the to-do list on each role's start page ---------------------------------------------------
+@register.inclusion_tag("console/_todo.html", takes_context=True)
+def todo_list(context: dict[str, Any]) -> dict[str, Any]:
+    """What waits for the signed-in user (``console.worklists``), as a list of links."""
+    from kvcredit.console.worklists import todo
+
+    return {"items": todo(context["request"].user)}
+
+
+@register.filter
+def ratio_percent(ratio: Any) -> str:
+    """A Fraction as a percent with two decimals, rounded half up: 1/3 -> 33.33."""
+    from fractions import Fraction
+
+    from kvcredit.money import quantize
+
+    f = Fraction(ratio)
+    return f"{quantize(Decimal(f.numerator) / Decimal(f.denominator) * 100):,.2f}"

@@ -4,6 +4,7 @@ recoveries, fees and reductions, circuit breakers with lift-and-reason. Reads th
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -30,7 +31,8 @@ from kvcredit.console.forms import (
 )
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, NotPermitted, ServiceError
-from kvcredit.fund import breakers, claims, selectors, services
+from kvcredit.fund import breakers, claims, config, selectors, services
+from kvcredit.fund.domain import breaker as db
 from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.domain.ledger import PoolAccount
 from kvcredit.lending import selectors as lending_selectors
@@ -256,13 +258,87 @@ def fees(request: HttpRequest) -> HttpResponse:
 
 @role_required(TRUSTEE, BANK, DISTRICT, ADMIN)
 def breaker_list(request: HttpRequest) -> HttpResponse:
-    rows = selectors.breakers(request.user).select_related("bank", "district")
+    """Each pair's ratios against the thresholds in force, and one pair's ratios over time."""
+    rows = list(
+        selectors.breakers(request.user)
+        .select_related("bank", "district")
+        .order_by("district__code", "bank__code")
+    )
+    rules = config.rules()
+    for b in rows:
+        b.reading = breaker_reading(b, rules)
+    chosen = _chosen_breaker(request, rows)
     context = {
-        "breakers": rows.order_by("district__code", "bank__code"),
+        "breakers": rows,
+        "thresholds": thresholds(rules),
+        "chosen": chosen,
+        "series": breaker_series(chosen, rules) if chosen is not None else None,
         "can_lift": kind_of(request.user) == TRUSTEE,
         "form": LiftForm(),
     }
     return render(request, "console/fund/breakers.html", context)
+
+
+def _chosen_breaker(request: HttpRequest, rows: list[Any]) -> Any:
+    """The pair whose chart is shown: ?pair=ID among the user's breakers, else the worst."""
+    wanted = request.GET.get("pair", "")
+    for b in rows:
+        if str(b.pk) == wanted:
+            return b
+    order = {"SUSPENDED": 0, "WARNING": 1, "NORMAL": 2}
+    worst = sorted(rows, key=lambda b: (order.get(b.state, 3), -b.reading["npl"]))
+    return worst[0] if worst else None
+
+
+def thresholds(rules: Any) -> dict[str, Decimal]:
+    """The breaker thresholds in force, in percent."""
+    pct = Decimal(100)
+    return {
+        "warn_npl": rules.warn_npl_ratio * pct,
+        "suspend_npl": rules.suspend_npl_ratio * pct,
+        "warn_comp": rules.warn_compensation_ratio * pct,
+        "suspend_comp": rules.suspend_compensation_ratio * pct,
+    }
+
+
+def _level(ratio: Decimal, warn: Decimal, suspend: Decimal) -> str:
+    return "bad" if ratio >= suspend else "warn" if ratio >= warn else "ok"
+
+
+def breaker_reading(b: Any, rules: Any) -> dict[str, Any]:
+    """A breaker's two ratios in percent and where each stands against its thresholds."""
+    e = db.Exposure(b.outstanding_fen, b.non_performing_fen, b.compensated_fen, b.lent_fen)
+    npl, comp = db.as_percent(db.npl_ratio(e)), db.as_percent(db.compensation_ratio(e))
+    t = thresholds(rules)
+    return {
+        "npl": npl,
+        "comp": comp,
+        "npl_level": _level(npl, t["warn_npl"], t["suspend_npl"]),
+        "comp_level": _level(comp, t["warn_comp"], t["suspend_comp"]),
+    }
+
+
+def breaker_series(b: Any, rules: Any) -> dict[str, Any]:
+    """The pair's ratios day by day (``BreakerReading``), for the chart and its data table."""
+    days, npl, comp = [], [], []
+    for r in b.readings.order_by("as_of_date"):
+        e = db.Exposure(r.outstanding_fen, r.non_performing_fen, r.compensated_fen, r.lent_fen)
+        days.append(r.as_of_date.isoformat())
+        npl.append(db.as_percent(db.npl_ratio(e)))
+        comp.append(db.as_percent(db.compensation_ratio(e)))
+    t = thresholds(rules)
+    return {
+        "x": days,
+        "series": [
+            {"name": _("Non-performing ratio"), "y": [str(v) for v in npl]},
+            {"name": _("Compensation ratio"), "y": [str(v) for v in comp]},
+        ],
+        "lines": [
+            {"name": _("Suspension: non-performing"), "y": str(t["suspend_npl"])},
+            {"name": _("Suspension: compensation"), "y": str(t["suspend_comp"])},
+        ],
+        "rows": list(zip(days, npl, comp, strict=True)),
+    }
 
 
 @require_POST

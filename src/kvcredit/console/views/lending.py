@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kvcredit import clock
@@ -28,6 +29,7 @@ from kvcredit.lending import loans as lending
 from kvcredit.lending import repayments, selectors
 from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.repayment_import import import_repayment_file, template_xlsx
+from kvcredit.money import fen_to_yuan
 from kvcredit.roles import Role
 
 PER_PAGE = 25
@@ -85,7 +87,11 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(OrgKind.BANK)
 def queue(request: HttpRequest) -> HttpResponse:
     """The bank's open applications: submitted (approve or reject) and approved (disburse)."""
-    open_ = list(selectors.applications(request.user).filter(status__in=lc.HOLDING))
+    open_ = list(
+        selectors.applications(request.user)
+        .filter(status__in=lc.HOLDING)
+        .select_related("enterprise__credit_line__evaluation", "product")
+    )
     for a in open_:  # what the bank may do with each, from the application's table
         a.steps = lc.APPLICATION.allowed_steps(a.status, Role.BANK)
     return render(request, "console/lending/queue.html", {"applications": open_})
@@ -124,9 +130,21 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except ServiceError as exc:
         # the services word their refusals in the active language already
         problems = getattr(exc, "problems", None)
-        why = "; ".join(m for _f, m in problems) if problems else exc.detail
-        messages.error(request, _("Refused: %(why)s") % {"why": why})
+        why = "; ".join(_named(f, m) for f, m in problems) if problems else exc.detail
+        messages.error(request, _("Application %(id)s refused: %(why)s") % {"id": pk, "why": why})
     return redirect("console:queue")
+
+
+# The queue's form fields by the label the page shows them with (a refusal names its field).
+DECISION_FIELDS = {
+    "amount": gettext_lazy("Approved amount (yuan)"),
+    "reason": gettext_lazy("Reason"),
+}
+
+
+def _named(field: str, message: str) -> str:
+    label = DECISION_FIELDS.get(field, field)
+    return f"{label}: {message}" if label else message
 
 
 def _invalid(form: object) -> ServiceError:
@@ -169,3 +187,38 @@ def repayment_template(request: HttpRequest) -> HttpResponse:
     name = "repayments-template.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@role_required(OrgKind.TRUSTEE, OrgKind.ADMINISTRATOR, OrgKind.DISTRICT, OrgKind.BANK)
+def overdue(request: HttpRequest) -> HttpResponse:
+    """The overdue and non-performing dashboard of the user's live book, by bank and district."""
+    by_bank = selectors.overdue_by(request.user, "bank")
+    by_district = selectors.overdue_by(request.user, "district")
+    totals = {
+        k: sum(getattr(r, k) for r in by_bank)
+        for k in (
+            "loans",
+            "outstanding_fen",
+            "overdue_loans",
+            "overdue_principal_fen",
+            "overdue_outstanding_fen",
+            "non_performing_fen",
+        )
+    }
+    context = {
+        "by_bank": by_bank,
+        "by_district": by_district,
+        "totals": totals,
+        "categories": [
+            (code, lc.CATEGORY_LABELS[lc.category_of(code)]) for code in lc.CATEGORY_CODES
+        ],
+        "chart_bank": {
+            "x": [r.name for r in by_bank],
+            "y": [str(fen_to_yuan(r.non_performing_fen)) for r in by_bank],
+        },
+        "chart_district": {
+            "x": [r.name for r in by_district],
+            "y": [str(fen_to_yuan(r.non_performing_fen)) for r in by_district],
+        },
+    }
+    return render(request, "console/lending/overdue.html", context)

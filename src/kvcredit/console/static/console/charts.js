@@ -28,6 +28,19 @@
       layout.height = Math.max(240, 44 * data.x.length + 80);
       layout.yaxis = {autorange: "reversed", automargin: true};
       layout.legend = {orientation: "h", y: -0.2};
+    } else if (kind === "series") {
+      // several lines over dates (a breaker's ratios) and flat dashed lines (its thresholds)
+      traces = data.series.map(function (s, i) {
+        return {type: "scatter", mode: "lines", name: s.name, x: data.x, y: s.y.map(Number),
+                line: {color: palette[i % palette.length]}};
+      });
+      (data.lines || []).forEach(function (l, i) {
+        traces.push({type: "scatter", mode: "lines", name: l.name, x: [data.x[0], data.x[data.x.length - 1]],
+                     y: [Number(l.y), Number(l.y)], line: {dash: "dash", color: palette[(i + 2) % palette.length]}});
+      });
+      layout.showlegend = true;
+      layout.legend = {orientation: "h", y: -0.25};
+      layout.yaxis = {ticksuffix: "%", rangemode: "tozero", automargin: true};
     } else if (kind === "line") {
       traces = [{type: "scatter", mode: "lines+markers", x: data.x, y: data.y,
         line: {color: palette[0]}}];
