@@ -14,7 +14,7 @@ An application::
 
 A loan::
 
-    (new) ─disburse/renew─▶ ACTIVE ─compensate─▶ COMPENSATED
+    (new) ─disburse/renew─▶ ACTIVE ─compensate─▶ COMPENSATED      (ACTIVE ─defer─▶ ACTIVE)
                               │ │                  │   │
                               │ └──close──▶ CLOSED ◀┘   │   (reopen: a reversed repayment)
                               ├─renew─▶ RENEWED         │
@@ -108,6 +108,7 @@ LOAN = Machine(
         t(None, "disburse", L.ACTIVE, BANK),
         t(None, "renew", L.ACTIVE, BANK),  # the new loan of a renewal
         t(L.ACTIVE, "renew", L.RENEWED, BANK),  # the old loan of a renewal
+        t(L.ACTIVE, "defer", L.ACTIVE, BANK),  # forbearance: the plan re-cut (deferral)
         t(L.ACTIVE, "compensate", L.COMPENSATED, TRUSTEE),
         t(L.ACTIVE, "close", L.CLOSED, BANK, SYSTEM),  # repaid in full
         t(L.COMPENSATED, "close", L.CLOSED, BANK, SYSTEM),
@@ -146,6 +147,12 @@ def may_reverse_repayment(status: str) -> bool:
 def reopened_status(*, compensated: bool) -> LoanStatus:
     """The status a closed loan returns to when a reversal makes it owe again."""
     return L.COMPENSATED if compensated else L.ACTIVE
+
+
+def may_defer(status: str) -> bool:
+    """May the bank grant a deferral (forbearance) on this loan? Only on an ACTIVE loan: one
+    the fund compensated, or one off the book, keeps its plan."""
+    return LOAN.may(status, "defer")
 
 
 def may_renew(status: str) -> bool:
@@ -194,6 +201,18 @@ NON_PERFORMING_CODES: tuple[str, ...] = tuple(c.name for c in NON_PERFORMING)
 # Upper days-past-due bounds of normal, special mention, substandard and doubtful; beyond the
 # last a loan is a loss.
 DEFAULT_BOUNDS: tuple[int, int, int, int] = (0, 90, 180, 360)
+
+
+# A restructured loan (a deferral granted) is at least special mention until its watch period
+# has passed with no day overdue (``lending.domain.deferral.watch_until``); then the days past
+# due alone classify it again.
+RESTRUCTURED_FLOOR = Category.SPECIAL_MENTION
+
+
+def watched(category: str | int, *, watching: bool) -> Category:
+    """The category of a loan, raised to ``RESTRUCTURED_FLOOR`` while it is under watch."""
+    c = category_of(category)
+    return max(c, RESTRUCTURED_FLOOR) if watching else c
 
 
 def category_of(code: str | int) -> Category:
