@@ -172,6 +172,45 @@ def may_compensate(*, status: str, days_past_due: int, min_days_overdue: int) ->
     return LOAN.may(status, "compensate") and days_past_due >= max(min_days_overdue, 1)
 
 
+# -- deferral requests (forbearance) -----------------------------------------------------------
+
+
+class DeferralStatus(StrEnum):
+    REQUESTED = "REQUESTED"
+    GRANTED = "GRANTED"
+    REFUSED = "REFUSED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+DF = DeferralStatus
+
+DEFERRAL_LABELS = {
+    DF.REQUESTED: gettext_noop("requested"),
+    DF.GRANTED: gettext_noop("granted"),
+    DF.REFUSED: gettext_noop("refused"),
+    DF.WITHDRAWN: gettext_noop("withdrawn"),
+}
+
+# An enterprise asks its bank to defer a loan under a deferral rule of the rulebook; the bank's
+# credit officer grants it (the loan's ``defer`` step: the plan is re-cut) or refuses it. A bank
+# may also record a request made on paper and grant it at once.
+DEFERRAL = Machine(
+    "deferral",
+    DeferralStatus,
+    DEFERRAL_LABELS,
+    [
+        t(None, "request", DF.REQUESTED, ENTERPRISE, BANK),
+        t(DF.REQUESTED, "grant", DF.GRANTED, BANK),
+        t(DF.REQUESTED, "refuse", DF.REFUSED, BANK),
+        t(DF.REQUESTED, "withdraw", DF.WITHDRAWN, ENTERPRISE),
+    ],
+    final=(DF.GRANTED, DF.REFUSED, DF.WITHDRAWN),
+)
+
+# A request still open, or granted, holds the (loan, rule) pair: one of each at a time.
+DEFERRAL_HOLDING: tuple[DeferralStatus, ...] = (DF.REQUESTED, DF.GRANTED)
+
+
 # -- the five categories (五级分类) ------------------------------------------------------------
 
 
