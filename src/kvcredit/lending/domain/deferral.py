@@ -7,7 +7,8 @@ Pure (no Django). A deferral rule (from the rulebook) says:
 - what is deferred to ``defer_to``: principal and interest (every instalment not yet fallen due
   with a due date in ``[window_from, defer_to]`` merges into one instalment on ``defer_to``), or
   principal only (those instalments keep their dates and interest; their principal moves to an
-  instalment on ``defer_to``);
+  instalment on ``defer_to``), or interest only (as principal and interest, refused when one of
+  those instalments charges principal);
 - whether interest keeps accruing over the deferral (``interest_accrues``; Chongqing 2022:
   interest as usual), whether penalty interest is waived and whether days past due are paused
   while the deferral runs (``pause``: from the day it is granted up to ``defer_to``);
@@ -37,6 +38,12 @@ DEFAULT_WATCH_DAYS = 180  # ours: nothing is published
 class Defers(StrEnum):
     PRINCIPAL_AND_INTEREST = "PRINCIPAL_AND_INTEREST"
     PRINCIPAL = "PRINCIPAL"
+    INTEREST = "INTEREST"  # only where the deferred instalments charge no principal
+
+
+class CannotRecut(ValueError):
+    """The plan cannot be re-cut as the rule asks (interest alone on an instalment of
+    principal: the end of day charges a period's interest with its principal)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,9 @@ class DeferralRule:
     dpd_paused: bool = True
     watch_days: int = DEFAULT_WATCH_DAYS
     districts: tuple[str, ...] = ()
-    note: str = ""
+    grant_from: dt.date | None = None  # a bank may grant it on days in [grant_from, grant_to]
+    grant_to: dt.date | None = None
+    name: str = ""
 
     def __post_init__(self) -> None:
         if self.window_to <= self.window_from:
@@ -85,11 +94,18 @@ def qualifies(
     """Does a loan qualify on ``granted_on``? It is live, of a district the rule covers, the
     deferral date is still ahead, and an instalment not yet met falls (or fell) due in the
     window. ``unpaid_due_dates``: the due dates of its instalments not yet fully paid."""
-    if not live or granted_on >= rule.defer_to:
+    if not live or granted_on >= rule.defer_to or not may_grant_on(rule, granted_on):
         return False
     if rule.districts and district not in rule.districts:
         return False
     return any(falls_in_window(rule, d) for d in unpaid_due_dates)
+
+
+def may_grant_on(rule: DeferralRule, day: dt.date) -> bool:
+    """Is ``day`` inside the rule's dated window for granting (when it has one)?"""
+    if rule.grant_from is not None and day < rule.grant_from:
+        return False
+    return rule.grant_to is None or day <= rule.grant_to
 
 
 def moved(rule: DeferralRule, row: PlanRow) -> bool:
@@ -119,6 +135,8 @@ def recut(
     dates: list[tuple[dt.date, int]] = [(r.due_date, r.principal_fen) for r in keep_before]
     if moving:
         deferred = sum(r.principal_fen for r in moving)
+        if rule.defers is Defers.INTEREST and deferred:
+            raise CannotRecut("interest alone cannot be deferred on an instalment of principal")
         if rule.defers is Defers.PRINCIPAL:
             dates += [(r.due_date, 0) for r in moving if r.due_date < rule.defer_to]
         dates.append((rule.defer_to, deferred))

@@ -54,12 +54,16 @@ class SubsidyRule:
     window_to: dt.date | None
     share: Fraction
     basis: Basis = Basis.INTEREST
-    benchmark: str = "LPR_1Y"  # the rate type of the benchmark (basis RATE)
+    benchmark: str = "LPR_1Y"  # the rate basis of the benchmark (basis RATE), in force at signing
     payer: Payer = Payer.BUDGET
     payee: Payee = Payee.ENTERPRISE
+    budget: str = ""  # the budget that pays (payer BUDGET), as the rulebook names it
     districts: tuple[str, ...] = ()
+    signed_from: dt.date | None = None  # loans signed in [signed_from, signed_to] ...
+    signed_to: dt.date | None = None
+    max_amount_fen: int | None = None  # ... of at most this amount
     first_time_only: bool = False
-    note: str = ""
+    name: str = ""
 
     def __post_init__(self) -> None:
         if not 0 < self.share <= 1:
@@ -67,8 +71,23 @@ class SubsidyRule:
         if self.window_to is not None and self.window_to <= self.window_from:
             raise ValueError("a subsidy window ends after it starts")
 
-    def applies_to(self, *, district: str, first_time_borrower: bool) -> bool:
+    def applies_to(
+        self,
+        *,
+        district: str,
+        first_time_borrower: bool = False,
+        signing_date: dt.date | None = None,
+        amount_fen: int | None = None,
+    ) -> bool:
+        """Does the rule cover a loan of this district, signed then, of this amount?"""
         if self.districts and district not in self.districts:
+            return False
+        if signing_date is not None:
+            if self.signed_from is not None and signing_date < self.signed_from:
+                return False
+            if self.signed_to is not None and signing_date > self.signed_to:
+                return False
+        if self.max_amount_fen is not None and (amount_fen or 0) > self.max_amount_fen:
             return False
         return first_time_borrower or not self.first_time_only
 
