@@ -61,11 +61,12 @@ def _unpaid_due_dates(loan: Loan) -> list[dt.date]:
     """Due dates of the loan's instalments not yet fully paid (fallen due or not)."""
     out = []
     for r in loan.instalments.order_by("seq"):
-        if (
-            r.principal_due_fen is None
-            or r.principal_paid_fen < r.principal_due_fen
-            or r.interest_paid_fen < (r.interest_due_fen or 0)
-        ):
+        fallen = r.principal_due_fen is not None
+        met = fallen and (
+            r.principal_paid_fen >= (r.principal_due_fen or 0)
+            and r.interest_paid_fen >= (r.interest_due_fen or 0)
+        )
+        if not met:
             out.append(r.due_date)
     return out
 
