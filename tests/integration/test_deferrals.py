@@ -12,20 +12,17 @@ import pytest
 
 from kvcredit import relief
 from kvcredit.audit.models import AuditRecord
-from kvcredit.enterprises.models import CreditLine
 from kvcredit.errors import Conflict, NotFound
-from kvcredit.lending import deferrals, loans, repayments, services
+from kvcredit.lending import deferrals, repayments
 from kvcredit.lending.domain import deferral as dd
 from kvcredit.lending.domain.schedule import DAILY
 from kvcredit.lending.endofday import run_eod
-from kvcredit.lending.models import Deferral, Instalment, Loan
+from kvcredit.lending.models import Deferral, Instalment
 from kvcredit.money import round_half_up
+from support.relief import P, make_loan, pay_instalment_on_due_date
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 DAY = dt.timedelta(days=1)
-TODAY = dt.date(2026, 11, 29)
-START = dt.date(2022, 6, 15)
-P = 60_000_000  # 600,000.00 yuan: six equal principal instalments of 100,000.00
 Q4 = dd.DeferralRule(
     key="q4_2022",
     window_from=dt.date(2022, 10, 1),
@@ -42,39 +39,6 @@ RULES = relief.ReliefRules("test-rules@1#0", [], [Q4])
 def _rules():
     with relief.using(RULES):
         yield
-
-
-def make_loan(world, method="EQUAL_PRINCIPAL", term=6, side="a") -> Loan:
-    prod = services.create_product(
-        world.users["admin"],
-        code=f"KVC{side}",
-        name="知识价值信用贷款",
-        rate_basis="PBOC_BENCHMARK",
-    )
-    line = CreditLine.objects.get(enterprise=world.enterprise[side])
-    app = loans.apply(
-        world.users[f"enterprise_{side}"],
-        bank_id=world.bank[side].pk,
-        product_id=prod.pk,
-        amount_fen=P,
-        term_months=term,
-        method=method,
-        purpose="研发投入",
-        first_time_borrower=True,
-        today=line.valid_until - DAY,
-    )
-    bank = world.users[f"bank_{side}"]
-    loans.approve(bank, application_id=app.pk, amount_fen=P, today=START)
-    return loans.disburse(bank, application_id=app.pk, disbursed_on=START, today=TODAY)
-
-
-def pay_instalment_on_due_date(world, loan: Loan, due: dt.date) -> None:
-    run_eod(as_of=due - DAY, catch_up=True)
-    loan.refresh_from_db()
-    owed = repayments.payoff(loan, due) - (loan.outstanding_principal_fen - loan.next_principal_fen)
-    repayments.repay(
-        world.users["bank_a"], loan_id=loan.pk, amount_fen=owed, paid_on=due, today=TODAY
-    )
 
 
 def test_a_deferral_with_penalty_waived_day_by_day(world):

@@ -1,0 +1,82 @@
+"""Interest subsidies on a real book: computed per instalment exact to the fen across a window
+edge, paid once (a retried run pays nothing twice), booked so the books balance, visible to the
+enterprise, and listed in a public notice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+import pytest
+
+from kvcredit import relief
+from kvcredit.audit.models import AuditRecord
+from kvcredit.fund import books, subsidies
+from kvcredit.fund.models import JournalEntry, Posting, Subsidy
+from kvcredit.lending.domain import subsidy as ds
+from kvcredit.lending.endofday import run_eod
+from kvcredit.lending.models import Instalment
+from kvcredit.money import round_half_up
+from support.relief import make_loan, pay_instalment_on_due_date
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+DAY = dt.timedelta(days=1)
+EDGE = dt.date(2022, 8, 1)  # the window opens mid-period: 2022-07-15 .. 08-14
+HALF = ds.SubsidyRule(
+    key="half_interest", window_from=EDGE, window_to=dt.date(2022, 12, 1), share=Fraction(1, 2)
+)
+RULES = relief.ReliefRules("test-rules@1#0", [HALF], [])
+
+
+@pytest.fixture(autouse=True)
+def _rules():
+    with relief.using(RULES):
+        yield
+
+
+def test_a_subsidy_across_a_window_edge_exact_and_paid_once(world):
+    loan = make_loan(world, method="MONTHLY_INTEREST", term=6)
+    for month in (7, 8):
+        pay_instalment_on_due_date(world, loan, dt.date(2022, month, 15))
+    run_eod(as_of=dt.date(2022, 8, 15), catch_up=True)
+    admin = world.users["admin"]
+    run = subsidies.pay_subsidies(admin, on=dt.date(2022, 8, 15))
+    # July's instalment (06-15 .. 07-14) lies before the window: nothing
+    assert [s.due_date for s in run.paid] == [dt.date(2022, 8, 15)]
+    inst = Instalment.objects.get(loan=loan, seq=2)
+    exact = Fraction(inst.interest_paid_fen, 2) * Fraction(14, 31)  # Aug 1..14 of 31 days
+    sub = run.paid[0]
+    assert (sub.days_in_window, sub.days_in_period) == (14, 31)
+    assert sub.amount_fen == round_half_up(exact)
+    assert sub.rulebook == "test-rules@1#0" and sub.payer == "BUDGET"
+    # retried: nothing is paid twice
+    again = subsidies.pay_subsidies(admin, on=dt.date(2022, 8, 15))
+    assert again.paid == [] and Subsidy.objects.count() == 1
+    # the books: one balanced entry, the pool's cash untouched (the budget pays)
+    entry = JournalEntry.objects.get(pk=sub.entry_id)
+    assert sum(p.amount_fen for p in Posting.objects.filter(entry=entry)) == 0
+    assert books.balances()[f"POOL:{loan.district.code}:SUBSIDIES_PAID"] == sub.amount_fen
+    assert sum(books.balances().values()) == 0
+    assert AuditRecord.objects.filter(action="FUND_SUBSIDY").count() == 1
+    # the enterprise sees it, the other enterprise does not
+    assert list(subsidies.subsidies(world.users["enterprise_a"])) == [sub]
+    assert not subsidies.subsidies(world.users["enterprise_b"]).exists()
+    assert subsidies.totals(world.users["district_a"])["amount_fen"] == sub.amount_fen
+
+
+def test_unpaid_interest_is_not_subsidised(world):
+    loan = make_loan(world, method="MONTHLY_INTEREST", term=6)
+    run_eod(as_of=dt.date(2022, 9, 20), catch_up=True)  # nothing paid
+    run = subsidies.pay_subsidies(world.users["trustee"], on=dt.date(2022, 9, 20))
+    assert run.paid == [] and not Subsidy.objects.filter(loan=loan).exists()
+
+
+def test_a_pool_paid_subsidy_waits_for_cover(world):
+    pool_rule = ds.SubsidyRule(
+        key="pool_pays", window_from=EDGE, window_to=None, share=Fraction(1), payer=ds.Payer.POOL
+    )
+    loan = make_loan(world, method="MONTHLY_INTEREST", term=6)
+    pay_instalment_on_due_date(world, loan, dt.date(2022, 8, 15))
+    rules = relief.ReliefRules("test-rules@2#0", [pool_rule], [])
+    run = subsidies.pay_subsidies(world.users["admin"], on=dt.date(2022, 8, 15), rules=rules)
+    assert run.paid == [] and run.waiting == 1  # the pool holds no cash
