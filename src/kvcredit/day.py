@@ -12,9 +12,12 @@ Each day is ONE database transaction, in this order:
    record, and reports the day's exposure per bank and district
    (``lending.selectors.exposures``, read from the book as just written back);
 2. the fund's circuit breakers (``fund.breakers.on_end_of_day``) move with that exposure
-   (a pair with no live loan left gets (0, 0)), opening or ending lending's suspensions.
+   (a pair with no live loan left gets (0, 0)), opening or ending lending's suspensions;
+3. the interest subsidies due (``fund.subsidies.pay_subsidies``): every instalment whose
+   interest has been paid in full by the end of day D earns the subsidies of the rulebook in
+   force on D, paid once each (``kvcredit subsidy run --date D`` does the same by hand).
 
-Either both commit or neither does: a breaker that fails rolls the day back, and the day can
+All commit or none does: a breaker (or a subsidy) that fails rolls the day back, and the day can
 be run again. A day already run changes nothing (its report says ``already_run``). Nothing is
 registered at start-up: this module is the one place where the two apps meet for the day.
 """
@@ -27,7 +30,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from kvcredit.fund import breakers
+from kvcredit.fund import breakers, subsidies
 from kvcredit.lending import endofday
 from kvcredit.lending.endofday import DayReport
 
@@ -50,5 +53,6 @@ def run_day(
             report = endofday.run_one_day(day, actor, now or timezone.now())
             if not report.already_run:
                 breakers.on_end_of_day(day, report.exposures)
+                subsidies.pay_subsidies(actor, on=day)
         reports.append(report)
     return reports

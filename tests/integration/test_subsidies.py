@@ -80,3 +80,34 @@ def test_a_pool_paid_subsidy_waits_for_cover(world):
     rules = relief.ReliefRules("test-rules@2#0", [pool_rule], [])
     run = subsidies.pay_subsidies(world.users["admin"], on=dt.date(2022, 8, 15), rules=rules)
     assert run.paid == [] and run.waiting == 1  # the pool holds no cash
+
+
+def test_the_business_day_pays_and_the_public_notice_lists_it(world, tmp_path):
+    import io
+
+    import openpyxl
+
+    from kvcredit.day import run_day
+    from kvcredit.fund import notice
+
+    loan = make_loan(world, method="MONTHLY_INTEREST", term=6)
+    pay_instalment_on_due_date(world, loan, dt.date(2022, 7, 15))
+    pay_instalment_on_due_date(world, loan, dt.date(2022, 8, 15))
+    run_day(as_of=dt.date(2022, 8, 16), catch_up=True)  # the day pays after the end of day
+    sub = Subsidy.objects.get()
+    assert sub.paid_on == dt.date(2022, 8, 15)  # the day the interest was paid in full
+    ent = loan.enterprise
+    ent.name = '=HYPERLINK("http://x")'
+    ent.save()
+    buf = io.BytesIO()
+    assert notice.write(buf, world.users["trustee"], start=None, end=None) == 1
+    ws = openpyxl.load_workbook(io.BytesIO(buf.getvalue())).active
+    header = [c.value for c in ws[2]]
+    row = [c for c in ws[3]]
+    money = header.index("subsidy (yuan) 贴息金额（元）")
+    assert row[money].number_format == "#,##0.00"
+    assert round(row[money].value * 100) == sub.amount_fen
+    assert row[1].value == '\'=HYPERLINK("http://x")' and row[1].data_type == "s"
+    assert [c.value for c in ws[4]][1] == "total 合计"
+    # another enterprise's notice lists nothing
+    assert notice.write(io.BytesIO(), world.users["enterprise_b"], start=None, end=None) == 0
