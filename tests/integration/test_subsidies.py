@@ -28,12 +28,13 @@ HALF = ds.SubsidyRule(
 RULES = relief.ReliefRules("test-rules@1#0", [HALF], [])
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _rules():
     with relief.using(RULES):
         yield
 
 
+@pytest.mark.usefixtures("_rules")
 def test_a_subsidy_across_a_window_edge_exact_and_paid_once(world):
     loan = make_loan(world, method="MONTHLY_INTEREST", term=6)
     for month in (7, 8):
@@ -64,6 +65,7 @@ def test_a_subsidy_across_a_window_edge_exact_and_paid_once(world):
     assert subsidies.totals(world.users["district_a"])["amount_fen"] == sub.amount_fen
 
 
+@pytest.mark.usefixtures("_rules")
 def test_unpaid_interest_is_not_subsidised(world):
     loan = make_loan(world, method="MONTHLY_INTEREST", term=6)
     run_eod(as_of=dt.date(2022, 9, 20), catch_up=True)  # nothing paid
@@ -82,6 +84,7 @@ def test_a_pool_paid_subsidy_waits_for_cover(world):
     assert run.paid == [] and run.waiting == 1  # the pool holds no cash
 
 
+@pytest.mark.usefixtures("_rules")
 def test_the_business_day_pays_and_the_public_notice_lists_it(world, tmp_path):
     import io
 
@@ -111,3 +114,29 @@ def test_the_business_day_pays_and_the_public_notice_lists_it(world, tmp_path):
     assert [c.value for c in ws[4]][1] == "total 合计"
     # another enterprise's notice lists nothing
     assert notice.write(io.BytesIO(), world.users["enterprise_b"], start=None, end=None) == 0
+
+
+def test_the_shipped_chongqing_2022_subsidy_ends_on_2022_12_31_pro_rata(world):
+    """50 % of the central bank's benchmark (4.35 %) on a loan at the benchmark: half of the
+    interest paid; the instalment of 2022-12-15 .. 2023-01-14 has 17 of its 31 days inside."""
+    from support.relief import make_loan as loan_on
+
+    loan = loan_on(world, method="MONTHLY_INTEREST", term=6, start=dt.date(2022, 10, 15))
+    admin = world.users["admin"]
+    for due in (dt.date(2022, 11, 15), dt.date(2022, 12, 15), dt.date(2023, 1, 15)):
+        pay_instalment_on_due_date(world, loan, due)
+        subsidies.pay_subsidies(admin, on=due)
+    paid = {s.due_date: s for s in Subsidy.objects.filter(loan=loan)}
+    assert set(paid) == {dt.date(2022, 11, 15), dt.date(2022, 12, 15), dt.date(2023, 1, 15)}
+    jan = paid[dt.date(2023, 1, 15)]
+    inst = Instalment.objects.get(loan=loan, due_date=dt.date(2023, 1, 15))
+    assert (jan.days_in_window, jan.days_in_period) == (17, 31)
+    assert jan.ratio == "1/2" and jan.rule_key == "district_2020"
+    assert jan.amount_fen == round_half_up(Fraction(inst.interest_paid_fen, 2) * Fraction(17, 31))
+    assert jan.rulebook.startswith("chongqing-2022@")
+    nov = paid[dt.date(2022, 11, 15)]
+    assert nov.amount_fen == round_half_up(Fraction(nov.interest_paid_fen, 2))
+    assert sum(books.balances().values()) == 0
+    # 2023-02-15's instalment lies after the window: nothing more
+    pay_instalment_on_due_date(world, loan, dt.date(2023, 2, 15))
+    assert subsidies.pay_subsidies(admin, on=dt.date(2023, 2, 15)).paid == []

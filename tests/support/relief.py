@@ -15,7 +15,7 @@ START = dt.date(2022, 6, 15)
 P = 60_000_000  # 600,000.00 yuan: six equal principal instalments of 100,000.00
 
 
-def make_loan(world, method="EQUAL_PRINCIPAL", term=6, side="a") -> Loan:
+def make_loan(world, method="EQUAL_PRINCIPAL", term=6, side="a", start=START) -> Loan:
     prod = services.create_product(
         world.users["admin"],
         code=f"KVC{side}",
@@ -35,8 +35,8 @@ def make_loan(world, method="EQUAL_PRINCIPAL", term=6, side="a") -> Loan:
         today=line.valid_until - DAY,
     )
     bank = world.users[f"bank_{side}"]
-    loans.approve(bank, application_id=app.pk, amount_fen=P, today=START)
-    return loans.disburse(bank, application_id=app.pk, disbursed_on=START, today=TODAY)
+    loans.approve(bank, application_id=app.pk, amount_fen=P, today=start)
+    return loans.disburse(bank, application_id=app.pk, disbursed_on=start, today=TODAY)
 
 
 def pay_instalment_on_due_date(world, loan: Loan, due: dt.date) -> None:
