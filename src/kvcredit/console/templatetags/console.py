@@ -52,6 +52,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         POOLS,
         CLAIMS,
         ("console:fees", _("Fees")),
+        ("console:subsidies", _("Subsidies")),
         BREAKERS,
         LOANS,
         ("console:credit_lines", _("Credit lines")),
@@ -67,6 +68,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         ("console:credit_lines", _("Credit lines")),
         LOANS,
         POOLS,
+        ("console:subsidies", _("Subsidies")),
         STATISTICS,
     ],
 }
