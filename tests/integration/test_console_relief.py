@@ -49,6 +49,8 @@ def test_the_bank_grants_a_deferral_in_the_console(world, monkeypatch):
     d.refresh_from_db()
     assert d.status == "GRANTED"
     assert "已重组" in ent.get(reverse("console:loan", args=[loan.pk])).content.decode()
+    stats = login(world, "trustee").get(reverse("console:statistics")).content.decode()
+    assert 'data-figure="deferred">1<' in stats
 
 
 def test_the_trustee_downloads_the_public_notice_and_an_enterprise_may_not(world):

@@ -112,6 +112,12 @@ def test_the_business_day_pays_and_the_public_notice_lists_it(world, tmp_path):
     assert round(row[money].value * 100) == sub.amount_fen
     assert row[1].value == '\'=HYPERLINK("http://x")' and row[1].data_type == "s"
     assert [c.value for c in ws[4]][1] == "total 合计"
+    # in the statistics
+    from kvcredit.reporting import programme
+
+    stats = programme.statistics(world.users["trustee"])
+    assert stats["subsidies"] == {"count": 1, "amount_fen": sub.amount_fen}
+    assert programme.statistics(world.users["district_b"])["subsidies"]["count"] == 0
     # another enterprise's notice lists nothing
     assert notice.write(io.BytesIO(), world.users["enterprise_b"], start=None, end=None) == 0
 
