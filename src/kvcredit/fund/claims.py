@@ -113,7 +113,11 @@ def unmet_reason(why: dc.Unmet, facts: dc.ClaimFacts) -> str:
     return _("the user who checked a claim may not approve it (maker-checker)")
 
 
-def _not_suspended(bank_id: int, district_id: int) -> None:
+def _not_suspended(bank_id: int, district_id: int, on: dt.date) -> None:
+    """A suspended pair files no claims where the rulebook in force says a suspension stops
+    claims (``fund.breaker.stops``: claims or both)."""
+    if not config.rules(on).breaker_stops_claims:
+        return
     if breakers.is_suspended(bank_id=bank_id, district_id=district_id):
         raise Conflict(
             _(
@@ -121,6 +125,12 @@ def _not_suspended(bank_id: int, district_id: int) -> None:
                 "it files no new claims until the trustee lifts the suspension"
             )
         )
+
+
+def claim_rules(c: Claim) -> dr.FundRules:
+    """The rules a claim was filed under (its recorded rulebook): its payment and its
+    recoveries apply them, whatever was published since."""
+    return config.by_hash(c.rulebook_hash, c.filed_on or c.registered_on)
 
 
 def register(actor: Any, *, loan_id: int, on: dt.date) -> Claim:
@@ -134,11 +144,11 @@ def register(actor: Any, *, loan_id: int, on: dt.date) -> Claim:
             loan = lending_port.loan_for_update(loan_id)
             if loan.bank.organisation_id != actor.organisation_id:
                 raise NotFound(_("no such loan"), field="loan_id")
-            _not_suspended(loan.bank_id, loan.district_id)
+            _not_suspended(loan.bank_id, loan.district_id, on)
             to = _take(actor, None, Step.REGISTER, action)
             if Claim.objects.filter(loan=loan, status__in=dc.HOLDING).exists():
                 raise IntegrityError("claim_one_per_loan")
-            facts = selectors.claim_facts(actor, None, loan)
+            facts = selectors.claim_facts(actor, None, loan, on=on)
             why = dc.unmet(Step.REGISTER, facts)
             if why is not None:
                 raise InvalidInput([("loan_id", unmet_reason(why, facts))])
@@ -169,9 +179,9 @@ def file(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
         c = _claim(claim_id, bank_org=actor.organisation_id)
         to = _take(actor, c.status, Step.FILE, action)
         loan = lending_port.loan_for_update(c.loan_id)
-        _not_suspended(c.bank_id, loan.district_id)
-        rules = config.rules()
-        facts = selectors.claim_facts(actor, c, loan)
+        _not_suspended(c.bank_id, loan.district_id, on)
+        rules = config.rules(on)
+        facts = selectors.claim_facts(actor, c, loan, on=on)
         why = dc.unmet(Step.FILE, facts)
         if why is not None:
             raise InvalidInput([("claim_id", unmet_reason(why, facts))])
@@ -181,10 +191,19 @@ def file(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
             rules=rules,
         )
         c.filed_on = on
+        c.rulebook_hash = rules.rulebook_hash
         c.days_overdue = loan.days_past_due
         c.overdue_principal_fen = loan.due_principal_fen
         c.amount_fen = c.filed_amount_fen = amount
-        _move(actor, c, to, on, amount_fen=amount, overdue_fen=loan.due_principal_fen)
+        _move(
+            actor,
+            c,
+            to,
+            on,
+            amount_fen=amount,
+            overdue_fen=loan.due_principal_fen,
+            rulebook=rules.rulebook_hash,
+        )
     return c
 
 
@@ -217,8 +236,8 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
         if c.checked_by_id == actor.pk:
             raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
         loan = lending_port.loan_for_update(c.loan_id)
-        rules = config.rules()
-        facts = selectors.claim_facts(actor, c, loan)
+        rules = claim_rules(c)
+        facts = selectors.claim_facts(actor, c, loan, rules=rules)
         why = dc.unmet(Step.PAY, facts)
         if why is not None:
             raise Conflict(
@@ -287,7 +306,7 @@ def recover(actor: Any, *, claim_id: int, amount_fen: int, on: dt.date) -> Recov
             raise InvalidInput([("on", msg % {"day": c.paid_on})])
         if c.recovered_fen + amount_fen > c.overdue_principal_fen:
             raise InvalidInput([("amount", _("more than the overdue principal left to recover"))])
-        pool_part, bank_part = dr.recovery_split(amount_fen, config.rules())
+        pool_part, bank_part = dr.recovery_split(amount_fen, claim_rules(c))
         row = None
         if pool_part:
             pool = books.pool_of(c.pool.district, lock=True)

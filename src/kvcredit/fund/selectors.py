@@ -98,9 +98,18 @@ def claimable_loans(loans: QuerySet[Any]) -> QuerySet[Any]:
     )
 
 
-def claim_facts(user: Any, c: Claim | None, loan: Any) -> dc.ClaimFacts:
+def claim_facts(
+    user: Any,
+    c: Claim | None,
+    loan: Any,
+    *,
+    on: dt.date | None = None,
+    rules: dr.FundRules | None = None,
+) -> dc.ClaimFacts:
     """What the claim lifecycle asks of a claim (None: one not registered yet), the acting
-    user, and the loan as it stands now, under the rules in force."""
+    user, and the loan as it stands now, under ``rules`` (default: the rules in force on
+    ``on``, itself by default today)."""
+    rules = rules or config.rules(on)
     return dc.ClaimFacts(
         status=None if c is None else dc.ClaimStatus(c.status),
         waiting_since=None if c is None else c.waiting_since,
@@ -109,7 +118,7 @@ def claim_facts(user: Any, c: Claim | None, loan: Any) -> dc.ClaimFacts:
         loan_status=loan.status,
         days_past_due=loan.days_past_due,
         overdue_principal_fen=loan.due_principal_fen,
-        min_days_overdue=config.rules().min_days_overdue,
+        min_days_overdue=rules.min_days_overdue,
     )
 
 

@@ -234,18 +234,25 @@ def _reductions() -> list[tuple[FeeReduction, dr.FeeReduction]]:
 
 
 def _charge(actor: Any, loan: Any, on: dt.date, rules: dr.FundRules) -> ServiceFee:
+    """The fee at the rulebook's rate on ``on``: an operator's reduction in force applies
+    first, else the rulebook's dated cut (waiver or reduction) covering ``on``."""
     found = _reductions()
+    cuts = rules.fee_reductions()
     fee_fen = dr.service_fee(
         amount_fen=loan.amount_fen,
         term_months=loan.term_months,
         charged_on=on,
         rules=rules,
-        reductions=[d for _r, d in found],
+        reductions=[d for _r, d in found] + cuts,
     )
     applied = next((r for r, d in found if d.covers(on)), None)
     rate = Fraction(rules.service_fee_rate)
     if applied is not None:
         rate *= 1 - Fraction(applied.percent_off_bp, 10_000)
+    else:
+        cut = next((c for c in cuts if c.covers(on)), None)
+        if cut is not None:
+            rate *= 1 - Fraction(cut.percent_off) / 100
     pool = books.pool_of(loan.district)
     row = None
     if fee_fen:
@@ -261,13 +268,20 @@ def _charge(actor: Any, loan: Any, on: dt.date, rules: dr.FundRules) -> ServiceF
         amount_fen=fee_fen,
         entry=row,
         created_by=actor,
+        rulebook_hash=rules.rulebook_hash,
     )
     audit.record(
         actor,
         "FUND_SERVICE_FEE",
         "service_fee",
         fee.pk,
-        after={"loan": loan.pk, "amount_fen": fee_fen, "on": on, "reduction": fee.reduction_id},
+        after={
+            "loan": loan.pk,
+            "amount_fen": fee_fen,
+            "on": on,
+            "reduction": fee.reduction_id,
+            "rulebook": rules.rulebook_hash,
+        },
     )
     return fee
 
@@ -281,13 +295,13 @@ def charge_service_fee(actor: Any, *, loan_id: int, on: dt.date) -> ServiceFee:
             raise Conflict(_("this loan's service fee has already been charged"), field="loan_id")
         if loan.disbursed_on > on:
             raise InvalidInput([("on", _("the loan is not disbursed yet on this date"))])
-        return _charge(actor, loan, on, config.rules())
+        return _charge(actor, loan, on, config.rules(on))
 
 
 def charge_service_fees(actor: Any, *, on: dt.date) -> list[ServiceFee]:
     """Charge every loan disbursed on or before ``on`` that has no fee yet."""
     require(actor, TRUSTEE, action=gettext_noop("charge service fees"))
-    rules = config.rules()
+    rules = config.rules(on)
     with transaction.atomic():
         # lock the loans only: PostgreSQL cannot lock the nullable side of the fee's outer join
         locked = list(lending.lock_loans(disbursed_on__lte=on, fund_fee__isnull=True))
@@ -317,7 +331,18 @@ def lend_bridge(
         raise NotFound(_("no such enterprise"), field="enterprise_id")
     if bank_id is not None and not Bank.objects.filter(pk=bank_id).exists():
         raise NotFound(_("no such bank"), field="bank_id")
-    fee_fen = dr.bridge_fee(principal_fen=principal_fen, term_days=term_days, rules=config.rules())
+    rules = config.rules(on)
+    if term_days > rules.bridge_max_days:
+        msg = _("the rulebook allows bridge loans of at most %(n)s days") % {
+            "n": rules.bridge_max_days
+        }
+        raise InvalidInput([("term_days", msg)])
+    if rules.bridge_max_amount_fen is not None and principal_fen > rules.bridge_max_amount_fen:
+        msg = _("the rulebook allows bridge loans of at most %(yuan)s yuan") % {
+            "yuan": fen_to_yuan(rules.bridge_max_amount_fen)
+        }
+        raise InvalidInput([("principal", msg)])
+    fee_fen = dr.bridge_fee(principal_fen=principal_fen, term_days=term_days, rules=rules)
     with transaction.atomic():
         pool = books.pool_of(ent.district, lock=True)
         try:
@@ -343,6 +368,7 @@ def lend_bridge(
             due_on=on + dt.timedelta(days=term_days),
             entry=row,
             created_by=actor,
+            rulebook_hash=rules.rulebook_hash,
         )
         audit.record(
             actor,

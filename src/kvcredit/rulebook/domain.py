@@ -590,10 +590,11 @@ class Classification(_Model):
 
 
 class Renewal(_Model):
-    """Renewing a loan at maturity (无还本续贷)."""
+    """Renewing a loan at maturity (无还本续贷): whether it is allowed, how many times in a row
+    (no key: no limit), whether the loan must not be overdue and the enterprise re-evaluated."""
 
     allowed: bool = False
-    max_renewals: int = Field(default=0, ge=0)
+    max_renewals: int | None = Field(default=None, ge=1)
     requires_no_overdue: bool = True
     requires_reevaluation: bool = True
 

@@ -47,6 +47,18 @@ def parsed(published: PublishedRulebook) -> Rulebook:
     return rb
 
 
+def rulebook_by_hash(content_hash: str) -> Rulebook | None:
+    """The rulebook with this content hash: a published one, or the shipped default (which
+    applied while nothing was published); None when neither has it."""
+    rb = _PARSED.get(content_hash)
+    if rb is not None:
+        return rb
+    if content_hash == shipped_default().content_hash:
+        return shipped_default()
+    published = PublishedRulebook.objects.filter(content_hash=content_hash).first()
+    return None if published is None else parsed(published)
+
+
 _DEFAULT: list[Rulebook] = []
 
 
