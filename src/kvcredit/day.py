@@ -14,9 +14,12 @@ Each day is ONE database transaction, in this order:
 2. the fund's circuit breakers (``fund.breakers.on_end_of_day``) move with that exposure
    (a pair with no live loan left gets (0, 0)), opening or ending lending's suspensions;
 3. each breaker's figures of the day are kept (``fund.breakers.record_readings``: the breaker
-   page's chart over time).
+   page's chart over time);
+4. the interest subsidies due (``fund.subsidies.pay_subsidies``): every instalment whose
+   interest has been paid in full by the end of day D earns the subsidies of the rulebook in
+   force on D, paid once each (``kvcredit subsidy run --date D`` does the same by hand).
 
-Either both commit or neither does: a breaker that fails rolls the day back, and the day can
+All commit or none does: a breaker (or a subsidy) that fails rolls the day back, and the day can
 be run again. A day already run changes nothing (its report says ``already_run``). Nothing is
 registered at start-up: this module is the one place where the two apps meet for the day.
 """
@@ -29,7 +32,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from kvcredit.fund import breakers
+from kvcredit.fund import breakers, subsidies
 from kvcredit.lending import endofday
 from kvcredit.lending.endofday import DayReport
 
@@ -53,5 +56,6 @@ def run_day(
             if not report.already_run:
                 breakers.on_end_of_day(day, report.exposures)
                 breakers.record_readings(day)
+                subsidies.pay_subsidies(actor, on=day)
         reports.append(report)
     return reports

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from kvcredit.fund.domain.claim import CLAIM
-from kvcredit.lending.domain.lifecycle import APPLICATION, LOAN
+from kvcredit.lending.domain.lifecycle import APPLICATION, DEFERRAL, LOAN
 from kvcredit.statemachine import Machine
 
 MACHINES: dict[str, Machine[Any]] = {
     "application": APPLICATION,
     "loan": LOAN,
+    "deferral": DEFERRAL,
     "claim": CLAIM,
 }
 

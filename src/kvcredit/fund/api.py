@@ -4,6 +4,7 @@ render."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from kvcredit import clock
 from kvcredit.api.common import Id, PageIn, filtered, idempotent, page, page_schema, yuan
 from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
-from kvcredit.fund import config, selectors, services
+from kvcredit.fund import config, selectors, services, subsidies
 from kvcredit.fund.api_claims import router as claims_router
 from kvcredit.fund.schemas import (
     BalancesOut,
@@ -300,3 +301,70 @@ def repay_bridge(
         return 201, BridgeOut.of(_bridge(request, bridge_id))
 
     return idempotent(request, idempotency_key, run)
+
+
+# -- interest subsidies (贴息) ------------------------------------------------------------------
+class SubsidyOut(Schema):
+    id: int
+    loan_id: int
+    instalment_seq: int
+    enterprise_id: int
+    bank_id: int
+    district: str
+    rule: str
+    rulebook: str
+    payer: str
+    payee: str
+    period_from: dt.date
+    due_date: dt.date
+    days_in_period: int
+    days_in_window: int
+    interest_paid: str
+    ratio: str
+    amount: str
+    paid_on: dt.date
+    entry_id: int | None
+
+    @staticmethod
+    def of(s: Any) -> dict[str, Any]:
+        return {
+            "id": s.pk,
+            "loan_id": s.loan_id,
+            "instalment_seq": s.instalment.seq,
+            "enterprise_id": s.enterprise_id,
+            "bank_id": s.bank_id,
+            "district": s.pool.district.code,
+            "rule": s.rule_key,
+            "rulebook": s.rulebook,
+            "payer": s.payer,
+            "payee": s.payee,
+            "period_from": s.period_from,
+            "due_date": s.due_date,
+            "days_in_period": s.days_in_period,
+            "days_in_window": s.days_in_window,
+            "interest_paid": yuan(s.interest_paid_fen),
+            "ratio": s.ratio,
+            "amount": yuan(s.amount_fen),
+            "paid_on": s.paid_on,
+            "entry_id": s.entry_id,
+        }
+
+
+class SubsidyFilter(Schema):
+    loan_id: Id | None = None
+    paid_from: Day | None = None
+    paid_to: Day | None = None
+
+
+@router.get("/fund/subsidies", response={200: page_schema(SubsidyOut), **ERRORS})
+def list_subsidies(request: HttpRequest, p: Query[PageIn], f: Query[SubsidyFilter]) -> Any:
+    """The interest subsidies the caller may see: an enterprise its own, a bank its loans', a
+    district its pool's, the administrator and the trustee all."""
+    qs = subsidies.subsidies(request.user).select_related("instalment").order_by("id")
+    if f.loan_id is not None:
+        qs = qs.filter(loan_id=f.loan_id)
+    if f.paid_from is not None:
+        qs = qs.filter(paid_on__gte=f.paid_from)
+    if f.paid_to is not None:
+        qs = qs.filter(paid_on__lte=f.paid_to)
+    return page(qs, p, SubsidyOut.of)

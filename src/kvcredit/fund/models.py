@@ -29,6 +29,8 @@ class AccountKind(models.TextChoices):
     RECOVERIES = PoolAccount.RECOVERIES.value, _("recoveries")
     SERVICE_FEES = PoolAccount.SERVICE_FEES.value, _("service fees")
     BANK_SHARE_PAYABLE = PoolAccount.BANK_SHARE_PAYABLE.value, _("recovered money owed to banks")
+    SUBSIDIES_PAID = PoolAccount.SUBSIDIES_PAID.value, _("interest subsidies paid")
+    SUBSIDY_BUDGET = PoolAccount.SUBSIDY_BUDGET.value, _("district budget for interest subsidies")
 
 
 assert set(AccountKind.values) == {k.value for k in ACCOUNT_TYPES}
@@ -41,6 +43,7 @@ class EntryKind(models.TextChoices):
     SERVICE_FEE = "SERVICE_FEE", _("service fee")
     BRIDGE_LOAN = "BRIDGE_LOAN", _("bridge loan")
     BRIDGE_REPAYMENT = "BRIDGE_REPAYMENT", _("bridge loan repayment")
+    SUBSIDY = "SUBSIDY", _("interest subsidy")
     REVERSAL = "REVERSAL", _("reversal")
 
 
@@ -442,4 +445,44 @@ class BreakerReading(models.Model):
         ordering = ["breaker_id", "as_of_date"]
         constraints = [
             models.UniqueConstraint(fields=["breaker", "as_of_date"], name="breaker_reading_day")
+class Subsidy(models.Model):
+    """An interest subsidy (贴息) paid on one instalment under one rule, once: computed from the
+    interest the enterprise paid on it (``lending.domain.subsidy``), booked in the district
+    pool's books, with the rulebook it applied."""
+
+    instalment = models.ForeignKey(
+        "lending.Instalment", on_delete=models.PROTECT, related_name="subsidies"
+    )
+    loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="subsidies")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="+")
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="subsidies")
+    rule_key = models.CharField(max_length=80)
+    rulebook = models.CharField(max_length=80, blank=True)  # id@version#hash applied
+    payer = models.CharField(max_length=10)  # POOL or BUDGET
+    payee = models.CharField(max_length=12)  # ENTERPRISE or BANK
+    period_from = models.DateField()
+    due_date = models.DateField()
+    days_in_period = models.IntegerField()
+    days_in_window = models.IntegerField()
+    interest_paid_fen = models.BigIntegerField()
+    ratio = models.CharField(max_length=40)  # the share of the interest, exact (a/b)
+    amount_fen = models.BigIntegerField()
+    paid_on = models.DateField()
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["paid_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instalment", "rule_key"], name="subsidy_once_per_instalment_rule"
+            ),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="subsidy_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_fen__lte=F("interest_paid_fen")), name="subsidy_le_interest"
+            ),
         ]

@@ -36,7 +36,7 @@ from kvcredit.audit import services as audit
 from kvcredit.errors import Conflict
 from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.domain.aging import ClassificationRules
-from kvcredit.lending.domain.eod import Book, run_day
+from kvcredit.lending.domain.eod import Book, run_day, watched_category
 from kvcredit.lending.loans import expire_approvals
 from kvcredit.lending.models import (
     CATEGORY_CODES,
@@ -79,7 +79,17 @@ READ = [
     ("accrued_paid_fen", pl.Int64),
     ("oldest_unpaid_due_date", pl.Date),
     ("matured", pl.Boolean),
+    # forbearance (``lending.deferrals``): the pause and the watch period
+    ("restructured", pl.Boolean),
+    ("pause_from", pl.Date),
+    ("pause_to", pl.Date),
+    ("pause_accrual", pl.Boolean),
+    ("waive_penalty", pl.Boolean),
+    ("pause_dpd", pl.Boolean),
+    ("watch_until", pl.Date),
+    ("watch_days", pl.Int64),
 ]
+BOOLS = [c for c, t in READ if t == pl.Boolean]
 # (column, SQL type) written back for each live loan.
 WRITE = [
     ("id", "bigint"),
@@ -97,6 +107,7 @@ WRITE = [
     ("status", "varchar(12)"),
     ("closed_on", "date"),
     ("last_eod_date", "date"),
+    ("watch_until", "date"),
 ]
 DUE = [("loan_id", "bigint"), ("seq", "integer"), ("p", "bigint"), ("i", "bigint")]
 
@@ -230,7 +241,7 @@ def load_book(day: dt.date) -> pl.DataFrame:
     schema = dict(READ)
     if connection.vendor == "postgresql":
         statuses = ",".join(f"'{s}'" for s in LIVE_STATUSES)
-        cols = ", ".join("matured::int" if c == "matured" else c for c in names)
+        cols = ", ".join(f"{c}::int" if c in BOOLS else c for c in names)
         sql = (
             f"COPY (SELECT {cols} FROM lending_loan WHERE status IN ({statuses}) "
             f"AND disbursed_on <= '{day.isoformat()}' ORDER BY id) TO STDOUT WITH (FORMAT csv)"
@@ -242,9 +253,9 @@ def load_book(day: dt.date) -> pl.DataFrame:
         if buf.tell() == 0:
             return pl.DataFrame(schema=schema)
         buf.seek(0)
-        read_as = schema | {"matured": pl.Int8}
+        read_as = schema | dict.fromkeys(BOOLS, pl.Int8)
         frame = pl.read_csv(buf, has_header=False, new_columns=names, schema=read_as)
-        return frame.with_columns(pl.col("matured").cast(pl.Boolean))
+        return frame.with_columns(pl.col(c).cast(pl.Boolean) for c in BOOLS)
     rows = (
         Loan.objects.filter(status__in=LIVE_STATUSES, disbursed_on__lte=day)
         .order_by("id")
@@ -269,7 +280,10 @@ def as_book(frame: pl.DataFrame, day: dt.date) -> Book:
         due_dates=_dates(frame, "next_due_date")[:, None],
         sched_principal=_i64(frame, "next_principal_fen")[:, None],
         n_periods=_i64(frame, "instalment_count") - _i64(frame, "next_instalment") + 1,
-        monthly_rate_interest=frame["method"].is_in(AMORTISING).to_numpy(),
+        # a restructured loan's periods are no longer months: interest on actual days
+        monthly_rate_interest=(
+            frame["method"].is_in(AMORTISING).to_numpy() & ~frame["restructured"].to_numpy()
+        ),
         rate=_i64(frame, "rate_units"),
         penalty_rate=_i64(frame, "penalty_rate_units"),
         grace_days=_i64(frame, "grace_days"),
@@ -285,6 +299,13 @@ def as_book(frame: pl.DataFrame, day: dt.date) -> Book:
         closed=np.zeros(n, dtype=bool),
         last_eod=day - dt.timedelta(days=1),
         in_grace_principal=in_grace_principal(frame, day),
+        pause_from=_dates(frame, "pause_from"),
+        pause_to=_dates(frame, "pause_to"),
+        pause_accrual=frame["pause_accrual"].to_numpy(),
+        waive_penalty=frame["waive_penalty"].to_numpy(),
+        pause_dpd=frame["pause_dpd"].to_numpy(),
+        watch_until=_dates(frame, "watch_until"),
+        watch_days=_i64(frame, "watch_days"),
     )
 
 
@@ -335,6 +356,10 @@ def age(frame: pl.DataFrame, day: dt.date) -> tuple[Any, dict[str, Any]]:
         if rules != default:
             mask = products == pid
             category[mask] = rules.classify(result.dpd[mask])
+    if result.watch_until is not None:  # a restructured loan under watch (lifecycle's floor)
+        category = watched_category(
+            category, watch_until=result.watch_until, day=np.datetime64(day, "D")
+        )
     counts = {code: int((category == k).sum()) for k, code in enumerate(CATEGORY_CODES)}
     extra = {
         "category": category,
@@ -374,6 +399,9 @@ def write_back(frame: pl.DataFrame, result: Any, extra: dict[str, Any], day: dt.
                 pl.Date
             ),
             "last_eod_date": pl.Series([day] * frame.height),
+            "watch_until": pl.Series(
+                b.watch_until if b.watch_until is not None else _dates(frame, "watch_until")
+            ).cast(pl.Date),
         }
     )
     fell = result.fell_due

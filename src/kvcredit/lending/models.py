@@ -236,6 +236,18 @@ class Loan(models.Model):
     matured = models.BooleanField(default=False)
     last_eod_date = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)  # left the book (any way)
+    # forbearance (a granted ``Deferral``): on days in [pause_from, pause_to) the end of day
+    # accrues no interest (pause_accrual), charges no penalty (waive_penalty) and counts no
+    # days past due (pause_dpd); a restructured loan is at least special mention up to
+    # watch_until, which an overdue day pushes on by watch_days
+    restructured = models.BooleanField(default=False)
+    pause_from = models.DateField(null=True, blank=True)
+    pause_to = models.DateField(null=True, blank=True)
+    pause_accrual = models.BooleanField(default=False)
+    waive_penalty = models.BooleanField(default=False)
+    pause_dpd = models.BooleanField(default=False)
+    watch_until = models.DateField(null=True, blank=True)
+    watch_days = models.IntegerField(default=0)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -303,6 +315,58 @@ class Instalment(models.Model):
                 & Q(interest_paid_fen__gte=0),
                 name="instalment_nonneg",
             ),
+        ]
+
+
+# The deferral request's states and labels are ``lifecycle.DEFERRAL``'s.
+DeferralStatus = text_choices("DeferralStatus", lc.DEFERRAL_LABELS, module=__name__)
+
+
+class Deferral(models.Model):
+    """A request to defer a loan under a deferral rule of the rulebook, and the bank's decision.
+    The rule's terms are copied from the rulebook in force on the request's business date
+    (``rulebook`` is its content hash); ``plan_before`` / ``plan_after`` are the instalments not
+    yet fallen due before and after the re-cut ([seq, due date, principal, interest])."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="deferrals")
+    status = models.CharField(max_length=12, choices=DeferralStatus.choices)
+    rule_key = models.CharField(max_length=80)
+    rulebook = models.CharField(max_length=80, blank=True)  # id@version#hash applied
+    window_from = models.DateField()
+    window_to = models.DateField()
+    defer_to = models.DateField()
+    defers = models.CharField(max_length=30)
+    interest_accrues = models.BooleanField()
+    penalty_waived = models.BooleanField()
+    dpd_paused = models.BooleanField()
+    watch_days = models.IntegerField()
+    reason = models.CharField(max_length=300)
+    requested_on = models.DateField()  # business date
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    decided_on = models.DateField(null=True, blank=True)  # business date of the grant/refusal
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refuse_reason = models.CharField(max_length=300, blank=True)
+    plan_before = models.JSONField(default=list)
+    plan_after = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=DeferralStatus.values), name="deferral_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["loan", "rule_key"],
+                condition=Q(status__in=[s.value for s in lc.DEFERRAL_HOLDING]),
+                name="deferral_one_per_loan_rule",
+            ),
+            models.CheckConstraint(condition=Q(watch_days__gte=0), name="deferral_watch_nonneg"),
         ]
 
 

@@ -249,6 +249,9 @@ class LoanOut(Schema):
     matured: bool
     last_eod_date: dt.date | None
     closed_on: dt.date | None
+    restructured: bool  # a deferral was granted (forbearance)
+    pause_to: dt.date | None  # penalty and days past due paused until (as the deferral says)
+    watch_until: dt.date | None  # at least special mention until (the watch period)
 
     @staticmethod
     def of(x: Loan) -> dict[str, Any]:

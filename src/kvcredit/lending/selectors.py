@@ -243,3 +243,77 @@ def overdue_by(user: Any, group: str) -> list[OverdueRow]:
         )
         for r in rows
     ]
+# -- interest paid, for the fund's interest subsidies ----------------------------------------
+@dataclass(frozen=True)
+class PaidInterest:
+    """An instalment whose interest fell due and is paid in full, with its loan's terms."""
+
+    instalment_id: int
+    loan_id: int
+    seq: int
+    period_from: dt.date  # the previous instalment's due date, or the disbursement
+    due_date: dt.date
+    interest_paid_fen: int
+    rate_units: int
+    term_months: int
+    signing_date: dt.date
+    amount_fen: int
+    first_time_borrower: bool
+    district_id: int
+    district_code: str
+    enterprise_id: int
+    bank_id: int
+
+
+def paid_interest(*, on: dt.date, due_after: dt.date) -> list[PaidInterest]:
+    """Instalments due after ``due_after`` and on or before ``on`` whose interest (more than
+    zero) is met in full and that no interest subsidy has been paid on yet."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    previous = Instalment.objects.filter(loan_id=OuterRef("loan_id"), seq=OuterRef("seq") - 1)
+    rows = (
+        Instalment.objects.filter(
+            due_date__gt=due_after,
+            due_date__lte=on,
+            interest_due_fen__gt=0,
+            interest_paid_fen=F("interest_due_fen"),
+            subsidies__isnull=True,
+        )
+        .annotate(
+            period_from=Coalesce(Subquery(previous.values("due_date")[:1]), "loan__disbursed_on")
+        )
+        .order_by("loan_id", "seq")
+        .values_list(
+            "id",
+            "loan_id",
+            "seq",
+            "period_from",
+            "due_date",
+            "interest_paid_fen",
+            "loan__rate_units",
+            "loan__term_months",
+            "loan__signing_date",
+            "loan__amount_fen",
+            "loan__first_time_borrower",
+            "loan__district_id",
+            "loan__district__code",
+            "loan__enterprise_id",
+            "loan__bank_id",
+        )
+    )
+    return [PaidInterest(*r) for r in rows]
+
+
+def benchmark_units(basis: str, *, term_months: int, on: dt.date) -> int | None:
+    """The benchmark rate (1e-8 units) of ``basis`` (PBOC_BENCHMARK: the central bank's rate
+    for the term; else a rate type such as LPR_1Y) in force on ``on``; None when none is."""
+    from kvcredit.lending.domain.rates import benchmark_type_for_term
+
+    rate_type = benchmark_type_for_term(term_months) if basis == "PBOC_BENCHMARK" else basis
+    row = (
+        Rate.objects.filter(rate_type=rate_type, effective_date__lte=on)
+        .order_by("-effective_date")
+        .first()
+    )
+    return None if row is None else row.annual_rate_ppm * 100

@@ -137,6 +137,7 @@ def statistics(
     user: Any, *, by: str = "district", date_from: Any = None, date_to: Any = None
 ) -> dict[str, Any]:
     """The headline figures for a window, broken down by ``by``, with the pool balances."""
+    from kvcredit.fund import subsidies
     from kvcredit.reporting.aggregate import breakdown
 
     rows = activity(user)
@@ -163,4 +164,20 @@ def statistics(
         "groups": groups,
         "by_month": by_month,
         "pools": pool_balances(user, as_of=date_to),
+        # interest subsidies paid in the window, and the loans granted a deferral (forbearance)
+        "subsidies": subsidies.totals(user, start=date_from, end=date_to),
+        "deferred": deferred_loans(user, date_from=date_from, date_to=date_to),
     }
+
+
+def deferred_loans(user: Any, *, date_from: Any = None, date_to: Any = None) -> int:
+    """Loans the user may see that were granted a deferral in the window."""
+    from kvcredit.lending.models import Deferral, DeferralStatus
+    from kvcredit.lending.selectors import loans
+
+    qs = Deferral.objects.filter(status=DeferralStatus.GRANTED, loan__in=loans(user))
+    if date_from:
+        qs = qs.filter(decided_on__gte=date_from)
+    if date_to:
+        qs = qs.filter(decided_on__lte=date_to)
+    return qs.values("loan_id").distinct().count()

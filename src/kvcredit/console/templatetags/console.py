@@ -55,6 +55,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         POOLS,
         CLAIMS,
         ("console:fees", _("Fees")),
+        ("console:subsidies", _("Subsidies")),
         BREAKERS,
         LOANS,
         OVERDUE,
@@ -72,6 +73,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         LOANS,
         OVERDUE,
         POOLS,
+        ("console:subsidies", _("Subsidies")),
         STATISTICS,
     ],
 }

@@ -359,3 +359,46 @@ def breaker_lift(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The suspension was lifted."))
     return redirect("console:breakers")
+
+
+# -- interest subsidies (贴息) ------------------------------------------------------------------
+@role_required(OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE, OrgKind.DISTRICT, OrgKind.BANK)
+def subsidy_list(request: HttpRequest) -> HttpResponse:
+    """The subsidies paid that the user may see, with the total; the administrator and the
+    trustee download the public notice (Excel)."""
+    from django.core.paginator import Paginator
+
+    from kvcredit.fund import subsidies
+
+    qs = subsidies.subsidies(request.user).select_related("instalment").order_by("-paid_on", "-id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "totals": subsidies.totals(request.user),
+        "may_publish": kind_of(request.user) in (OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE),
+    }
+    return render(request, "console/fund/subsidies.html", context)
+
+
+@role_required(OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE)
+def subsidy_notice(request: HttpRequest) -> HttpResponse:
+    """The public notice of the subsidies paid in [from, to] (both optional) as Excel."""
+    import datetime as dt
+    import io
+
+    from kvcredit.fund import notice
+
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
+        except ValueError:
+            raise Http404 from None
+
+    buf = io.BytesIO()
+    notice.write(buf, request.user, start=day("from"), end=day("to"))
+    response = HttpResponse(
+        buf.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="subsidy-notice.xlsx"'
+    return response

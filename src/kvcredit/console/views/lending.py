@@ -25,8 +25,9 @@ from kvcredit.console.forms import (
 )
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
+from kvcredit.fund import subsidies
+from kvcredit.lending import deferrals, repayments, selectors
 from kvcredit.lending import loans as lending
-from kvcredit.lending import repayments, selectors
 from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.repayment_import import import_repayment_file, template_xlsx
 from kvcredit.money import fen_to_yuan
@@ -72,8 +73,19 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     loan = selectors.loans(request.user).filter(pk=pk).first()
     if loan is None:
         raise Http404
+    today = clock.today()
+    role = ROLES.get(kind_of(request.user))
+    rows = list(loan.deferrals.order_by("id"))
+    for d in rows:  # what the user may do with each request, from the deferral's table
+        d.steps = lc.DEFERRAL.allowed_steps(d.status, role) if role else []
+    may_ask = role is not None and lc.DEFERRAL.may(None, "request", role)
+    subs = subsidies.subsidies(request.user).filter(loan_id=pk).select_related("instalment")
     context = {
         "loan": loan,
+        "deferrals": rows,
+        "deferral_rules": deferrals.eligible_rules(loan, today) if may_ask else [],
+        "subsidies": subs,
+        "subsidy_total_fen": sum(s.amount_fen for s in subs),
         "written_off": lc.is_written_off(loan.status),
         "accrued_fen": repayments.accrued_fen(loan),
         "payoff_fen": repayments.payoff(loan),
@@ -82,6 +94,64 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "repayments": selectors.repayments(request.user).filter(loan_id=pk),
     }
     return render(request, "console/lending/loan.html", context)
+
+
+ROLES = {OrgKind.BANK: Role.BANK, OrgKind.ENTERPRISE: Role.ENTERPRISE}
+
+
+@require_POST
+@role_required(OrgKind.ENTERPRISE, OrgKind.BANK)
+def deferral_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """The enterprise asks (or its bank records a paper request) to defer loan ``pk``."""
+    if not selectors.loans(request.user).filter(pk=pk).exists():
+        raise Http404
+    try:
+        d = deferrals.request(
+            request.user,
+            loan_id=pk,
+            rule=request.POST.get("rule", ""),
+            reason=request.POST.get("reason", ""),
+            today=clock.today(),
+        )
+        messages.success(request, _("Deferral request %(id)s sent to the bank.") % {"id": d.pk})
+    except ServiceError as exc:
+        messages.error(request, _("Refused: %(why)s") % {"why": _why(exc)})
+    return redirect("console:loan", pk)
+
+
+@require_POST
+@role_required(OrgKind.ENTERPRISE, OrgKind.BANK)
+def deferral_decide(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """The bank's credit officer grants or refuses a deferral; the enterprise withdraws it."""
+    from kvcredit.lending.models import Deferral
+
+    d = Deferral.objects.filter(pk=pk, loan__in=selectors.loans(request.user)).first()
+    if d is None:
+        raise Http404
+    today = clock.today()
+    try:
+        if step == "grant":
+            deferrals.grant(request.user, deferral_id=pk, today=today)
+            messages.success(
+                request, _("Deferral %(id)s granted: the plan is re-cut.") % {"id": pk}
+            )
+        elif step == "refuse":
+            reason = request.POST.get("reason", "")
+            deferrals.refuse(request.user, deferral_id=pk, reason=reason, today=today)
+            messages.success(request, _("Deferral %(id)s refused.") % {"id": pk})
+        elif step == "withdraw":
+            deferrals.withdraw(request.user, deferral_id=pk)
+            messages.success(request, _("Deferral %(id)s withdrawn.") % {"id": pk})
+        else:
+            raise Http404
+    except ServiceError as exc:
+        messages.error(request, _("Refused: %(why)s") % {"why": _why(exc)})
+    return redirect("console:loan", d.loan_id)
+
+
+def _why(exc: ServiceError) -> str:
+    problems = getattr(exc, "problems", None)
+    return "; ".join(m for _f, m in problems) if problems else exc.detail
 
 
 @role_required(OrgKind.BANK)

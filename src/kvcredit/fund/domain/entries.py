@@ -101,3 +101,21 @@ def bridge_loan_repaid(
     if fee_fen:
         postings.append(Posting(account(district, PoolAccount.SERVICE_FEES), -fee_fen))
     return JournalEntry(on, f"bridge loan repaid {ref}", tuple(postings))
+
+
+def subsidy(
+    district: str, amount_fen: int, *, on: dt.date, ref: str, from_pool: bool, cash_fen: int = 0
+) -> JournalEntry:
+    """An interest subsidy paid. From the pool (``from_pool``): out of its cash, refused when
+    the cash cannot cover it. Else the district's budget pays it: the pool's books record the
+    expense against the budget's funding, and the pool's cash does not move."""
+    if from_pool:
+        _pay(district, amount_fen, cash_fen)
+    credit = PoolAccount.BANK if from_pool else PoolAccount.SUBSIDY_BUDGET
+    return transfer(
+        on,
+        f"interest subsidy {ref}",
+        debit=account(district, PoolAccount.SUBSIDIES_PAID),
+        credit=account(district, credit),
+        amount_fen=amount_fen,
+    )

@@ -35,6 +35,8 @@ class PoolAccount(StrEnum):
     RECOVERIES = "RECOVERIES"  # the pool's share of amounts recovered
     SERVICE_FEES = "SERVICE_FEES"  # service and bridge-loan fees received
     BANK_SHARE_PAYABLE = "BANK_SHARE_PAYABLE"  # recovered money owed to the bank
+    SUBSIDIES_PAID = "SUBSIDIES_PAID"  # interest subsidies (贴息) paid
+    SUBSIDY_BUDGET = "SUBSIDY_BUDGET"  # the district budget's funding of subsidies it pays
 
 
 ACCOUNT_TYPES: Mapping[PoolAccount, AccountType] = {
@@ -46,6 +48,8 @@ ACCOUNT_TYPES: Mapping[PoolAccount, AccountType] = {
     PoolAccount.RECOVERIES: AccountType.INCOME,
     PoolAccount.SERVICE_FEES: AccountType.INCOME,
     PoolAccount.BANK_SHARE_PAYABLE: AccountType.LIABILITY,
+    PoolAccount.SUBSIDIES_PAID: AccountType.EXPENSE,
+    PoolAccount.SUBSIDY_BUDGET: AccountType.EQUITY,
 }
 
 

@@ -29,6 +29,7 @@ import numpy.typing as npt
 from kvcredit.errors import DayAlreadyRun as DayAlreadyRun
 from kvcredit.errors import DaySkipped as DaySkipped
 from kvcredit.lending.domain.aging import ClassificationRules, daily_penalty, days_past_due
+from kvcredit.lending.domain.lifecycle import RESTRUCTURED_FLOOR
 from kvcredit.lending.domain.schedule import DAILY, MONTHLY, div_half_up
 
 I64 = npt.NDArray[np.int64]
@@ -63,6 +64,18 @@ class Book:
     in_grace_principal: I64 | None = None
     # ... or, over the whole schedule, the principal each instalment charged (0 until due)
     charged: I64 | None = None
+    # forbearance (``deferral``): on days in [pause_from, pause_to) a deferred loan accrues no
+    # interest where ``pause_accrual``, bears no penalty where ``waive_penalty`` and does not
+    # count days past due where ``pause_dpd`` (NaT: no deferral) ...
+    pause_from: Dates | None = None
+    pause_to: Dates | None = None
+    pause_accrual: npt.NDArray[np.bool_] | None = None
+    waive_penalty: npt.NDArray[np.bool_] | None = None
+    pause_dpd: npt.NDArray[np.bool_] | None = None
+    # ... and a restructured loan is at least special mention up to ``watch_until`` (inclusive),
+    # which an overdue day pushes to that day + ``watch_days``
+    watch_until: Dates | None = None
+    watch_days: I64 | None = None
 
     @property
     def size(self) -> int:
@@ -79,6 +92,7 @@ class DayResult:
     fell_due: npt.NDArray[np.bool_]  # an instalment fell due today ...
     charged_principal: I64  # ... with this principal
     charged_interest: I64  # ... and this interest
+    watch_until: Dates | None = None  # the watch periods after the day (None: no watch)
 
 
 def accrued_interest(acc_whole: I64, acc_rem: I64) -> I64:
@@ -145,7 +159,11 @@ def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayRes
 
     # 2. a day of interest on the outstanding principal that is not yet due, kept exact:
     #    whole fen and a remainder below one fen (in 1/DAILY fen)
-    q, r = np.divmod((book.outstanding - due_principal) * book.rate * live, DAILY)
+    paused = _in_pause(book, day)
+    accrues = live
+    if book.pause_accrual is not None:
+        accrues = live & ~(paused & book.pause_accrual)
+    q, r = np.divmod((book.outstanding - due_principal) * book.rate * accrues, DAILY)
     carry, acc_rem = np.divmod(np.where(falls_due, 0, book.acc_rem) + r, DAILY)
     acc_whole = np.where(falls_due, 0, book.acc_whole) + q + carry
     acc_paid = np.where(falls_due, 0, book.acc_paid)
@@ -157,6 +175,8 @@ def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayRes
     #    first, so the unpaid principal of the instalments still within their grace days (today's
     #    included) is the smaller of what they charged and all the principal due
     dpd = days_past_due(oldest, as_of=as_of, grace_days=0)
+    if book.pause_dpd is not None and book.pause_from is not None and book.pause_to is not None:
+        dpd = dpd - np.where(book.pause_dpd, _paused_days(oldest, day, book), 0)
     past_grace = dpd > book.grace_days
     in_grace = charged_principal + (
         0 if book.in_grace_principal is None else book.in_grace_principal
@@ -170,8 +190,19 @@ def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayRes
         charged[rows[falls_due], k[falls_due]] = charged_principal[falls_due]
     beyond_grace = due_principal - np.minimum(due_principal, in_grace)
     day_penalty = daily_penalty(beyond_grace, book.penalty_rate)
-    penalty = book.penalty + np.where(past_grace & live, day_penalty, 0)
+    bears = past_grace & live
+    if book.waive_penalty is not None:
+        bears = bears & ~(paused & book.waive_penalty)
+    penalty = book.penalty + np.where(bears, day_penalty, 0)
     dpd = np.where(past_grace, dpd, 0)
+    watch = book.watch_until
+    if watch is not None and book.watch_days is not None:
+        watching = ~np.isnat(watch) & (watch >= day)
+        pushed = day + book.watch_days.astype("timedelta64[D]")
+        watch = np.where(watching & (dpd > 0), np.maximum(watch, pushed), watch)
+    category = rules.classify(dpd)
+    if watch is not None:
+        category = watched_category(category, watch_until=watch, day=day)
 
     matured = falls_due & (next_k >= book.n_periods)
     owes_nothing = (
@@ -192,17 +223,46 @@ def run_day(book: Book, *, as_of: dt.date, rules: ClassificationRules) -> DayRes
         last_eod=as_of,
         in_grace_principal=None,
         charged=charged,
+        watch_until=watch,
     )
     return DayResult(
         new,
         dpd,
-        rules.classify(dpd),
+        category,
         matured,
         newly_closed,
         falls_due,
         charged_principal,
         charged_interest,
+        watch,
     )
+
+
+def _in_pause(book: Book, day: np.datetime64) -> npt.NDArray[np.bool_]:
+    """Loans whose deferral pauses the day ``day``: pause_from <= day < pause_to."""
+    if book.pause_from is None or book.pause_to is None:
+        return np.zeros(book.size, dtype=bool)
+    return (book.pause_from <= day) & (day < book.pause_to)
+
+
+def _paused_days(oldest: Dates, day: np.datetime64, book: Book) -> I64:
+    """Days past due that a deferral paused: the days in (oldest, day] that lie in
+    [pause_from, pause_to) (0 where either is NaT)."""
+    assert book.pause_from is not None and book.pause_to is not None
+    one = np.timedelta64(1, "D")
+    start = np.maximum(oldest + one, book.pause_from)
+    end = np.minimum(day + one, book.pause_to)
+    n = (end - start).astype(np.int64)
+    ok = ~np.isnat(oldest) & ~np.isnat(book.pause_from) & ~np.isnat(book.pause_to)
+    return np.where(ok, np.maximum(n, 0), 0).astype(np.int64)
+
+
+def watched_category(category: I64, *, watch_until: Dates, day: np.datetime64) -> I64:
+    """A restructured loan under watch (``day <= watch_until``) is at least the lifecycle's
+    ``RESTRUCTURED_FLOOR`` category."""
+    watching = ~np.isnat(watch_until) & (watch_until >= day)
+    floor = int(RESTRUCTURED_FLOOR)
+    return np.asarray(np.where(watching, np.maximum(category, floor), category), dtype=np.int64)
 
 
 def new_book(

@@ -14,7 +14,7 @@ An application::
 
 A loan::
 
-    (new) ─disburse/renew─▶ ACTIVE ─compensate─▶ COMPENSATED
+    (new) ─disburse/renew─▶ ACTIVE ─compensate─▶ COMPENSATED      (ACTIVE ─defer─▶ ACTIVE)
                               │ │                  │   │
                               │ └──close──▶ CLOSED ◀┘   │   (reopen: a reversed repayment)
                               ├─renew─▶ RENEWED         │
@@ -108,6 +108,7 @@ LOAN = Machine(
         t(None, "disburse", L.ACTIVE, BANK),
         t(None, "renew", L.ACTIVE, BANK),  # the new loan of a renewal
         t(L.ACTIVE, "renew", L.RENEWED, BANK),  # the old loan of a renewal
+        t(L.ACTIVE, "defer", L.ACTIVE, BANK),  # forbearance: the plan re-cut (deferral)
         t(L.ACTIVE, "compensate", L.COMPENSATED, TRUSTEE),
         t(L.ACTIVE, "close", L.CLOSED, BANK, SYSTEM),  # repaid in full
         t(L.COMPENSATED, "close", L.CLOSED, BANK, SYSTEM),
@@ -148,6 +149,12 @@ def reopened_status(*, compensated: bool) -> LoanStatus:
     return L.COMPENSATED if compensated else L.ACTIVE
 
 
+def may_defer(status: str) -> bool:
+    """May the bank grant a deferral (forbearance) on this loan? Only on an ACTIVE loan: one
+    the fund compensated, or one off the book, keeps its plan."""
+    return LOAN.may(status, "defer")
+
+
 def may_renew(status: str) -> bool:
     return LOAN.may(status, "renew")
 
@@ -163,6 +170,45 @@ def may_compensate(*, status: str, days_past_due: int, min_days_overdue: int) ->
     """May the fund pay a claim on this loan now? Only a live loan, not already compensated,
     still overdue by the rules at the moment of payment."""
     return LOAN.may(status, "compensate") and days_past_due >= max(min_days_overdue, 1)
+
+
+# -- deferral requests (forbearance) -----------------------------------------------------------
+
+
+class DeferralStatus(StrEnum):
+    REQUESTED = "REQUESTED"
+    GRANTED = "GRANTED"
+    REFUSED = "REFUSED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+DF = DeferralStatus
+
+DEFERRAL_LABELS = {
+    DF.REQUESTED: gettext_noop("requested"),
+    DF.GRANTED: gettext_noop("granted"),
+    DF.REFUSED: gettext_noop("refused"),
+    DF.WITHDRAWN: gettext_noop("withdrawn"),
+}
+
+# An enterprise asks its bank to defer a loan under a deferral rule of the rulebook; the bank's
+# credit officer grants it (the loan's ``defer`` step: the plan is re-cut) or refuses it. A bank
+# may also record a request made on paper and grant it at once.
+DEFERRAL = Machine(
+    "deferral",
+    DeferralStatus,
+    DEFERRAL_LABELS,
+    [
+        t(None, "request", DF.REQUESTED, ENTERPRISE, BANK),
+        t(DF.REQUESTED, "grant", DF.GRANTED, BANK),
+        t(DF.REQUESTED, "refuse", DF.REFUSED, BANK),
+        t(DF.REQUESTED, "withdraw", DF.WITHDRAWN, ENTERPRISE),
+    ],
+    final=(DF.GRANTED, DF.REFUSED, DF.WITHDRAWN),
+)
+
+# A request still open, or granted, holds the (loan, rule) pair: one of each at a time.
+DEFERRAL_HOLDING: tuple[DeferralStatus, ...] = (DF.REQUESTED, DF.GRANTED)
 
 
 # -- the five categories (五级分类) ------------------------------------------------------------
@@ -194,6 +240,18 @@ NON_PERFORMING_CODES: tuple[str, ...] = tuple(c.name for c in NON_PERFORMING)
 # Upper days-past-due bounds of normal, special mention, substandard and doubtful; beyond the
 # last a loan is a loss.
 DEFAULT_BOUNDS: tuple[int, int, int, int] = (0, 90, 180, 360)
+
+
+# A restructured loan (a deferral granted) is at least special mention until its watch period
+# has passed with no day overdue (``lending.domain.deferral.watch_until``); then the days past
+# due alone classify it again.
+RESTRUCTURED_FLOOR = Category.SPECIAL_MENTION
+
+
+def watched(category: str | int, *, watching: bool) -> Category:
+    """The category of a loan, raised to ``RESTRUCTURED_FLOOR`` while it is under watch."""
+    c = category_of(category)
+    return max(c, RESTRUCTURED_FLOOR) if watching else c
 
 
 def category_of(code: str | int) -> Category:
