@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from kvcredit.console.views import common, enterprise, fund, lending, lines, policies, setup
+from kvcredit.console.views import (
+    common,
+    enterprise,
+    fund,
+    lending,
+    lines,
+    listings,
+    policies,
+    setup,
+)
 
 app_name = "console"
 
@@ -34,6 +43,10 @@ urlpatterns = [
     path("loans/apply/", lending.apply, name="apply"),
     path("loans/<int:pk>/", lending.loan_detail, name="loan"),
     path("applications/", lending.queue, name="queue"),
+    path("applications/all/", listings.applications, name="applications"),
+    path("repayments/", listings.repayments, name="repayments"),
+    path("fund/contributions/", listings.contributions, name="contributions"),
+    path("search/", listings.search, name="search"),
     path("applications/<int:pk>/<str:action>/", lending.decide, name="decide"),
     path("repayments/upload/", lending.upload_repayments, name="upload_repayments"),
     path("repayments/template.xlsx", lending.repayment_template, name="repayment_template"),
