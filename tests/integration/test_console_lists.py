@@ -397,3 +397,28 @@ def test_search_finds_enterprises_and_numbers_within_scope(world, book) -> None:
 def test_the_search_box_is_in_the_top_bar(world, book) -> None:  # type: ignore[no-untyped-def]
     page = login(world, "district_a").get(reverse("console:loans")).content.decode()
     assert f'action="{reverse("console:search")}"' in page
+
+
+# -- the user form's organisation: typed and suggested, not a 5,000-item select -------------
+def test_the_organisation_is_typed_with_suggestions(world) -> None:  # type: ignore[no-untyped-def]
+    from kvcredit.accounts.models import User
+
+    c = login(world, "admin")
+    page = c.get(reverse("console:users")).content.decode()
+    assert "<select" not in page.split('name="organisation"')[0][-300:]
+    assert 'list="id_organisation-options"' in page and "<datalist" in page
+    org = world.bank["a"].organisation
+    label = f"#{org.pk} {org.name} · 合作银行"
+    assert f'<option value="{label}">' in page
+    strong = "a-long-and-unusual-passphrase-7"
+    for n, typed in enumerate([label, str(org.pk), org.name]):
+        r = c.post(
+            reverse("console:users"),
+            {"username": f"t{n}", "password": strong, "organisation": typed},
+        )
+        assert r.status_code == 302, r.context["form"].errors
+        assert User.objects.get(username=f"t{n}").organisation_id == org.pk
+    bad = c.post(
+        reverse("console:users"), {"username": "tx", "password": strong, "organisation": "无此机构"}
+    )
+    assert "请从提示中选择一个机构" in bad.content.decode()
