@@ -71,6 +71,12 @@ def fen_to_yuan(fen: int) -> Decimal:
     return (Decimal(fen) / FEN_PER_YUAN).quantize(FEN)
 
 
+def format_yuan(fen: int) -> str:
+    """Integer fen as yuan the way people read money: 500000000 -> "5,000,000.00" (thousands
+    separated, two decimals, exact); for messages, pages and the export's text."""
+    return f"{fen_to_yuan(int(fen)):,.2f}"
+
+
 def parse_yuan(text: str) -> Decimal:
     """Parse a yuan amount written by a person: '1,234.50', ' 12 ', '3e6' are accepted."""
     cleaned = text.strip().replace(",", "").replace("，", "")

@@ -422,3 +422,23 @@ def test_the_organisation_is_typed_with_suggestions(world) -> None:  # type: ign
         reverse("console:users"), {"username": "tx", "password": strong, "organisation": "无此机构"}
     )
     assert "请从提示中选择一个机构" in bad.content.decode()
+
+
+# -- numbers in messages --------------------------------------------------------------------
+def test_money_in_messages_reads_as_money() -> None:
+    from kvcredit.errors import InsufficientFunds, Overpayment
+    from kvcredit.money import format_yuan
+
+    assert format_yuan(5_000_000_00) == "5,000,000.00"
+    assert format_yuan(-1_234_56) == "-1,234.56"
+    assert format_yuan(1) == "0.01"
+    assert "5,000,000.00" in str(InsufficientFunds(5_000_000_00, 12_345_00))
+    assert "12,345.00" in str(Overpayment(12_345_00, 1_000_00))
+
+
+def test_django_validation_text_is_chinese_on_chinese_pages(world) -> None:  # type: ignore[no-untyped-def]
+    """Django's own messages (required, a number, a date) come from its zh_Hans catalogue."""
+    c = login(world, "admin")
+    page = c.post(reverse("console:users"), {"username": "", "password": ""}).content.decode()
+    assert "这个字段是必填项" in page
+    assert "This field is required" not in page

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
 from kvcredit.lending.domain.rates import ppm_to_percent, units_to_percent
-from kvcredit.money import fen_to_yuan
+from kvcredit.money import fen_to_yuan, format_yuan
 from kvcredit.scoring.report import NOT_RATED as REPORT_NOT_RATED
 
 register = template.Library()
@@ -95,7 +95,7 @@ def yuan(fen: int | None) -> str:
     """Integer fen as yuan with thousands separators: 300000000 -> 3,000,000.00."""
     if fen is None:
         return ""
-    return f"{fen_to_yuan(int(fen)):,.2f}"
+    return format_yuan(int(fen))
 
 
 @register.filter
