@@ -442,3 +442,11 @@ def test_django_validation_text_is_chinese_on_chinese_pages(world) -> None:  # t
     page = c.post(reverse("console:users"), {"username": "", "password": ""}).content.decode()
     assert "这个字段是必填项" in page
     assert "This field is required" not in page
+
+
+def test_the_filters_say_all_in_the_users_language(world, book) -> None:  # type: ignore[no-untyped-def]
+    page = login(world, "trustee").get(reverse("console:loans")).content.decode()
+    assert "---------" not in page and '<option value="" selected>全部</option>' in page
+    users = login(world, "admin").get(reverse("console:users") + "?is_active=false")
+    assert users.status_code == 200 and users.context["count"] == 0
+    assert "未知" not in users.content.decode()

@@ -248,9 +248,21 @@ class ListFilter(df.FilterSet):
         kind = kind_of(getattr(self.request, "user", None))
         for name in self.HIDE_FOR.get(str(kind or ""), ()):
             self.filters.pop(name, None)
-        for f in self.form.fields.values():  # "all" in the user's language, not "---------"
-            if hasattr(f, "empty_label") and f.empty_label is not None:
-                f.empty_label = _("all")
+        for f in self.filters.values():  # "all" in the user's language, not "---------"
+            if isinstance(f, df.ChoiceFilter | df.ModelChoiceFilter):
+                f.extra["empty_label"] = gettext_lazy("all")
+
+
+def yes_no_filter(label: Any, field_name: str | None = None) -> df.BooleanFilter:
+    """Yes, no or either, in words (not Django's "unknown")."""
+    choices = [
+        ("", gettext_lazy("all")),
+        ("true", gettext_lazy("yes")),
+        ("false", gettext_lazy("no")),
+    ]
+    return df.BooleanFilter(
+        field_name=field_name, label=label, widget=forms.Select(choices=choices)
+    )
 
 
 # -- the listing ------------------------------------------------------------------------------

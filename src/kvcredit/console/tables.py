@@ -24,6 +24,7 @@ from kvcredit.console.lists import (
     date_input,
     districts_of,
     search_q,
+    yes_no_filter,
 )
 from kvcredit.console.templatetags.console import yuan
 from kvcredit.enterprises.models import CreditLine
@@ -482,7 +483,7 @@ class UserFilter(ListFilter):
     kind = df.ChoiceFilter(
         field_name="organisation__kind", label=_("Role"), choices=OrgKind.choices
     )
-    is_active = df.BooleanFilter(label=_("Active"))
+    is_active = yes_no_filter(_("Active"))
     date_from = _from("date_joined__date", _("Joined from"))
     date_to = _to("date_joined__date", _("Joined to"))
 
