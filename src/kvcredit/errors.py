@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kvcredit.money import fen_to_yuan
+from kvcredit.money import format_yuan
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,8 +162,8 @@ class InsufficientFunds(DomainError, ValueError):
     def __init__(self, needed_fen: int, available_fen: int) -> None:
         self.needed_fen, self.available_fen = needed_fen, available_fen
         super().__init__(
-            f"the pool holds {fen_to_yuan(available_fen)} yuan, "
-            f"{fen_to_yuan(needed_fen)} are needed"
+            f"the pool holds {format_yuan(available_fen)} yuan, "
+            f"{format_yuan(needed_fen)} are needed"
         )
 
 
@@ -177,8 +177,8 @@ class Overpayment(DomainError, ValueError):
     def __init__(self, amount_fen: int, owed_fen: int) -> None:
         self.amount_fen, self.owed_fen = amount_fen, owed_fen
         super().__init__(
-            f"repayment of {fen_to_yuan(amount_fen)} yuan exceeds the "
-            f"{fen_to_yuan(owed_fen)} yuan owed"
+            f"repayment of {format_yuan(amount_fen)} yuan exceeds the "
+            f"{format_yuan(owed_fen)} yuan owed"
         )
 
 

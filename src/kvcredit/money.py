@@ -72,7 +72,8 @@ def fen_to_yuan(fen: int) -> Decimal:
 
 
 def format_yuan(fen: int) -> str:
-    """Integer fen as yuan with thousands separators, for people: 500000000 -> '5,000,000.00'."""
+    """Integer fen as yuan the way people read money: 500000000 -> "5,000,000.00" (thousands
+    separated, two decimals, exact); for messages, pages and the export's text."""
     return f"{fen_to_yuan(int(fen)):,.2f}"
 
 

@@ -74,9 +74,9 @@ def test_the_compiled_catalogue_is_what_django_reads(settings) -> None:  # type:
 
 PAGES = {
     "enterprise_a": ["evaluation", "submissions", "submit"],
-    "bank_a": ["credit_lines", "statistics"],
-    "district_a": ["credit_lines", "statistics"],
-    "trustee": ["programme", "credit_lines", "statistics"],
+    "bank_a": ["credit_lines", "statistics", "loans", "applications", "repayments", "claims"],
+    "district_a": ["credit_lines", "statistics", "contributions"],
+    "trustee": ["programme", "credit_lines", "statistics", "fees", "claims", "search"],
     "admin": [
         "policies",
         "districts",
@@ -105,6 +105,9 @@ def _pages(world) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
         ("admin", reverse("console:policy", args=[PublishedPolicy.objects.first().pk])),
         ("admin", reverse("console:credit_lines") + "?grade=-&page=1"),
         ("admin", reverse("console:product", args=[product.pk])),
+        ("trustee", reverse("console:search") + "?q=企业"),
+        ("enterprise_a", reverse("console:loans")),
+        ("enterprise_a", reverse("console:applications")),
     ]
     return out
 

@@ -183,16 +183,13 @@ def test_the_administrator_adds_a_user_and_a_weak_password_is_refused(world) -> 
     assert c.post(reverse("console:users"), good).status_code == 302
 
 
-def test_credit_lines_are_paginated_and_keep_the_filter(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from kvcredit.console.views import lines
-
-    monkeypatch.setattr(lines, "PER_PAGE", 1)
+def test_credit_lines_are_paginated_and_keep_the_filter(world) -> None:  # type: ignore[no-untyped-def]
     c = login(world, "admin")
-    first = c.get(reverse("console:credit_lines") + "?grade=A")
-    assert first.context["page"].paginator.num_pages == 2
-    assert "grade=A&amp;page=2" in first.content.decode()
-    second = c.get(reverse("console:credit_lines") + "?grade=A&page=2")
-    assert second.context["page"].number == 2
+    first = c.get(reverse("console:credit_lines") + "?grade=A&per_page=1")
+    assert first.context["table"].paginator.num_pages == 2
+    assert "grade=A" in first.content.decode() and "page=2" in first.content.decode()
+    second = c.get(reverse("console:credit_lines") + "?grade=A&per_page=1&page=2")
+    assert second.context["table"].page.number == 2
 
 
 def test_plotly_is_served_from_its_package_and_cached(world) -> None:  # type: ignore[no-untyped-def]

@@ -195,7 +195,7 @@ def test_repayments_pay_the_due_interest_and_clear_the_arrears(world, product):
 
 def test_an_overpayment_is_refused_naming_the_amount_owed(world, product):
     loan = _loan(world, product, 1_000)
-    with pytest.raises(InvalidInput, match=r"exceeds the 1000\.00 yuan owed"):
+    with pytest.raises(InvalidInput, match=r"exceeds the 1,000\.00 yuan owed"):
         repayments.repay(
             world.users["bank_a"], loan_id=loan.pk, amount_fen=100_001, paid_on=START, today=TODAY
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -299,6 +300,70 @@ class AdmissionForm(forms.Form):
         self.fields["district"].queryset = districts  # type: ignore[attr-defined]
 
 
+def organisation_label(org: Any) -> str:
+    """How the organisation field names an organisation: "#12 银行a · bank"."""
+    from kvcredit.accounts.models import OrgKind
+
+    return f"#{org.pk} {org.name} · {OrgKind(org.kind).label}"
+
+
+class OrganisationInput(forms.TextInput):
+    """A text box with the organisations as suggestions (a datalist): searchable by typing,
+    where a select of 5,000 organisations was not."""
+
+    template_name = "console/widgets/datalist.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+        self.options: Any = ()
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget["list_id"] = f"{widget['attrs'].get('id', name)}-options"
+        widget["attrs"]["list"] = widget["list_id"]
+        widget["options"] = [organisation_label(o) for o in self.options]
+        return context
+
+    def format_value(self, value: Any) -> Any:
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            org = next((o for o in self.options if str(o.pk) == str(value)), None)
+            return organisation_label(org) if org is not None else value
+        return super().format_value(value)
+
+
+class OrganisationField(forms.Field):
+    """One organisation of ``queryset``, typed as its label ("#12 …"), its number or its
+    exact name (when no other organisation has it)."""
+
+    widget = OrganisationInput
+    default_error_messages = {
+        "invalid": _("Choose an organisation from the suggestions."),
+        "ambiguous": _("Several organisations have this name: choose one from the suggestions."),
+    }
+
+    def __init__(self, queryset: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.queryset = queryset
+        self.widget.options = queryset  # type: ignore[attr-defined]
+
+    def to_python(self, value: Any) -> Any:
+        text = str(value or "").strip()
+        if not text:
+            return None
+        digits = re.match(r"^#?(\d+)(\s|$)", text)
+        if digits:
+            org = self.queryset.filter(pk=int(digits[1])).first()
+            if org is None:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            return org
+        named = list(self.queryset.filter(name=text)[:2])
+        if len(named) == 1:
+            return named[0]
+        code = "ambiguous" if named else "invalid"
+        raise forms.ValidationError(self.error_messages[code], code=code)
+
+
 class UserForm(forms.Form):
     username = forms.CharField(label=_("User name"), max_length=150)
     password = forms.CharField(
@@ -306,25 +371,18 @@ class UserForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 12 characters, not a common password."),
     )
-    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None)
+    organisation = forms.Field(
+        label=_("Organisation"),
+        help_text=_("Type part of the name and choose it from the suggestions."),
+    )
     email = forms.EmailField(label=_("E-mail"), required=False)
 
     def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations  # type: ignore[attr-defined]
-
-
-class CreditLineFilter(forms.Form):
-    district = forms.TypedChoiceField(label=_("District"), required=False, coerce=int)
-    grade = forms.ChoiceField(label=_("Grade"), required=False)
-    q = forms.CharField(label=_("Name or USCC"), required=False, max_length=100)
-
-    def __init__(self, *args: Any, districts: Any, grades: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        everything = [("", gettext("all"))]
-        self.fields["district"].choices = everything + [(d.pk, str(d)) for d in districts]  # type: ignore[attr-defined]
-        self.fields["grade"].choices = (  # type: ignore[attr-defined]
-            everything + [(g, g) for g in grades] + [("-", gettext("not rated"))]
+        self.fields["organisation"] = OrganisationField(
+            organisations,
+            label=self.fields["organisation"].label,
+            help_text=self.fields["organisation"].help_text,
         )
 
 

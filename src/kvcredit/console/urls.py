@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from kvcredit.console.views import common, enterprise, fund, lending, lines, policies, setup
+from kvcredit.console.views import (
+    common,
+    enterprise,
+    fund,
+    lending,
+    lines,
+    listings,
+    policies,
+    setup,
+)
 
 app_name = "console"
 
@@ -37,6 +46,10 @@ urlpatterns = [
     path("deferrals/<int:pk>/<str:step>/", lending.deferral_decide, name="deferral_step"),
     path("applications/", lending.queue, name="queue"),
     path("overdue/", lending.overdue, name="overdue"),
+    path("applications/all/", listings.applications, name="applications"),
+    path("repayments/", listings.repayments, name="repayments"),
+    path("fund/contributions/", listings.contributions, name="contributions"),
+    path("search/", listings.search, name="search"),
     path("applications/<int:pk>/<str:action>/", lending.decide, name="decide"),
     path("repayments/upload/", lending.upload_repayments, name="upload_repayments"),
     path("repayments/template.xlsx", lending.repayment_template, name="repayment_template"),

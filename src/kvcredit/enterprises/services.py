@@ -45,7 +45,7 @@ from kvcredit.enterprises.models import (
     PublishedPolicy,
 )
 from kvcredit.errors import Conflict, InvalidInput, NotFound, ServiceError
-from kvcredit.money import fen_to_yuan
+from kvcredit.money import format_yuan
 from kvcredit.scoring.engine import evaluate_record
 from kvcredit.scoring.fields import Field
 from kvcredit.scoring.records import Problem, RecordError, normalize_record, uscc_problem
@@ -342,7 +342,7 @@ def _credit_op(
     except CreditLineError as exc:
         if exc.op == "reserve":
             msg = _("the amount exceeds the available limit of %(yuan)s yuan") % {
-                "yuan": fen_to_yuan(exc.room)
+                "yuan": format_yuan(exc.room)
             }
             raise InvalidInput([("amount", msg)]) from None
         raise Conflict(_("the credit line cannot go below zero"), field="amount") from None

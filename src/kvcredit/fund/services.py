@@ -41,7 +41,7 @@ from kvcredit.fund.models import (
     ServiceFee,
 )
 from kvcredit.lending import services as lending
-from kvcredit.money import fen_to_yuan
+from kvcredit.money import format_yuan
 
 TRUSTEE = OrgKind.TRUSTEE
 
@@ -61,7 +61,7 @@ def _positive(amount_fen: int, field: str = "amount") -> None:
 def short_of_funds(exc: de.InsufficientFunds) -> Conflict:
     return Conflict(
         _("the pool can spend %(available)s yuan; %(needed)s are needed")
-        % {"available": fen_to_yuan(exc.available_fen), "needed": fen_to_yuan(exc.needed_fen)},
+        % {"available": format_yuan(exc.available_fen), "needed": format_yuan(exc.needed_fen)},
         field="amount",
     )
 

@@ -37,7 +37,7 @@ from kvcredit.lending.domain.repay import (
 )
 from kvcredit.lending.loans import loan_state, require_open_day, take_step
 from kvcredit.lending.models import Loan, Method, Repayment, RepaymentKind
-from kvcredit.money import fen_to_yuan
+from kvcredit.money import format_yuan
 from kvcredit.roles import Role
 
 AMORTISING = (Method.EQUAL_INSTALMENT, Method.EQUAL_PRINCIPAL)
@@ -184,8 +184,8 @@ def repay(
             )
         except Overpayment as exc:
             msg = _("repayment of %(amount)s yuan exceeds the %(owed)s yuan owed") % {
-                "amount": fen_to_yuan(exc.amount_fen),
-                "owed": fen_to_yuan(exc.owed_fen),
+                "amount": format_yuan(exc.amount_fen),
+                "owed": format_yuan(exc.owed_fen),
             }
             raise InvalidInput([("amount", msg)]) from None
         if charged is not None:

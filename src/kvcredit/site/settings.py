@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",
+    # the console's lists (issue 14): filters and sortable, paged tables
+    "django_filters",
+    "django_tables2",
     "kvcredit.api",
     "kvcredit.accounts",
     "kvcredit.audit",

@@ -20,6 +20,7 @@ register = template.Library()
 
 STATISTICS = ("console:statistics", _("Statistics"))
 LOANS = ("console:loans", _("Loans"))
+APPLICATIONS = ("console:applications", _("All applications"))
 POOLS = ("console:pools", _("Pools"))
 CLAIMS = ("console:claims", _("Claims"))
 BREAKERS = ("console:breakers", _("Breakers"))
@@ -31,9 +32,11 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         ("console:submit", _("Submit data")),
         ("console:apply", _("Apply for a loan")),
         ("console:loans", _("My loans")),
+        ("console:applications", _("My applications")),
     ],
     OrgKind.BANK: [
         ("console:queue", _("Applications")),
+        APPLICATIONS,
         LOANS,
         OVERDUE,
         ("console:upload_repayments", _("Repayments")),
@@ -44,6 +47,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     ],
     OrgKind.DISTRICT: [
         ("console:credit_lines", _("Enterprises")),
+        APPLICATIONS,
         LOANS,
         OVERDUE,
         POOLS,

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from kvcredit import clock
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of, not_permitted
+from kvcredit.console import tables
 from kvcredit.console.access import role_required
 from kvcredit.console.forms import (
     AmountForm,
@@ -29,6 +30,7 @@ from kvcredit.console.forms import (
     RejectClaimForm,
     add_service_error,
 )
+from kvcredit.console.lists import listing
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, NotPermitted, ServiceError
 from kvcredit.fund import breakers, claims, config, selectors, services
@@ -103,7 +105,7 @@ def pools(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "form": form if kind_of(user) == TRUSTEE else None,
-        "contributions": contributions.order_by("-paid_date", "-id")[:50],
+        "contributions": contributions.order_by("-paid_date", "-id")[:10],
     }
     return render(request, "console/fund/pools.html", context)
 
@@ -131,8 +133,16 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         overdue = list(
             selectors.claimable_loans(lending_selectors.loans(user)).order_by("-days_past_due")[:20]
         )
-    context = {"claims": rows.order_by("-id")[:100], "form": form, "overdue": overdue}
-    return render(request, "console/fund/claims.html", context)
+    return listing(
+        request,
+        rows.order_by("-id"),
+        tables.ClaimFilter,
+        tables.ClaimTable,
+        template="console/fund/claims.html",
+        name="claims",
+        title=_("Compensation claims"),
+        context={"form": form, "overdue": overdue},
+    )
 
 
 @role_required(TRUSTEE, BANK, DISTRICT, ADMIN)
@@ -251,9 +261,18 @@ def fees(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
         "reductions": selectors.fee_reductions(user).order_by("valid_from"),
-        "fees": selectors.fees(user).select_related("loan", "reduction").order_by("-id")[:50],
     }
-    return render(request, "console/fund/fees.html", context)
+    rows = selectors.fees(user).select_related("loan__enterprise", "loan__bank", "reduction")
+    return listing(
+        request,
+        rows.order_by("-id"),
+        tables.FeeFilter,
+        tables.FeeTable,
+        template="console/fund/fees.html",
+        name="fees",
+        title=_("Service fees"),
+        context=context,
+    )
 
 
 @role_required(TRUSTEE, BANK, DISTRICT, ADMIN)

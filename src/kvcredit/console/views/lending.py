@@ -4,7 +4,6 @@ history (every role, scoped by ``lending.selectors``), repayment upload from Exc
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_POST
 from kvcredit import clock
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
-from kvcredit.console import reads
+from kvcredit.console import reads, tables
 from kvcredit.console.access import EVERY_ROLE, role_required
 from kvcredit.console.forms import (
     ApplyForm,
@@ -23,6 +22,7 @@ from kvcredit.console.forms import (
     RepaymentUploadForm,
     add_service_error,
 )
+from kvcredit.console.lists import listing
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 from kvcredit.fund import subsidies
@@ -32,8 +32,6 @@ from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.repayment_import import import_repayment_file, template_xlsx
 from kvcredit.money import fen_to_yuan
 from kvcredit.roles import Role
-
-PER_PAGE = 25
 
 
 @role_required(OrgKind.ENTERPRISE)
@@ -56,16 +54,18 @@ def apply(request: HttpRequest) -> HttpResponse:
 
 @role_required(*EVERY_ROLE)
 def loans(request: HttpRequest) -> HttpResponse:
-    """Applications and loans the user may see: its own, its bank's, its district's, or all."""
-    user = request.user
-    apps = selectors.applications(user).order_by("-id")
-    page = Paginator(selectors.loans(user).order_by("-id"), PER_PAGE).get_page(
-        request.GET.get("page")
+    """Loans the user may see (its own, its bank's, its district's, or all): filtered, sorted,
+    paged over the whole history and exported (``console.lists``)."""
+    rows = selectors.loans(request.user).select_related("district").order_by("-id")
+    return listing(
+        request,
+        rows,
+        tables.LoanFilter,
+        tables.LoanTable,
+        template="console/lending/loans.html",
+        name="loans",
+        title=_("Loans"),
     )
-    for loan in page.object_list:
-        loan.written_off = lc.is_written_off(loan.status)
-    context = {"applications": apps[:PER_PAGE], "page": page, "per_page": PER_PAGE}
-    return render(request, "console/lending/loans.html", context)
 
 
 @role_required(*EVERY_ROLE)

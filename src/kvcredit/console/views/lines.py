@@ -4,38 +4,39 @@ from __future__ import annotations
 
 import io
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from kvcredit.accounts.models import OrgKind
-from kvcredit.console import reads
+from kvcredit.accounts.permissions import kind_of
+from kvcredit.console import tables
 from kvcredit.console.access import role_required
-from kvcredit.console.forms import CreditLineFilter, DateWindowForm
+from kvcredit.console.forms import DateWindowForm
+from kvcredit.console.lists import listing
+from kvcredit.enterprises import selectors
 from kvcredit.reporting import export, programme
 from kvcredit.reporting.aggregate import DIMENSIONS
-
-PER_PAGE = 25
 
 
 @role_required(OrgKind.BANK, OrgKind.DISTRICT, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE)
 def credit_lines(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = CreditLineFilter(
-        request.GET or None, districts=reads.visible_districts(user), grades=programme.grade_order()
+    rows = (
+        selectors.credit_lines(user)
+        .select_related("evaluation", "enterprise__district")
+        .order_by("enterprise__district__code", "enterprise__name", "id")
     )
-    chosen = form.cleaned_data if form.is_valid() else {}
-    lines = reads.credit_lines(
-        user,
-        district_id=chosen.get("district") or None,
-        grade=chosen.get("grade") or "",
-        query=chosen.get("q") or "",
+    title = _("Enterprises of the district") if kind_of(user) == OrgKind.DISTRICT else None
+    return listing(
+        request,
+        rows,
+        tables.CreditLineFilter,
+        tables.CreditLineTable,
+        template="console/credit_lines.html",
+        name="credit-lines",
+        title=title or _("Credit lines"),
     )
-    page = Paginator(lines, PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
-    return render(request, "console/credit_lines.html", context)
 
 
 def _window(request: HttpRequest) -> tuple[DateWindowForm, str, dict[str, object]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kvcredit.accounts import services as accounts
 from kvcredit.accounts.models import OrgKind
-from kvcredit.console import reads
+from kvcredit.console import reads, tables
 from kvcredit.console.access import role_required
 from kvcredit.console.forms import (
     AdmissionForm,
@@ -25,13 +24,13 @@ from kvcredit.console.forms import (
     UserForm,
     add_service_error,
 )
+from kvcredit.console.lists import listing
 from kvcredit.enterprises import selectors, services
 from kvcredit.errors import Conflict, InvalidInput, NotFound
 from kvcredit.lending import selectors as lending_selectors
 from kvcredit.lending import services as lending
 
 ADMIN = OrgKind.ADMINISTRATOR
-USERS_PER_PAGE = 50
 REFUSALS = (InvalidInput, Conflict, NotFound)
 
 
@@ -118,8 +117,16 @@ def users(request: HttpRequest) -> HttpResponse:
         )
         if done:
             return done
-    page = Paginator(reads.users(user), USERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "console/setup/users.html", {"form": form, "page": page})
+    return listing(
+        request,
+        reads.users(user),
+        tables.UserFilter,
+        tables.UserTable,
+        template="console/setup/users.html",
+        name="users",
+        title=_("Users"),
+        context={"form": form},
+    )
 
 
 @role_required(ADMIN)
