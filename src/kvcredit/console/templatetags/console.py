@@ -23,6 +23,7 @@ LOANS = ("console:loans", _("Loans"))
 POOLS = ("console:pools", _("Pools"))
 CLAIMS = ("console:claims", _("Claims"))
 BREAKERS = ("console:breakers", _("Breakers"))
+AUDIT = ("console:audit_log", _("Audit log"))
 NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     OrgKind.ENTERPRISE: [
         ("console:evaluation", _("My evaluation")),
@@ -56,6 +57,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         LOANS,
         ("console:credit_lines", _("Credit lines")),
         STATISTICS,
+        AUDIT,
     ],
     OrgKind.ADMINISTRATOR: [
         ("console:policies", _("Policies")),
@@ -68,6 +70,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         LOANS,
         POOLS,
         STATISTICS,
+        AUDIT,
     ],
 }
 
