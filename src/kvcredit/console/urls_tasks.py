@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kvcredit.console.views import account, audit
+from kvcredit.console.views import account, audit, repay
 
 urlpatterns = [
     path("account/password/", account.PasswordChange.as_view(), name="password_change"),
@@ -15,4 +15,10 @@ urlpatterns = [
     path("setup/users/<int:pk>/reset/", account.user_reset, name="user_reset"),
     path("setup/users/<int:pk>/<str:state>/", account.user_active, name="user_active"),
     path("audit/", audit.audit_log, name="audit_log"),
+    path("loans/<int:pk>/repay/", repay.repay, name="repay"),
+    path(
+        "loans/<int:pk>/repayments/<int:rid>/reverse/",
+        repay.reverse_repayment,
+        name="reverse_repayment",
+    ),
 ]

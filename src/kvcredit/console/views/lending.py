@@ -22,6 +22,7 @@ from kvcredit.console.forms import (
     RepaymentUploadForm,
     add_service_error,
 )
+from kvcredit.console.views import repay
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 from kvcredit.lending import loans as lending
@@ -79,6 +80,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "instalments": selectors.instalments(request.user, pk),
         "repayments": selectors.repayments(request.user).filter(loan_id=pk),
     }
+    context.update(repay.loan_tasks(request, loan, context["repayments"]))
     return render(request, "console/lending/loan.html", context)
 
 
