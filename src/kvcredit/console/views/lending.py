@@ -18,11 +18,10 @@ from kvcredit.console.access import EVERY_ROLE, role_required
 from kvcredit.console.forms import (
     ApplyForm,
     ApproveForm,
-    RejectForm,
     RepaymentUploadForm,
     add_service_error,
 )
-from kvcredit.console.views import repay
+from kvcredit.console.views import repay, steps
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 from kvcredit.lending import loans as lending
@@ -100,6 +99,8 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     app = selectors.applications(request.user).filter(pk=pk).first()
     if app is None:
         raise Http404
+    if action in ("reject", "disburse"):  # irreversible: confirmed first, done once
+        return steps.application_step(request, pk, action)
     today = clock.today()
     try:
         if action == "approve":
@@ -110,17 +111,6 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 request.user, application_id=pk, amount_fen=form.amount_fen(), today=today
             )
             messages.success(request, _("Application %(id)s approved.") % {"id": pk})
-        elif action == "reject":
-            form = RejectForm(request.POST)
-            if not form.is_valid():
-                raise _invalid(form)
-            lending.reject(request.user, application_id=pk, reason=form.cleaned_data["reason"])
-            messages.success(request, _("Application %(id)s rejected.") % {"id": pk})
-        elif action == "disburse":
-            loan = lending.disburse(
-                request.user, application_id=pk, disbursed_on=today, today=today
-            )
-            messages.success(request, _("Loan %(id)s disbursed.") % {"id": loan.pk})
         else:
             raise Http404
     except ServiceError as exc:
