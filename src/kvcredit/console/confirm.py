@@ -54,7 +54,7 @@ def ask(request: HttpRequest, question: Question) -> HttpResponse:
         "q": question,
         "hidden": hidden,
         "action": request.get_full_path(),
-        "once": secrets.token_urlsafe(24),
+        "once": new_token(),
     }
     return render(request, "console/_confirm.html", context)
 
@@ -121,3 +121,8 @@ def _run(
 
 def yes_no(value: Any) -> str:
     return _("yes") if value else _("no")
+
+
+def new_token() -> str:
+    """A ``once`` token for a form that posts a money step without a confirmation page."""
+    return secrets.token_urlsafe(24)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kvcredit.console.views import account, audit, repay
+from kvcredit.console.views import account, audit, bridge, repay
 
 urlpatterns = [
     path("account/password/", account.PasswordChange.as_view(), name="password_change"),
@@ -16,6 +16,10 @@ urlpatterns = [
     path("setup/users/<int:pk>/<str:state>/", account.user_active, name="user_active"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("loans/<int:pk>/repay/", repay.repay, name="repay"),
+    path("fund/bridge-loans/", bridge.bridge_loans, name="bridge_loans"),
+    path("fund/bridge-loans/lend/", bridge.bridge_lend, name="bridge_lend"),
+    path("fund/bridge-loans/<int:pk>/repay/", bridge.bridge_repay, name="bridge_repay"),
+    path("fund/fees/charge/", bridge.fees_charge, name="fees_charge"),
     path(
         "loans/<int:pk>/repayments/<int:rid>/reverse/",
         repay.reverse_repayment,

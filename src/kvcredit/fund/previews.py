@@ -146,3 +146,49 @@ def preview_bridge(
         spendable,
         spendable - principal_fen,
     )
+
+
+@dataclass(frozen=True)
+class FeeCharge:
+    """Charging service fees: how many loans, the total, the reduction in force that day."""
+
+    loans: int
+    total_fen: int
+    percent_off_bp: int | None
+
+
+def preview_fees(actor: Any, *, loan_id: int | None, on: dt.date) -> FeeCharge:
+    """What ``services.charge_service_fee`` (one loan) or ``charge_service_fees`` (every loan
+    disbursed by ``on`` without a fee) will charge, at the rate and reduction in force."""
+    from kvcredit.fund import services
+    from kvcredit.fund.models import ServiceFee
+    from kvcredit.lending import selectors as lending_selectors
+
+    require(actor, OrgKind.TRUSTEE, action=gettext_noop("charge service fees"))
+    loans = lending_selectors.loans(actor).filter(disbursed_on__lte=on)
+    if loan_id is not None:
+        loan = lending_selectors.loans(actor).filter(pk=loan_id).first()
+        if loan is None:
+            raise NotFound(_("no such loan"), field="loan_id")
+        if ServiceFee.objects.filter(loan=loan).exists():
+            raise Conflict(_("this loan's service fee has already been charged"), field="loan_id")
+        if loan.disbursed_on > on:
+            raise InvalidInput([("on", _("the loan is not disbursed yet on this date"))])
+        loans = loans.filter(pk=loan_id)
+    charged = ServiceFee.objects.values_list("loan_id", flat=True)
+    rows = loans.exclude(pk__in=charged).values_list("amount_fen", "term_months")
+    found = services._reductions()
+    reductions = [d for _r, d in found]
+    rules = config.rules()
+    total = count = 0
+    for amount_fen, term_months in rows.iterator():
+        count += 1
+        total += dr.service_fee(
+            amount_fen=amount_fen,
+            term_months=term_months,
+            charged_on=on,
+            rules=rules,
+            reductions=reductions,
+        )
+    applied = next((r for r, d in found if d.covers(on)), None)
+    return FeeCharge(count, total, applied.percent_off_bp if applied else None)

@@ -24,6 +24,7 @@ POOLS = ("console:pools", _("Pools"))
 CLAIMS = ("console:claims", _("Claims"))
 BREAKERS = ("console:breakers", _("Breakers"))
 AUDIT = ("console:audit_log", _("Audit log"))
+BRIDGE = ("console:bridge_loans", _("Bridge loans"))
 NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     OrgKind.ENTERPRISE: [
         ("console:evaluation", _("My evaluation")),
@@ -45,6 +46,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         ("console:credit_lines", _("Enterprises")),
         LOANS,
         POOLS,
+        BRIDGE,
         CLAIMS,
         STATISTICS,
     ],
@@ -53,6 +55,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         POOLS,
         CLAIMS,
         ("console:fees", _("Fees")),
+        BRIDGE,
         BREAKERS,
         LOANS,
         ("console:credit_lines", _("Credit lines")),
