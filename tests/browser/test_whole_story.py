@@ -190,6 +190,10 @@ def test_a_loan_from_application_to_compensation(page, live_world, business_day)
     assert approved[7] == "已批准"
     shot(page, "story", "03-approved")
     page.get_by_role("row").filter(has_text=ENTERPRISE).get_by_role("button", name="放款").click()
+    page.get_by_test_id("confirm").wait_for()  # what will happen, before it happens
+    assert "120,000.00" in page.get_by_test_id("confirm-facts").inner_text()
+    shot(page, "story", "03-disburse-confirm")
+    page.get_by_role("button", name="确认放款").click()
     page.wait_for_load_state()
     loan_id = int(re.fullmatch(r"贷款 (\d+) 已放款。", said(page)).group(1))  # type: ignore[union-attr]
     shot(page, "story", "03-disbursed")
@@ -296,6 +300,11 @@ def test_a_loan_from_application_to_compensation(page, live_world, business_day)
     nav(page, "代偿")
     page.get_by_role("link", name=str(claim_id), exact=True).click()
     page.get_by_role("button", name="审批并支付").click()
+    facts = page.get_by_test_id("confirm-facts").inner_text()
+    assert yuan(overdue_principal * 8 // 10) in facts  # the amount, the pool after
+    assert yuan(pool["cash"] - overdue_principal * 8 // 10) in facts
+    shot(page, "story", "08-pay-confirm")
+    page.get_by_role("button", name="确认支付").click()
     page.wait_for_load_state()
     assert said(page) == "代偿申请已审批并支付。"
     assert fact(page, "状态") == "已支付"

@@ -64,7 +64,7 @@ def test_enterprise_applies_and_bank_approves_and_disburses(world, product, toda
     bank = login(world, "bank_a")
     assert str(app_id) in bank.get(reverse("console:queue")).content.decode()
     bank.post(reverse("console:decide", args=[app_id, "approve"]), {"amount": "80000"})
-    bank.post(reverse("console:decide", args=[app_id, "disburse"]))
+    bank.post(reverse("console:decide", args=[app_id, "disburse"]), {"confirmed": "yes"})
     loan = Loan.objects.get(application_id=app_id)
     assert loan.amount_fen == 80_000_00
     page = login(world, "enterprise_a").get(reverse("console:loan", args=[loan.pk]))
@@ -82,7 +82,7 @@ def test_another_bank_gets_404_for_the_application_and_the_loan(world, product, 
     assert Application.objects.get(pk=app_id).status == "SUBMITTED"
     bank = login(world, "bank_a")
     bank.post(reverse("console:decide", args=[app_id, "approve"]), {"amount": "1000"})
-    bank.post(reverse("console:decide", args=[app_id, "disburse"]))
+    bank.post(reverse("console:decide", args=[app_id, "disburse"]), {"confirmed": "yes"})
     loan_id = Application.objects.get(pk=app_id).loan.pk
     for who in ("bank_b", "enterprise_b", "district_b"):
         assert login(world, who).get(reverse("console:loan", args=[loan_id])).status_code == 404
@@ -174,7 +174,7 @@ def test_claim_checked_by_one_trustee_is_paid_by_another_only(world, today) -> N
     assert claim.status == "CHECKED"
     assert "未能办理" in refused.content.decode()  # the maker-checker refusal is shown
     b = login(world, "trustee_b")  # a second user of the same trustee
-    b.post(reverse("console:claim_step", args=[claim.pk, "pay"]))
+    b.post(reverse("console:claim_step", args=[claim.pk, "pay"]), {"confirmed": "yes"})
     claim.refresh_from_db()
     assert claim.status == "PAID"
 
@@ -222,7 +222,9 @@ def test_the_trustee_rejects_a_claim_with_a_reason(world, today) -> None:  # typ
     login(world, "bank_a").post(step, {"reject-reason": "银行自己驳回"})
     claim.refresh_from_db()
     assert claim.status == "FILED"
-    done = trustee.post(step, {"reject-reason": "借款合同缺失，材料不全"}, follow=True)
+    done = trustee.post(
+        step, {"reject-reason": "借款合同缺失，材料不全", "confirmed": "yes"}, follow=True
+    )
     claim.refresh_from_db()
     assert claim.status == "REJECTED" and claim.note == "借款合同缺失，材料不全"
     assert "代偿申请已驳回。" in done.content.decode()
@@ -234,13 +236,15 @@ def test_the_trustee_ends_a_paid_claim_and_the_loan_leaves_the_book(  # type: ig
 ) -> None:
     loan, claim = _filed_claim(world)
     login(world, "trustee").post(reverse("console:claim_step", args=[claim.pk, "check"]), {})
-    login(world, "trustee_b").post(reverse("console:claim_step", args=[claim.pk, "pay"]))
+    pay = reverse("console:claim_step", args=[claim.pk, "pay"])
+    login(world, "trustee_b").post(pay, {"confirmed": "yes"})
     claim.refresh_from_db()
     assert claim.status == "PAID"
     trustee = login(world, "trustee")
     assert "终结代偿申请" in trustee.get(reverse("console:claim", args=[claim.pk])).content.decode()
     step = reverse("console:claim_step", args=[claim.pk, "close"])
-    done = trustee.post(step, {"end-reason": "追偿程序已终结", "outcome": outcome}, follow=True)
+    values = {"end-reason": "追偿程序已终结", "outcome": outcome, "confirmed": "yes"}
+    done = trustee.post(step, values, follow=True)
     claim.refresh_from_db()
     loan.refresh_from_db()
     assert claim.status == status and loan.status == "WRITTEN_OFF"

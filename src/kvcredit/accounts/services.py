@@ -132,11 +132,15 @@ def issue_token(
 
 def revoke_token(actor: User, token_id: int, *, now: dt.datetime | None = None) -> ApiToken:
     """Revoke one of the actor's tokens and every token created with it, at any depth."""
+    if not ApiToken.objects.filter(pk=token_id, user=actor).exists():
+        raise NotFound(_("no such token"))
+    return _revoke_tree(actor, token_id, now=now)
+
+
+def _revoke_tree(actor: User, token_id: int, *, now: dt.datetime | None = None) -> ApiToken:
     now = now or timezone.now()
     with transaction.atomic():
-        tok = ApiToken.objects.select_for_update().filter(pk=token_id, user=actor).first()
-        if tok is None:
-            raise NotFound(_("no such token"))
+        tok = ApiToken.objects.select_for_update().get(pk=token_id)
         revoked, level = [], [tok]
         while level:
             revoked += [t for t in level if t.revoked_at is None]
@@ -181,3 +185,127 @@ def user_for_token(plain: str, *, now: dt.datetime | None = None) -> User | None
 
 def _org(org: Organisation) -> dict[str, Any]:
     return {"kind": org.kind, "name": org.name}
+
+
+# -- the account lifecycle: password change and reset, deactivation, tokens ------------------
+TEMPORARY_PASSWORD_BYTES = 12
+
+
+def _other_user(actor: User, user_id: int, action: str) -> User:
+    """A user the administrator may manage: any but the system user and the actor itself."""
+    require(actor, OrgKind.ADMINISTRATOR, action=action)
+    target = User.objects.select_for_update().filter(pk=user_id).first()
+    if target is None or target.username == SYSTEM_USERNAME:
+        raise NotFound(_("no such user"), field="user_id")
+    if target.pk == actor.pk:
+        raise Conflict(_("you cannot do this to your own account"), field="user_id")
+    return target
+
+
+def change_password(actor: User, *, new_password: str) -> User:
+    """The user sets a new password of their own (the old one was checked by the form)."""
+    try:
+        validate_password(new_password, actor)
+    except ValidationError as exc:
+        raise InvalidInput([("new_password1", m) for m in exc.messages]) from None
+    with transaction.atomic():
+        actor.set_password(new_password)
+        actor.save(update_fields=["password"])
+        audit.record(actor, "USER_PASSWORD_CHANGE", "user", actor.pk, after={"by": "self"})
+    return actor
+
+
+def reset_password(actor: User, *, user_id: int) -> tuple[User, str]:
+    """The administrator gives a user a temporary password, returned once and never stored
+    in plain text; the user's API tokens keep working (a leaver is deactivated instead)."""
+    with transaction.atomic():
+        target = _other_user(actor, user_id, gettext_noop("reset passwords"))
+        temporary = secrets.token_urlsafe(TEMPORARY_PASSWORD_BYTES)
+        target.set_password(temporary)
+        target.save(update_fields=["password"])
+        audit.record(actor, "USER_PASSWORD_RESET", "user", target.pk, after={"by": "admin"})
+    return target, temporary
+
+
+def _live_tokens(user: User) -> Any:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+
+
+def preview_deactivate(actor: User, *, user_id: int) -> dict[str, Any]:
+    """What deactivating ``user_id`` will do: the user, the tokens revoked with it."""
+    require(actor, OrgKind.ADMINISTRATOR, action=gettext_noop("deactivate users"))
+    target = User.objects.filter(pk=user_id).exclude(username=SYSTEM_USERNAME).first()
+    if target is None:
+        raise NotFound(_("no such user"), field="user_id")
+    if target.pk == actor.pk:
+        raise Conflict(_("you cannot do this to your own account"), field="user_id")
+    if not target.is_active:
+        raise Conflict(_("this user is already deactivated"), field="user_id")
+    return {"user": target, "tokens": _live_tokens(target).count()}
+
+
+def deactivate_user(actor: User, *, user_id: int, now: dt.datetime | None = None) -> User:
+    """A leaver: the user can no longer sign in, their sessions stop working (Django refuses
+    an inactive user's session) and every API token of theirs is revoked."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        target = _other_user(actor, user_id, gettext_noop("deactivate users"))
+        if not target.is_active:
+            raise Conflict(_("this user is already deactivated"), field="user_id")
+        target.is_active = False
+        target.save(update_fields=["is_active"])
+        tokens = list(_live_tokens(target).select_for_update().values_list("pk", flat=True))
+        ApiToken.objects.filter(pk__in=tokens).update(revoked_at=now)
+        after = {"is_active": False, "tokens_revoked": len(tokens)}
+        entries = [audit.Entry("USER_DEACTIVATE", "user", target.pk, after=after)] + [
+            audit.Entry("TOKEN_REVOKE", "api_token", t, after={"revoked_at": now}) for t in tokens
+        ]
+        audit.record_many(actor, entries, now=now)
+    return target
+
+
+def reactivate_user(actor: User, *, user_id: int) -> User:
+    """The user may sign in again (their revoked tokens stay revoked)."""
+    with transaction.atomic():
+        target = _other_user(actor, user_id, gettext_noop("reactivate users"))
+        if target.is_active:
+            raise Conflict(_("this user is active"), field="user_id")
+        target.is_active = True
+        target.save(update_fields=["is_active"])
+        audit.record(actor, "USER_REACTIVATE", "user", target.pk, after={"is_active": True})
+    return target
+
+
+def tokens_of(actor: User) -> Any:
+    """The tokens the actor may see: their own; the administrator's, everyone's."""
+    rows = ApiToken.objects.select_related("user")
+    if actor.kind == OrgKind.ADMINISTRATOR:
+        return rows
+    return rows.filter(user=actor)
+
+
+def preview_revoke(actor: User, *, token_id: int) -> dict[str, Any]:
+    """What revoking a token will do: the token and the live tokens created with it."""
+    tok = tokens_of(actor).filter(pk=token_id).first()
+    if tok is None:
+        raise NotFound(_("no such token"), field="token_id")
+    if tok.revoked_at is not None:
+        raise Conflict(_("this token is already revoked"), field="token_id")
+    count, level = 0, [tok.pk]
+    while level:
+        level = list(
+            ApiToken.objects.filter(created_by_token__in=level).values_list("pk", flat=True)
+        )
+        count += len(level)
+    return {"token": tok, "children": count}
+
+
+def revoke_any_token(actor: User, *, token_id: int, now: dt.datetime | None = None) -> ApiToken:
+    """Revoke a token the actor may see (their own, or as administrator anyone's), and every
+    token created with it."""
+    tok = tokens_of(actor).filter(pk=token_id).first()
+    if tok is None:
+        raise NotFound(_("no such token"), field="token_id")
+    if tok.revoked_at is not None:
+        raise Conflict(_("this token is already revoked"), field="token_id")
+    return _revoke_tree(actor, tok.pk, now=now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from kvcredit.console.urls_tasks import urlpatterns as task_urls
 from kvcredit.console.views import (
     common,
     enterprise,
@@ -65,4 +66,5 @@ urlpatterns = [
     path("statistics/export/", lines.statistics_export, name="statistics_export"),
     path("assets/plotly.min.js", common.plotly_js, name="plotly_js"),
     path("i18n/", include("django.conf.urls.i18n")),
+    *task_urls,
 ]

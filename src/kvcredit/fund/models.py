@@ -445,6 +445,9 @@ class BreakerReading(models.Model):
         ordering = ["breaker_id", "as_of_date"]
         constraints = [
             models.UniqueConstraint(fields=["breaker", "as_of_date"], name="breaker_reading_day")
+        ]
+
+
 class Subsidy(models.Model):
     """An interest subsidy (贴息) paid on one instalment under one rule, once: computed from the
     interest the enterprise paid on it (``lending.domain.subsidy``), booked in the district

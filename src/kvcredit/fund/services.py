@@ -339,7 +339,7 @@ def lend_bridge(
         raise InvalidInput([("term_days", msg)])
     if rules.bridge_max_amount_fen is not None and principal_fen > rules.bridge_max_amount_fen:
         msg = _("the rulebook allows bridge loans of at most %(yuan)s yuan") % {
-            "yuan": fen_to_yuan(rules.bridge_max_amount_fen)
+            "yuan": format_yuan(rules.bridge_max_amount_fen)
         }
         raise InvalidInput([("principal", msg)])
     fee_fen = dr.bridge_fee(principal_fen=principal_fen, term_days=term_days, rules=rules)

@@ -165,29 +165,10 @@ def repay(
     with transaction.atomic():
         loan = _locked_loan(actor, loan_id)
         require_open_day(paid_on, "paid_on")  # again: the lock waits for a running end of day
-        if not lc.may_repay(loan.status):
-            label = _(lc.LOAN_LABELS[lc.LoanStatus(loan.status)])
-            msg = _("%(why)s (the %(thing)s is %(status)s)") % {
-                "why": _("this loan takes no repayments"),
-                "thing": _("loan"),
-                "status": label,
-            }
-            raise Conflict(msg, field="loan_id")
-        if paid_on < loan.disbursed_on:
-            raise InvalidInput([("paid_on", _("a repayment cannot precede the disbursement"))])
+        _require_repayable(loan)
         _require_new_reference(loan, reference)
         before = loan_state(loan)
-        order = [Bucket(b) for b in loan.product.allocation_order]
-        try:
-            new, split, charged = repay_on(
-                state_of(loan), amount_fen, paid_on, next_due(loan), order=order
-            )
-        except Overpayment as exc:
-            msg = _("repayment of %(amount)s yuan exceeds the %(owed)s yuan owed") % {
-                "amount": format_yuan(exc.amount_fen),
-                "owed": format_yuan(exc.owed_fen),
-            }
-            raise InvalidInput([("amount", msg)]) from None
+        new, split, charged = _apply(loan, amount_fen, paid_on)
         if charged is not None:
             _fell_due(loan, *charged)
         _store(loan, new)
@@ -215,6 +196,33 @@ def repay(
         )
         audit.record(actor, "REPAYMENT", "repayment", r.pk, before=before, after=_rep(r, loan))
     return r
+
+
+def _require_repayable(loan: Loan) -> None:
+    if not lc.may_repay(loan.status):
+        label = _(lc.LOAN_LABELS[lc.LoanStatus(loan.status)])
+        msg = _("%(why)s (the %(thing)s is %(status)s)") % {
+            "why": _("this loan takes no repayments"),
+            "thing": _("loan"),
+            "status": label,
+        }
+        raise Conflict(msg, field="loan_id")
+
+
+def _apply(loan: Loan, amount_fen: int, paid_on: dt.date) -> tuple[LoanState, Split, Any]:
+    """The loan's state after the repayment, its split, and the instalment it charged (the
+    pure ``repay_on``, in the product's allocation order); an overpayment is refused."""
+    if paid_on < loan.disbursed_on:
+        raise InvalidInput([("paid_on", _("a repayment cannot precede the disbursement"))])
+    order = [Bucket(b) for b in loan.product.allocation_order]
+    try:
+        return repay_on(state_of(loan), amount_fen, paid_on, next_due(loan), order=order)
+    except Overpayment as exc:
+        msg = _("repayment of %(amount)s yuan exceeds the %(owed)s yuan owed") % {
+            "amount": format_yuan(exc.amount_fen),
+            "owed": format_yuan(exc.owed_fen),
+        }
+        raise InvalidInput([("amount", msg)]) from None
 
 
 def _already_recorded() -> Conflict:
@@ -268,12 +276,7 @@ def reverse(
             raise NotFound(_("no such repayment"), field="repayment_id")
         loan = _locked_loan(actor, original.loan_id)
         require_open_day(today, "today")  # again: the lock waits for a running end of day
-        if original.kind != RepaymentKind.REPAYMENT:
-            raise Conflict(_("only a repayment can be reversed"), field="repayment_id")
-        if Repayment.objects.filter(reverses=original).exists():
-            raise Conflict(_("this repayment has already been reversed"), field="repayment_id")
-        if not lc.may_reverse_repayment(loan.status):
-            raise Conflict(_("this loan can no longer change"), field="repayment_id")
+        _require_reversible(original, loan)
         before = loan_state(loan)
         split = _split_of(original)
         _store(loan, reverse_repayment(state_of(loan), split))
@@ -317,6 +320,15 @@ def reverse(
             actor, "REPAYMENT_REVERSE", "repayment", r.pk, before=before, after=_rep(r, loan)
         )
     return r
+
+
+def _require_reversible(original: Repayment, loan: Loan) -> None:
+    if original.kind != RepaymentKind.REPAYMENT:
+        raise Conflict(_("only a repayment can be reversed"), field="repayment_id")
+    if Repayment.objects.filter(reverses=original).exists():
+        raise Conflict(_("this repayment has already been reversed"), field="repayment_id")
+    if not lc.may_reverse_repayment(loan.status):
+        raise Conflict(_("this loan can no longer change"), field="repayment_id")
 
 
 def _compensated(loan: Loan) -> bool:

@@ -5,6 +5,8 @@ KVCREDIT_SECRET_KEY     required outside debug; the development default is refus
 KVCREDIT_DATABASE_URL   e.g. postgresql://user@host:5432/kvcredit (default: SQLite in the data dir)
 KVCREDIT_DATA_DIR       where the SQLite file and collected static files live (default ./var)
 KVCREDIT_ALLOWED_HOSTS  comma-separated host names (default: localhost names in debug)
+KVCREDIT_EMAIL_HOST     an SMTP server: turns on password reset by e-mail (and _PORT, _USER,
+                        _PASSWORD, _TLS, _FROM)
 """
 
 from __future__ import annotations
@@ -185,3 +187,12 @@ KVCREDIT_PROGRAMME_START = os.environ.get("KVCREDIT_PROGRAMME_START") or None
 # A contribution may be recorded up to this many days after today (a transfer announced for
 # the coming days), never further ahead.
 KVCREDIT_CONTRIBUTION_HORIZON_DAYS = int(os.environ.get("KVCREDIT_CONTRIBUTION_HORIZON_DAYS", "31"))
+# E-mail (password reset by e-mail): wired only when KVCREDIT_EMAIL_HOST is set. Without it the
+# administrator resets passwords in the console (a temporary password shown once).
+EMAIL_HOST = os.environ.get("KVCREDIT_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("KVCREDIT_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("KVCREDIT_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("KVCREDIT_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("KVCREDIT_EMAIL_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("KVCREDIT_EMAIL_FROM", "kvcredit@localhost")
+KVCREDIT_EMAIL_RESET = bool(EMAIL_HOST)

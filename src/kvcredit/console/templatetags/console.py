@@ -25,6 +25,8 @@ POOLS = ("console:pools", _("Pools"))
 CLAIMS = ("console:claims", _("Claims"))
 BREAKERS = ("console:breakers", _("Breakers"))
 OVERDUE = ("console:overdue", _("Overdue"))
+AUDIT = ("console:audit_log", _("Audit log"))
+BRIDGE = ("console:bridge_loans", _("Bridge loans"))
 NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     OrgKind.ENTERPRISE: [
         ("console:evaluation", _("My evaluation")),
@@ -51,6 +53,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         LOANS,
         OVERDUE,
         POOLS,
+        BRIDGE,
         CLAIMS,
         STATISTICS,
     ],
@@ -60,11 +63,13 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         CLAIMS,
         ("console:fees", _("Fees")),
         ("console:subsidies", _("Subsidies")),
+        BRIDGE,
         BREAKERS,
         LOANS,
         OVERDUE,
         ("console:credit_lines", _("Credit lines")),
         STATISTICS,
+        AUDIT,
     ],
     OrgKind.ADMINISTRATOR: [
         ("console:policies", _("Policies")),
@@ -79,6 +84,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         POOLS,
         ("console:subsidies", _("Subsidies")),
         STATISTICS,
+        AUDIT,
     ],
 }
 

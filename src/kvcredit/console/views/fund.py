@@ -31,9 +31,11 @@ from kvcredit.console.forms import (
     add_service_error,
 )
 from kvcredit.console.lists import listing
+from kvcredit.console.views import steps
+from kvcredit.console.views.audit import trail
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, NotPermitted, ServiceError
-from kvcredit.fund import breakers, claims, config, selectors, services
+from kvcredit.fund import claims, config, selectors, services
 from kvcredit.fund.domain import breaker as db
 from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.domain.ledger import PoolAccount
@@ -176,6 +178,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "refusals": refusals,
         "reject_form": RejectClaimForm(),
         "end_form": EndClaimForm(),
+        "write_off_form": EndClaimForm(prefix="end", auto_id="id_wo_%s"),
+        "audit": trail(request.user, "claim", c.pk),
     }
     return render(request, "console/fund/claim.html", context)
 
@@ -191,6 +195,8 @@ def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     today = clock.today()
     if step not in set(dc.Step) or step == dc.Step.REGISTER:
         raise Http404
+    if step in steps.CONFIRMED_CLAIM_STEPS:  # irreversible: confirmed first, done once
+        return steps.claim_step(request, pk, step)
     try:  # the services refuse a step the claim's state, the role or the facts do not allow
         if step == dc.Step.FILE:
             claims.file(user, claim_id=pk, on=today)
@@ -200,36 +206,6 @@ def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             note = form.cleaned_data["note"] if form.is_valid() else ""
             claims.check(user, claim_id=pk, on=today, note=note)
             messages.success(request, _("The claim was checked; a second trustee approves it."))
-        elif step == dc.Step.PAY:
-            c = claims.pay(user, claim_id=pk, on=today)
-            if c.waiting_for_funds:
-                messages.warning(request, _("The pool cannot pay this claim yet; it waits."))
-            else:
-                messages.success(request, _("The claim was approved and paid."))
-        elif step == dc.Step.REJECT:
-            form = RejectClaimForm(request.POST)
-            if not form.is_valid():
-                raise InvalidInput([("reason", _("write why the claim is rejected"))])
-            claims.reject(user, claim_id=pk, on=today, reason=form.cleaned_data["reason"])
-            messages.success(request, _("The claim was rejected."))
-        elif step in (dc.Step.CLOSE, dc.Step.WRITE_OFF):
-            form = EndClaimForm(request.POST)
-            if not form.is_valid():
-                raise InvalidInput([("reason", _("write why the claim ends"))])
-            written_off = step == dc.Step.WRITE_OFF or request.POST.get("outcome") == "write_off"
-            claims.close(
-                user,
-                claim_id=pk,
-                on=today,
-                written_off=written_off,
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(
-                request,
-                _("The claim was written off; the loan left the bank's book.")
-                if written_off
-                else _("The claim was closed; the loan left the bank's book."),
-            )
         else:  # recover
             amount = AmountForm(request.POST)
             if not amount.is_valid():
@@ -365,19 +341,7 @@ def breaker_series(b: Any, rules: Any) -> dict[str, Any]:
 def breaker_lift(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.breakers(request.user).filter(pk=pk).exists():
         raise Http404
-    form = LiftForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Write why the suspension is lifted (5 characters or more)."))
-        return redirect("console:breakers")
-    try:
-        breakers.lift(
-            request.user, breaker_id=pk, on=clock.today(), reason=form.cleaned_data["reason"]
-        )
-    except ServiceError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The suspension was lifted."))
-    return redirect("console:breakers")
+    return steps.breaker_lift(request, pk)  # confirmed first, done once
 
 
 # -- interest subsidies (贴息) ------------------------------------------------------------------

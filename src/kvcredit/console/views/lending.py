@@ -18,11 +18,11 @@ from kvcredit.console.access import EVERY_ROLE, role_required
 from kvcredit.console.forms import (
     ApplyForm,
     ApproveForm,
-    RejectForm,
     RepaymentUploadForm,
     add_service_error,
 )
 from kvcredit.console.lists import listing
+from kvcredit.console.views import repay, steps
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 from kvcredit.fund import subsidies
@@ -93,6 +93,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "instalments": selectors.instalments(request.user, pk),
         "repayments": selectors.repayments(request.user).filter(loan_id=pk),
     }
+    context.update(repay.loan_tasks(request, loan, context["repayments"]))
     return render(request, "console/lending/loan.html", context)
 
 
@@ -174,6 +175,8 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     app = selectors.applications(request.user).filter(pk=pk).first()
     if app is None:
         raise Http404
+    if action in ("reject", "disburse"):  # irreversible: confirmed first, done once
+        return steps.application_step(request, pk, action)
     today = clock.today()
     try:
         if action == "approve":
@@ -184,17 +187,6 @@ def decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 request.user, application_id=pk, amount_fen=form.amount_fen(), today=today
             )
             messages.success(request, _("Application %(id)s approved.") % {"id": pk})
-        elif action == "reject":
-            form = RejectForm(request.POST)
-            if not form.is_valid():
-                raise _invalid(form)
-            lending.reject(request.user, application_id=pk, reason=form.cleaned_data["reason"])
-            messages.success(request, _("Application %(id)s rejected.") % {"id": pk})
-        elif action == "disburse":
-            loan = lending.disburse(
-                request.user, application_id=pk, disbursed_on=today, today=today
-            )
-            messages.success(request, _("Loan %(id)s disbursed.") % {"id": loan.pk})
         else:
             raise Http404
     except ServiceError as exc:
