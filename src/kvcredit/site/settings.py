@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "kvcredit.lending",
     "kvcredit.console",
     "kvcredit.fund",
+    "kvcredit.documents",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,12 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # attached documents (kvcredit.documents); an S3-compatible store by replacing this entry,
+    # e.g. {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {...}} (docs/documents.md)
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "documents", "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -179,3 +186,5 @@ KVCREDIT_PROGRAMME_START = os.environ.get("KVCREDIT_PROGRAMME_START") or None
 # A contribution may be recorded up to this many days after today (a transfer announced for
 # the coming days), never further ahead.
 KVCREDIT_CONTRIBUTION_HORIZON_DAYS = int(os.environ.get("KVCREDIT_CONTRIBUTION_HORIZON_DAYS", "31"))
+# The largest document attached to an application or a claim (bytes; over it: 413).
+KVCREDIT_DOCUMENT_MAX_BYTES = int(os.environ.get("KVCREDIT_DOCUMENT_MAX_BYTES", str(10 << 20)))
