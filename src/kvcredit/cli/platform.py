@@ -50,7 +50,11 @@ def _fail(exc: Exception) -> typer.Exit:
 def init(
     policy: Annotated[str, typer.Option(help="shipped policy published when none is")] = "",
 ) -> None:
-    """Create or upgrade the database and load the initial data (idempotent)."""
+    """Create or upgrade the database and load the initial data (idempotent); without
+    $KVCREDIT_SECRET_KEY, write a random key into the data dir (``secret_key``)."""
+    from kvcredit.site.paths import ensure_secret_key
+
+    written = ensure_secret_key()
     django_setup()
     from django.conf import settings
     from django.core.management import call_command
@@ -60,6 +64,8 @@ def init(
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
     counts = load_initial_data(_actor(None), policy_id=policy or settings.KVCREDIT_DEFAULT_POLICY)
+    if written is not None:
+        console.print(f"secret key written to {written} (keep it; or set KVCREDIT_SECRET_KEY)")
     console.print(
         f"database ready: {counts['districts']} districts, {counts['rates']} rates and "
         f"{counts['policies']} policy added"

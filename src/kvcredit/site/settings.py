@@ -1,9 +1,13 @@
 """Django settings, all read from the environment in one place.
 
 KVCREDIT_DEBUG          "1"/"true" for development (default off)
-KVCREDIT_SECRET_KEY     required outside debug; the development default is refused there
+KVCREDIT_SECRET_KEY     required outside debug unless the data dir holds ``secret_key`` (written
+                        by ``kvcredit init``); the development default is refused there
 KVCREDIT_DATABASE_URL   e.g. postgresql://user@host:5432/kvcredit (default: SQLite in the data dir)
-KVCREDIT_DATA_DIR       where the SQLite file and collected static files live (default ./var)
+KVCREDIT_DATA_DIR       where the SQLite file, static files and documents live (default
+                        ./demo-data where it holds a database, else ./var: site/paths.py)
+KVCREDIT_SECURE_COOKIES Secure session and CSRF cookies (default: on outside debug, off for a
+                        data dir that ``kvcredit demo load`` made, served over plain http)
 KVCREDIT_ALLOWED_HOSTS  comma-separated host names (default: localhost names in debug)
 """
 
@@ -14,6 +18,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from kvcredit.site import paths
 
 DEV_SECRET_KEY = "kvcredit-development-only-secret-key-never-use-in-production"
 
@@ -26,12 +32,15 @@ def _flag(name: str, default: bool = False) -> bool:
 
 
 DEBUG = _flag("KVCREDIT_DEBUG")
-DATA_DIR = Path(os.environ.get("KVCREDIT_DATA_DIR") or "var").resolve()
+DATA_DIR = paths.data_dir()
 
-SECRET_KEY = os.environ.get("KVCREDIT_SECRET_KEY") or DEV_SECRET_KEY
+SECRET_KEY = (
+    os.environ.get("KVCREDIT_SECRET_KEY") or paths.stored_secret_key(DATA_DIR) or DEV_SECRET_KEY
+)
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(
-        "KVCREDIT_SECRET_KEY must be set when KVCREDIT_DEBUG is off "
+        "KVCREDIT_SECRET_KEY must be set when KVCREDIT_DEBUG is off, or the data dir "
+        f"({DATA_DIR}) hold the secret_key file that `kvcredit init` writes "
         "(the development key is refused outside debug)"
     )
 
@@ -156,8 +165,10 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # a demo's data dir is served on this machine over plain http (``make demo``)
+    _secure = _flag("KVCREDIT_SECURE_COOKIES", not paths.is_demo(DATA_DIR))
+    SESSION_COOKIE_SECURE = _secure
+    CSRF_COOKIE_SECURE = _secure
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("KVCREDIT_HSTS_SECONDS", "0"))
 
