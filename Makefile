@@ -34,7 +34,7 @@ lint: install-test
 	$(BIN)/mypy src/kvcredit/scoring src/kvcredit/lending/domain src/kvcredit/fund/domain \
 		src/kvcredit/money.py src/kvcredit/errors.py \
 		src/kvcredit/roles.py src/kvcredit/statemachine.py src/kvcredit/enterprises/domain \
-		src/kvcredit/lifecycles.py src/kvcredit/rulebook/domain.py
+		src/kvcredit/lifecycles.py src/kvcredit/rulebook/domain.py src/kvcredit/documents/domain
 	$(BIN)/lint-imports
 	$(BIN)/djlint --check $(TEMPLATES)
 	$(BIN)/djlint --lint $(TEMPLATES)
@@ -49,7 +49,7 @@ test: lint
 DEMO_SEED ?= 2017
 DEMO_ENTERPRISES ?= 5000
 DEMO_BIND ?= 127.0.0.1:8000
-DEMO_ENV = KVCREDIT_DATA_DIR=$(abspath $(DEMO_DIR)) KVCREDIT_DEBUG=1
+DEMO_ENV = KVCREDIT_DATA_DIR=$(abspath $(DEMO_DIR))
 demo: install
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(DEMO_ENV) $(BIN)/kvcredit init

@@ -777,8 +777,10 @@ def cli_load(seed: int, enterprises: int, until: str | None, years: int) -> None
 
     from rich.console import Console
 
+    from kvcredit.site import paths
     from kvcredit.site.bootstrap import django_setup
 
+    paths.ensure_secret_key()
     django_setup()
     from django.conf import settings
     from django.core.management import call_command
@@ -793,6 +795,7 @@ def cli_load(seed: int, enterprises: int, until: str | None, years: int) -> None
         out.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {msg}")
 
     r = load(seed=seed, enterprises=enterprises, until=day, years=years, progress=say)
+    paths.mark_demo(settings.DATA_DIR)  # served on this machine over plain http
     say(
         f"{r.enterprises} enterprises, {r.applications} applications ({r.rejected} rejected), "
         f"{r.loans} loans, {r.repayments} repayments, {r.defaulted} defaulted, "

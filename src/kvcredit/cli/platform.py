@@ -53,7 +53,11 @@ def init(
         str, typer.Option(help="rulebook (shipped id or .toml path) published when none is")
     ] = "",
 ) -> None:
-    """Create or upgrade the database and load the initial data (idempotent)."""
+    """Create or upgrade the database and load the initial data (idempotent); without
+    $KVCREDIT_SECRET_KEY, write a random key into the data dir (``secret_key``)."""
+    from kvcredit.site.paths import ensure_secret_key
+
+    written = ensure_secret_key()
     django_setup()
     from django.conf import settings
     from django.core.management import call_command
@@ -71,6 +75,8 @@ def init(
         rulebooks = int(publish_default(actor, rulebook))
     except KvcreditError as exc:
         raise _fail(exc) from None
+    if written is not None:
+        console.print(f"secret key written to {written} (keep it; or set KVCREDIT_SECRET_KEY)")
     console.print(
         f"database ready: {counts['districts']} districts, {counts['rates']} rates, "
         f"{counts['policies']} policy and {rulebooks} rulebook added"

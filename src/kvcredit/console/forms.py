@@ -536,3 +536,32 @@ class DateWindowForm(forms.Form):
     date_to = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+# -- documents ------------------------------------------------------------------------------
+class DocumentForm(forms.Form):
+    """A file for an object: a new document (kind, title) or the next version of one."""
+
+    document = forms.ChoiceField(label=_("Document"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    title = forms.CharField(label=_("Title"), required=False, max_length=200)
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, PNG, JPEG, XLSX or DOCX; checked by its content"),
+    )
+
+    def __init__(self, *args: Any, kinds: Any, documents: Any, **kwargs: Any) -> None:
+        from kvcredit.documents.models import Kind
+
+        super().__init__(*args, **kwargs)
+        labels = dict(Kind.choices)
+        self.fields["kind"].choices = [(k.value, labels[k.value]) for k in kinds]
+        new = [("", gettext("a new document"))]
+        self.fields["document"].choices = new + [
+            (str(d.pk), f"{d.get_kind_display()} {d.title} (#{d.pk})".replace("  ", " "))
+            for d in documents
+        ]
+
+    def document_id(self) -> int | None:
+        value = self.cleaned_data.get("document")
+        return int(value) if value else None

@@ -7,6 +7,7 @@ from django.urls import include, path
 from kvcredit.console.urls_tasks import urlpatterns as task_urls
 from kvcredit.console.views import (
     common,
+    documents,
     enterprise,
     fund,
     lending,
@@ -51,6 +52,12 @@ urlpatterns = [
     path("repayments/", listings.repayments, name="repayments"),
     path("fund/contributions/", listings.contributions, name="contributions"),
     path("search/", listings.search, name="search"),
+    path(
+        "applications/<int:pk>/documents/",
+        documents.application_documents,
+        name="application_documents",
+    ),
+    path("fund/claims/<int:pk>/documents/", documents.claim_documents, name="claim_documents"),
     path("applications/<int:pk>/<str:action>/", lending.decide, name="decide"),
     path("repayments/upload/", lending.upload_repayments, name="upload_repayments"),
     path("repayments/template.xlsx", lending.repayment_template, name="repayment_template"),
@@ -64,6 +71,11 @@ urlpatterns = [
     path("fund/breakers/", fund.breaker_list, name="breakers"),
     path("fund/breakers/<int:pk>/lift/", fund.breaker_lift, name="breaker_lift"),
     path("statistics/export/", lines.statistics_export, name="statistics_export"),
+    path(
+        "documents/<str:what>/<int:pk>/<int:doc>/v<int:version>/",
+        documents.download,
+        name="document_download",
+    ),
     path("assets/plotly.min.js", common.plotly_js, name="plotly_js"),
     path("i18n/", include("django.conf.urls.i18n")),
     *task_urls,

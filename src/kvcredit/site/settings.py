@@ -1,9 +1,13 @@
 """Django settings, all read from the environment in one place.
 
 KVCREDIT_DEBUG          "1"/"true" for development (default off)
-KVCREDIT_SECRET_KEY     required outside debug; the development default is refused there
+KVCREDIT_SECRET_KEY     required outside debug unless the data dir holds ``secret_key`` (written
+                        by ``kvcredit init``); the development default is refused there
 KVCREDIT_DATABASE_URL   e.g. postgresql://user@host:5432/kvcredit (default: SQLite in the data dir)
-KVCREDIT_DATA_DIR       where the SQLite file and collected static files live (default ./var)
+KVCREDIT_DATA_DIR       where the SQLite file, static files and documents live (default
+                        ./demo-data where it holds a database, else ./var: site/paths.py)
+KVCREDIT_SECURE_COOKIES Secure session and CSRF cookies (default: on outside debug, off for a
+                        data dir that ``kvcredit demo load`` made, served over plain http)
 KVCREDIT_ALLOWED_HOSTS  comma-separated host names (default: localhost names in debug)
 KVCREDIT_EMAIL_HOST     an SMTP server: turns on password reset by e-mail (and _PORT, _USER,
                         _PASSWORD, _TLS, _FROM)
@@ -17,6 +21,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from kvcredit.site import paths
+
 DEV_SECRET_KEY = "kvcredit-development-only-secret-key-never-use-in-production"
 
 
@@ -28,12 +34,15 @@ def _flag(name: str, default: bool = False) -> bool:
 
 
 DEBUG = _flag("KVCREDIT_DEBUG")
-DATA_DIR = Path(os.environ.get("KVCREDIT_DATA_DIR") or "var").resolve()
+DATA_DIR = paths.data_dir()
 
-SECRET_KEY = os.environ.get("KVCREDIT_SECRET_KEY") or DEV_SECRET_KEY
+SECRET_KEY = (
+    os.environ.get("KVCREDIT_SECRET_KEY") or paths.stored_secret_key(DATA_DIR) or DEV_SECRET_KEY
+)
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(
-        "KVCREDIT_SECRET_KEY must be set when KVCREDIT_DEBUG is off "
+        "KVCREDIT_SECRET_KEY must be set when KVCREDIT_DEBUG is off, or the data dir "
+        f"({DATA_DIR}) hold the secret_key file that `kvcredit init` writes "
         "(the development key is refused outside debug)"
     )
 
@@ -71,6 +80,7 @@ INSTALLED_APPS = [
     "kvcredit.console",
     "kvcredit.fund",
     "kvcredit.rulebook",
+    "kvcredit.documents",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +151,12 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # attached documents (kvcredit.documents); an S3-compatible store by replacing this entry,
+    # e.g. {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {...}} (docs/documents.md)
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "documents", "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -157,8 +173,10 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # a demo's data dir is served on this machine over plain http (``make demo``)
+    _secure = _flag("KVCREDIT_SECURE_COOKIES", not paths.is_demo(DATA_DIR))
+    SESSION_COOKIE_SECURE = _secure
+    CSRF_COOKIE_SECURE = _secure
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("KVCREDIT_HSTS_SECONDS", "0"))
 
@@ -196,3 +214,5 @@ EMAIL_HOST_PASSWORD = os.environ.get("KVCREDIT_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _flag("KVCREDIT_EMAIL_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("KVCREDIT_EMAIL_FROM", "kvcredit@localhost")
 KVCREDIT_EMAIL_RESET = bool(EMAIL_HOST)
+# The largest document attached to an application or a claim (bytes; over it: 413).
+KVCREDIT_DOCUMENT_MAX_BYTES = int(os.environ.get("KVCREDIT_DOCUMENT_MAX_BYTES", str(10 << 20)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("KVCREDIT_SECRET_KEY", "kvcredit-test-suite-secret-key-0123456789abcdef")
+os.environ.setdefault("KVCREDIT_DATA_DIR", "var")  # never a demo-data found beside the tests
 
 from kvcredit.site.settings import *  # noqa: F403
 

@@ -1,0 +1,1 @@
+"""Pure rules of documents: what a file's bytes are, which kinds each object takes."""
