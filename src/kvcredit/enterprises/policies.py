@@ -45,7 +45,7 @@ from kvcredit.scoring.fields import FIELDS, MAX_MONEY_FEN, Field, Kind, is_textu
 from kvcredit.scoring.policy import parse_policy
 from kvcredit.scoring.policy_text import zh_of
 from kvcredit.scoring.records import blank_value
-from kvcredit.scoring.vector import evaluate_frame
+from kvcredit.scoring_dask import evaluate_frame
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -275,7 +275,9 @@ def _batch(
         )
         today = clock.date_of(now)
         frame = _frame([s.record for s in chunk], policy.declared)
-        result = evaluate_frame(policy, frame, explain=True, on=today)
+        result = evaluate_frame(
+            policy, frame, explain=True, on=today, dask_address=settings.KVCREDIT_DASK_ADDRESS
+        )
         evs = batch_evaluations(chunk, result, published, now, today)
         Evaluation.objects.bulk_create(evs)
         lines = {

@@ -5,6 +5,8 @@ KVCREDIT_SECRET_KEY     required outside debug; the development default is refus
 KVCREDIT_DATABASE_URL   e.g. postgresql://user@host:5432/kvcredit (default: SQLite in the data dir)
 KVCREDIT_DATA_DIR       where the SQLite file and collected static files live (default ./var)
 KVCREDIT_ALLOWED_HOSTS  comma-separated host names (default: localhost names in debug)
+KVCREDIT_DASK_ADDRESS   a Dask scheduler (tcp://host:8786) for the publish re-evaluation (unset:
+                        in process)
 """
 
 from __future__ import annotations
@@ -179,3 +181,6 @@ KVCREDIT_PROGRAMME_START = os.environ.get("KVCREDIT_PROGRAMME_START") or None
 # A contribution may be recorded up to this many days after today (a transfer announced for
 # the coming days), never further ahead.
 KVCREDIT_CONTRIBUTION_HORIZON_DAYS = int(os.environ.get("KVCREDIT_CONTRIBUTION_HORIZON_DAYS", "31"))
+# The publish re-evaluation evaluates its batches on this Dask scheduler (tcp://host:8786) in
+# Parquet partitions (kvcredit.scoring_dask); unset: in the worker's own process.
+KVCREDIT_DASK_ADDRESS = os.environ.get("KVCREDIT_DASK_ADDRESS") or None
