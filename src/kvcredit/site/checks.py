@@ -85,6 +85,8 @@ def _debug_and_hosts() -> list[Finding]:
         out.append(Finding("debug", WARN, "KVCREDIT_DEBUG is on: never in production"))
     else:
         out.append(Finding("debug", OK, "off"))
+    if getattr(settings, "KVCREDIT_BENCH_FLOOR", False):
+        out.append(Finding("bench floor", ERROR, "KVCREDIT_BENCH_FLOOR is on: benches only"))
     hosts = list(settings.ALLOWED_HOSTS)
     if "*" in hosts:
         level = WARN if settings.DEBUG else ERROR

@@ -184,3 +184,6 @@ KVCREDIT_CONTRIBUTION_HORIZON_DAYS = int(os.environ.get("KVCREDIT_CONTRIBUTION_H
 # The publish re-evaluation evaluates its batches on this Dask scheduler (tcp://host:8786) in
 # Parquet partitions (kvcredit.scoring_dask); unset: in the worker's own process.
 KVCREDIT_DASK_ADDRESS = os.environ.get("KVCREDIT_DASK_ADDRESS") or None
+# bench/api.py only: mount the floor endpoint (/bench/floor/, kvcredit.api.bench_floor). Never
+# in production: `kvcredit check` reports it as an error.
+KVCREDIT_BENCH_FLOOR = _flag("KVCREDIT_BENCH_FLOOR")

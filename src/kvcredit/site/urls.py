@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -13,3 +14,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("kvcredit.console.urls")),
 ]
+if settings.KVCREDIT_BENCH_FLOOR:  # bench/api.py's floor endpoint; never in production
+    from kvcredit.api.bench_floor import floor
+
+    urlpatterns.insert(0, path("bench/floor/", floor.urls))
