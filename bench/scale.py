@@ -80,14 +80,26 @@ def _admin(sql: str) -> None:
 
 
 class Timer:
-    def __init__(self) -> None:
+    def __init__(self, profile: Path | None = None) -> None:
         self.figures: dict[str, Any] = {}
+        self.profile = profile
 
     def run(self, name: str, fn: Any, *args: Any, **kw: Any) -> Any:
         print(f"… {name}", flush=True)
+        profiler = None
+        if self.profile is not None and name in STEPS:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.005)
+            profiler.start()
         start = time.perf_counter()
         out = fn(*args, **kw)
         self.figures[name] = round(time.perf_counter() - start, 2)
+        if profiler is not None:
+            profiler.stop()
+            self.profile.mkdir(parents=True, exist_ok=True)
+            text = profiler.output_text(unicode=False, color=False)
+            (self.profile / f"{name}.txt").write_text(text)
         print(f"  {name}: {self.figures[name]:.2f} s", flush=True)
         return out
 
@@ -487,6 +499,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--skip", nargs="*", default=[], choices=STEPS)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--profile", type=Path, default=None, help="pyinstrument text per step here")
     ap.add_argument("--keep", action="store_true", help="keep the database (and print its URL)")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kvcredit-scale-"))
@@ -507,7 +520,7 @@ def main() -> None:
         "KVCREDIT_REEVALUATE_IN_BACKGROUND": "0",
     }
     os.environ.pop("KVCREDIT_DEBUG", None)
-    t = Timer()
+    t = Timer(a.profile)
     server = None
     try:
         _run(a, env, tmp, t)
