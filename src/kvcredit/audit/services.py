@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from kvcredit.audit.middleware import current_request_id
 from kvcredit.audit.models import AuditRecord
+from kvcredit.bulk import copy_create, uses_copy
 
 GENESIS = "0" * 64
 
@@ -155,6 +156,8 @@ def record_many(
             r.hash = prev = link_hash(prev, r.digest)
     if len(records) == 1:
         records[0].save(force_insert=True)
+    elif uses_copy(len(records)):  # a batch path's thousands: COPY, the trigger still links
+        copy_create(AuditRecord, records, with_ids=False)
     else:
         AuditRecord.objects.bulk_create(records)
     return records

@@ -25,6 +25,7 @@ from kvcredit.scoring.policy import Policy, load_policy
 from kvcredit.scoring.report import migration, summarize
 from kvcredit.scoring.synth import generate
 from kvcredit.scoring.vector import evaluate_frame
+from kvcredit.scoring_dask import evaluate_frame as evaluate_frame_on
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 BATCH_ROWS = 250_000
@@ -65,9 +66,16 @@ def _read(path: Path, *policies: Policy) -> ReadResult:
 
 
 def evaluate_all(
-    policy: Policy, frame: pl.DataFrame, explain: bool, on: dt.date | None = None
+    policy: Policy,
+    frame: pl.DataFrame,
+    explain: bool,
+    on: dt.date | None = None,
+    dask_address: str | None = None,
 ) -> pl.DataFrame:
-    """Evaluate in batches, with a progress bar on large inputs; add names and the policy."""
+    """Evaluate in batches, with a progress bar on large inputs; add names and the policy.
+
+    With ``dask_address`` the batches are Parquet partitions evaluated on that Dask cluster
+    (``kvcredit.scoring_dask``); the result is the same frame."""
     batches = [frame.slice(i, BATCH_ROWS) for i in range(0, max(frame.height, 1), BATCH_ROWS)]
     parts: list[pl.DataFrame] = []
     with Progress(
@@ -79,6 +87,19 @@ def evaluate_all(
         disable=frame.height <= PROGRESS_ABOVE,
     ) as bar:
         task = bar.add_task("evaluate", total=frame.height)
+        if dask_address:
+            parts.append(
+                evaluate_frame_on(
+                    policy,
+                    frame,
+                    explain=explain,
+                    on=on,
+                    details=True,
+                    dask_address=dask_address,
+                    progress=lambda rows: bar.advance(task, rows),
+                )
+            )
+            batches = []
         for batch in batches:
             parts.append(evaluate_frame(policy, batch, explain=explain, on=on, details=True))
             bar.advance(task, batch.height)
@@ -121,6 +142,13 @@ def evaluate(
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="evaluation date for date windows (today)"),
     ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="evaluate on this Dask scheduler (tcp://host:8786), in Parquet partitions",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate every enterprise in a file; rejected rows go to an error report.
 
@@ -131,7 +159,7 @@ def evaluate(
     read = _read(input, pol)
     day = on.date() if on is not None else dt.date.today()  # the entry point reads the clock
     try:
-        results = evaluate_all(pol, read.frame, explain, day)
+        results = evaluate_all(pol, read.frame, explain, day, dask_address=dask)
     except EvaluationError as exc:
         _fail(str(exc))
     if out is not None:

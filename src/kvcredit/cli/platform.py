@@ -1,5 +1,5 @@
-"""`kvcredit` commands of the service: init, serve, user, audit, enterprises import, policy
-publish.
+"""`kvcredit` commands of the service: init, serve, check, user, audit, enterprises import,
+policy publish.
 
 Each command is thin: it sets Django up, parses its arguments, calls one service, prints.
 Added to the main Typer app in ``kvcredit.cli``; Django is set up by
@@ -118,6 +118,43 @@ def serve(
         args += ["--worker-class", "sync"]
     sys.stdout.flush()
     os.execvp(sys.executable, [sys.executable, "-m", *args])
+
+
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
+) -> None:
+    """Check this machine's configuration: database, migrations, secret key, hosts, data
+    directory, static files, Dask (if set), policy, Django's checks. Exit 1 on any ERROR."""
+    import json
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django_setup()
+    except ImproperlyConfigured as exc:
+        if as_json:
+            print(json.dumps([{"item": "settings", "level": "ERROR", "detail": str(exc)}]))
+        else:
+            err.print(f"[red]ERROR settings: {exc}[/red]")
+        raise typer.Exit(1) from None
+    from rich.table import Table
+
+    from kvcredit.site.checks import ERROR, WARN, as_rows, run_checks
+
+    findings = run_checks()
+    errors = sum(f.level == ERROR for f in findings)
+    if as_json:
+        print(json.dumps(as_rows(findings), ensure_ascii=False))
+    else:
+        table = Table("check", "", "detail", show_lines=False)
+        style = {ERROR: "bold red", WARN: "yellow"}
+        for f in findings:
+            table.add_row(f.item, f"[{style.get(f.level, 'green')}]{f.level}[/]", f.detail)
+        console.print(table)
+        warns = sum(f.level == WARN for f in findings)
+        console.print(f"{errors} errors, {warns} warnings")
+    if errors:
+        raise typer.Exit(1)
 
 
 @user_app.command("add")
@@ -293,6 +330,7 @@ def register(app: typer.Typer) -> None:
     """Add the service's commands to the main ``kvcredit`` app."""
     app.command("init")(init)
     app.command("serve")(serve)
+    app.command("check")(check)
     app.add_typer(user_app, name="user")
     app.add_typer(audit_app, name="audit")
     app.add_typer(enterprises_app, name="enterprises")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
+from django.db import connection
 
 from kvcredit.enterprises.models import (
     CreditLine,
@@ -114,6 +115,25 @@ def apply_limit(line: CreditLine, evaluation: Evaluation, now: dt.datetime) -> d
     line.take(line.value.with_limit(evaluation.limit_fen, evaluation.valid_until))
     line.updated_at = now
     return before
+
+
+def save_limits(lines: list[CreditLine]) -> None:
+    """Write what ``apply_limit`` set on each credit line (evaluation, limit, validity, time):
+    one UPDATE by id, executed for all the lines. ``bulk_update`` builds a CASE expression per
+    field and batch, a millisecond of Python per line (5 s for 5,000 enterprises)."""
+    if not lines:
+        return
+    meta = CreditLine._meta
+    fields = [meta.get_field(n) for n in ("evaluation", "limit_fen", "valid_until", "updated_at")]
+    q = connection.ops.quote_name
+    sets = ", ".join(f"{q(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {q(meta.db_table)} SET {sets} WHERE {q(meta.pk.column)} = %s"
+    rows = [
+        [f.get_db_prep_save(getattr(line, f.attname), connection) for f in fields] + [line.pk]
+        for line in lines
+    ]
+    with connection.cursor() as cur:
+        cur.executemany(sql, rows)
 
 
 def credit_state(line: CreditLine) -> dict[str, Any]:

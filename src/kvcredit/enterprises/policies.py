@@ -30,8 +30,14 @@ from kvcredit import clock
 from kvcredit.accounts.models import OrgKind, User
 from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
+from kvcredit.bulk import copy_create
 from kvcredit.enterprises import selectors
-from kvcredit.enterprises.evaluating import apply_limit, batch_evaluations, compiled_policy
+from kvcredit.enterprises.evaluating import (
+    apply_limit,
+    batch_evaluations,
+    compiled_policy,
+    save_limits,
+)
 from kvcredit.enterprises.models import (
     CreditLine,
     DataSubmission,
@@ -45,7 +51,7 @@ from kvcredit.scoring.fields import FIELDS, MAX_MONEY_FEN, Field, Kind, is_textu
 from kvcredit.scoring.policy import parse_policy
 from kvcredit.scoring.policy_text import zh_of
 from kvcredit.scoring.records import blank_value
-from kvcredit.scoring.vector import evaluate_frame
+from kvcredit.scoring_dask import evaluate_frame
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -275,9 +281,11 @@ def _batch(
         )
         today = clock.date_of(now)
         frame = _frame([s.record for s in chunk], policy.declared)
-        result = evaluate_frame(policy, frame, explain=True, on=today)
+        result = evaluate_frame(
+            policy, frame, explain=True, on=today, dask_address=settings.KVCREDIT_DASK_ADDRESS
+        )
         evs = batch_evaluations(chunk, result, published, now, today)
-        Evaluation.objects.bulk_create(evs)
+        copy_create(Evaluation, evs)
         lines = {
             cl.enterprise_id: cl
             for cl in CreditLine.objects.select_for_update().filter(
@@ -286,9 +294,7 @@ def _batch(
         }
         for ev in evs:
             apply_limit(lines[ev.enterprise_id], ev, now)
-        CreditLine.objects.bulk_update(
-            list(lines.values()), ["evaluation", "limit_fen", "valid_until", "updated_at"]
-        )
+        save_limits(list(lines.values()))
         ReevaluationJob.objects.filter(pk=job.pk).update(done=F("done") + len(chunk))
         after = {
             "reevaluation_job": job.pk,

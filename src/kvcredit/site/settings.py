@@ -11,6 +11,8 @@ KVCREDIT_SECURE_COOKIES Secure session and CSRF cookies (default: on outside deb
 KVCREDIT_ALLOWED_HOSTS  comma-separated host names (default: localhost names in debug)
 KVCREDIT_EMAIL_HOST     an SMTP server: turns on password reset by e-mail (and _PORT, _USER,
                         _PASSWORD, _TLS, _FROM)
+KVCREDIT_DASK_ADDRESS   a Dask scheduler (tcp://host:8786) for the publish re-evaluation (unset:
+                        in process)
 """
 
 from __future__ import annotations
@@ -216,3 +218,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("KVCREDIT_EMAIL_FROM", "kvcredit@localhost")
 KVCREDIT_EMAIL_RESET = bool(EMAIL_HOST)
 # The largest document attached to an application or a claim (bytes; over it: 413).
 KVCREDIT_DOCUMENT_MAX_BYTES = int(os.environ.get("KVCREDIT_DOCUMENT_MAX_BYTES", str(10 << 20)))
+# The publish re-evaluation evaluates its batches on this Dask scheduler (tcp://host:8786) in
+# Parquet partitions (kvcredit.scoring_dask); unset: in the worker's own process.
+KVCREDIT_DASK_ADDRESS = os.environ.get("KVCREDIT_DASK_ADDRESS") or None
+# bench/api.py only: mount the floor endpoint (/bench/floor/, kvcredit.api.bench_floor). Never
+# in production: `kvcredit check` reports it as an error.
+KVCREDIT_BENCH_FLOOR = _flag("KVCREDIT_BENCH_FLOOR")

@@ -37,3 +37,7 @@ if settings.KVCREDIT_EMAIL_RESET:  # password reset by e-mail: Django's own view
             name="password_reset_complete",
         ),
     ]
+if settings.KVCREDIT_BENCH_FLOOR:  # bench/api.py's floor endpoint; never in production
+    from kvcredit.api.bench_floor import floor
+
+    urlpatterns.insert(0, path("bench/floor/", floor.urls))
