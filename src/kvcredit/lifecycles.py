@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kvcredit.fund.domain.claim import CLAIM
+from kvcredit.jobs.domain import JOB
 from kvcredit.lending.domain.lifecycle import APPLICATION, LOAN
 from kvcredit.statemachine import Machine
 
@@ -17,6 +18,7 @@ MACHINES: dict[str, Machine[Any]] = {
     "application": APPLICATION,
     "loan": LOAN,
     "claim": CLAIM,
+    "job": JOB,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from kvcredit.console.views import common, enterprise, fund, lending, lines, policies, setup
+from kvcredit.console.views import common, enterprise, fund, jobs, lending, lines, policies, setup
 
 app_name = "console"
 
@@ -46,5 +46,13 @@ urlpatterns = [
     path("fund/breakers/<int:pk>/lift/", fund.breaker_lift, name="breaker_lift"),
     path("statistics/export/", lines.statistics_export, name="statistics_export"),
     path("assets/plotly.min.js", common.plotly_js, name="plotly_js"),
+    path("jobs/", jobs.job_list, name="jobs"),
+    path("jobs/eod/", jobs.start_eod, name="job_eod"),
+    path("jobs/import/", jobs.start_import, name="job_import"),
+    path("jobs/export/", jobs.start_export, name="job_export"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job"),
+    path("jobs/<int:pk>.json", jobs.job_json, name="job_json"),
+    path("jobs/<int:pk>/retry/", jobs.job_retry, name="job_retry"),
+    path("jobs/<int:pk>/output/", jobs.job_output, name="job_output"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
