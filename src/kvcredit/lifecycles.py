@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kvcredit.fund.domain.claim import CLAIM
+from kvcredit.jobs.domain import JOB
 from kvcredit.lending.domain.lifecycle import APPLICATION, DEFERRAL, LOAN
 from kvcredit.statemachine import Machine
 
@@ -18,6 +19,7 @@ MACHINES: dict[str, Machine[Any]] = {
     "loan": LOAN,
     "deferral": DEFERRAL,
     "claim": CLAIM,
+    "job": JOB,
 }
 
 

@@ -5,6 +5,7 @@
 - ``lending``: the end of day (``kvcredit eod``);
 - ``fund``: the fund's books (``kvcredit fund export``);
 - ``subsidy``: interest subsidies (``kvcredit subsidy run|notice``);
+- ``jobs``: the job workers, the scheduler, ``kvcredit jobs list|show|retry|watch``;
 - ``console``: translation catalogues, the demo programme, the programme report;
 - ``views``: the Rich renderings the commands print.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from kvcredit.cli import console, evaluate, fund, lending, platform, subsidy
+from kvcredit.cli import console, evaluate, fund, jobs, lending, platform, subsidy
 
 app = typer.Typer(
     help="kvcredit: knowledge-value credit evaluation. 知识价值信用评价。",
@@ -30,5 +31,6 @@ app.add_typer(console.app, name="i18n")
 app.add_typer(console.demo_app, name="demo")
 app.command("report")(console.report)
 lending.register(app)
+jobs.register(app)
 
 __all__ = ["app"]

@@ -288,28 +288,32 @@ def enterprises_import(
 def policy_publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="policy .toml")],
     as_user: Annotated[str | None, typer.Option("--as", help="acting administrator")] = None,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="leave the re-evaluation to the job workers")
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="watch it to the end")] = True,
 ) -> None:
-    """Publish a policy (it becomes current) and re-evaluate every enterprise, with progress."""
-    django_setup()
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    """Publish a policy (it becomes current) and re-evaluate every enterprise, with progress.
 
-    from kvcredit.enterprises.policies import publish_only, run_job
+    The re-evaluation is a job (``kvcredit jobs``): run here (default) or by the workers
+    (``--queue``). The same file published again after a crash resumes its job."""
+    django_setup()
+    from kvcredit.cli.jobs import watch_job
+    from kvcredit.enterprises.models import ReevaluationJob
+    from kvcredit.enterprises.policies import publish_and_queue
     from kvcredit.errors import KvcreditError, ServiceError
 
     try:
         actor = _actor(as_user)
-        published = publish_only(actor, source_toml=file.read_text(encoding="utf-8"))
-        job = published.reevaluation
+        published, job = publish_and_queue(actor, source_toml=file.read_text(encoding="utf-8"))
         console.print(
             f"published {published.policy_id} {published.version} "
             f"({published.content_hash[:12]}); re-evaluation job {job.pk}"
         )
-        columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, TimeElapsedColumn(), console=err) as bar:
-            task = bar.add_task("re-evaluating", total=job.total or None)
-            job = run_job(
-                actor, job, progress=lambda d, t: bar.update(task, completed=d, total=t or None)
-            )
+        if not wait:
+            return
+        if watch_job(job.pk, run_here=not queue):
+            raise typer.Exit(1)
     except ServiceError as exc:
         details = getattr(exc, "problems", None) or [(exc.field or "", exc.detail)]
         for f, m in details:
@@ -317,8 +321,9 @@ def policy_publish(
         raise typer.Exit(1) from None
     except KvcreditError as exc:
         raise _fail(exc) from None
-    console.print(f"job {job.pk}: {job.status}, {job.done} of {job.total} enterprises")
-    for name, entry in (job.missing_fields or {}).items():
+    rj = ReevaluationJob.objects.get(policy=published)
+    console.print(f"re-evaluation {rj.pk}: {rj.status}, {rj.done} of {rj.total} enterprises")
+    for name, entry in (rj.missing_fields or {}).items():
         outcomes = ", ".join(f"{k} {n}" for k, n in sorted(entry["outcomes"].items()))
         console.print(
             f"  {name}: {entry['missing']} enterprises lack it 家企业未提供"

@@ -127,8 +127,15 @@ def import_file(
     year: int,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    chunk_rows: int | None = None,
+    resume: dict[str, Any] | None = None,
+    on_chunk: Callable[[int, int, dict[str, Any]], None] | None = None,
 ) -> ImportReport:
-    """Read, validate, evaluate and store an enterprise file (see the module docstring)."""
+    """Read, validate, evaluate and store an enterprise file (see the module docstring).
+
+    With ``chunk_rows`` (the job runner's way) the valid rows are stored ``chunk_rows`` at a
+    time, each chunk in its own transaction, which calls ``on_chunk(done, total, state)``
+    before it commits; ``resume`` (a ``state`` so recorded) skips the chunks already stored."""
     require(
         actor, OrgKind.ADMINISTRATOR, OrgKind.DISTRICT, action=gettext_noop("import enterprises")
     )
@@ -141,10 +148,48 @@ def import_file(
     frame = _registry_checks(actor, read.frame, report)
     if progress:
         progress("storing")
-    with transaction.atomic():
-        _store(actor, frame, year, now, report, declared)
+    if chunk_rows is None:
+        with transaction.atomic():
+            _store(actor, frame, year, now, report, declared)
+    else:
+        _store_in_chunks(actor, frame, year, now, report, declared, chunk_rows, resume, on_chunk)
     report.errors.sort(key=lambda e: (e.row, e.field))
     return report
+
+
+COUNTS = ("registered", "submitted", "unchanged", "evaluated")
+
+
+def _store_in_chunks(
+    actor: User,
+    frame: pl.DataFrame,
+    year: int,
+    now: dt.datetime,
+    report: ImportReport,
+    declared: tuple[Field, ...],
+    chunk_rows: int,
+    resume: dict[str, Any] | None,
+    on_chunk: Callable[[int, int, dict[str, Any]], None] | None,
+) -> None:
+    """Store the valid rows in chunks; resume after the file row ``resume["after_row"]``."""
+    state = {"after_row": 0, **dict.fromkeys(COUNTS, 0), **(resume or {})}
+    total = frame.height
+    done = frame.filter(pl.col("_row") <= state["after_row"]).height
+    rest = frame.filter(pl.col("_row") > state["after_row"]).sort("_row")
+    for start in range(0, rest.height, chunk_rows):
+        part = rest.slice(start, chunk_rows)
+        counts = ImportReport()
+        with transaction.atomic():
+            _store(actor, part, year, now, counts, declared)
+            done += part.height
+            state = {
+                "after_row": int(part["_row"].max()),  # type: ignore[arg-type]
+                **{k: state[k] + getattr(counts, k) for k in COUNTS},
+            }
+            if on_chunk:
+                on_chunk(done, total, state)
+    for k in COUNTS:
+        setattr(report, k, state[k])
 
 
 # -- registry checks -----------------------------------------------------------------------

@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_noop
@@ -73,31 +72,79 @@ def publish_policy(
     return published
 
 
+REEVALUATION_LOCK = "reevaluate:programme"  # one re-evaluation of the programme at a time
+
+
 def publish_in_background(actor: User, *, source_toml: str) -> ReevaluationJob:
-    """Publish a policy; re-evaluate in a background thread after COMMIT (the API's way).
+    """Publish a policy and queue its re-evaluation (the API's way); see ``publish_and_queue``."""
+    published, _job = publish_and_queue(actor, source_toml=source_toml)
+    rj = ReevaluationJob.objects.get(policy=published)
+    return rj
 
-    With ``KVCREDIT_REEVALUATE_IN_BACKGROUND`` off (tests), the job runs before returning.
-    """
-    published = publish_only(actor, source_toml=source_toml)
-    job = published.reevaluation
-    if not settings.KVCREDIT_REEVALUATE_IN_BACKGROUND:
-        run_job(actor, job)
-        job.refresh_from_db()
-        return job
-    transaction.on_commit(lambda: _start_thread(actor, job.pk))
+
+def publish_and_queue(actor: User, *, source_toml: str) -> tuple[PublishedPolicy, Any]:
+    """Publish a policy and queue its re-evaluation as a job (``kvcredit.jobs``), in one
+    transaction; the job's id is where to watch the progress.
+
+    The same file (same id, version and content) published again while its re-evaluation has
+    not finished — a worker killed, a restart — is not refused: it resumes that job (a failed
+    one is retried, a stale one taken over) where it stopped."""
+    from kvcredit.jobs import runner
+
+    unfinished = _unfinished(actor, source_toml)
+    if unfinished is not None:
+        return unfinished.policy, resume_reevaluation(actor, unfinished)
+    with transaction.atomic():
+        published = publish_only(actor, source_toml=source_toml)
+        rj = published.reevaluation
+        job = runner.enqueue(
+            "reevaluate",
+            actor=actor,
+            params={"reevaluation": rj.pk},
+            lock_key=REEVALUATION_LOCK,
+            total=rj.total,
+        )
+    published.refresh_from_db()
+    return published, job
+
+
+def _unfinished(actor: User, source_toml: str) -> ReevaluationJob | None:
+    require(actor, OrgKind.ADMINISTRATOR, action=gettext_noop("publish policies"))
+    try:
+        policy = parse_policy(source_toml, "published")
+    except PolicyError:
+        return None  # publish_only words the problems
+    return (
+        ReevaluationJob.objects.select_related("policy")
+        .filter(
+            policy__policy_id=policy.id,
+            policy__version=policy.version,
+            policy__content_hash=policy.content_hash,
+        )
+        .exclude(status__in=[Status.DONE, Status.SUPERSEDED])
+        .first()
+    )
+
+
+def resume_reevaluation(actor: User, rj: ReevaluationJob) -> Any:
+    """The job of an unfinished re-evaluation, queued again if it needs to be."""
+    from kvcredit.jobs import runner
+    from kvcredit.jobs.models import Job
+
+    job = Job.objects.filter(kind="reevaluate", params__reevaluation=rj.pk).order_by("-id").first()
+    if job is None or job.state == Job.State.DONE:
+        return runner.enqueue(
+            "reevaluate",
+            actor=actor,
+            params={"reevaluation": rj.pk},
+            lock_key=REEVALUATION_LOCK,
+            total=rj.total,
+        )
+    if job.state == Job.State.FAILED:
+        return runner.retry(job.pk, actor)
+    runner.take_over_stale()
+    job.refresh_from_db()
     return job
-
-
-def _start_thread(actor: User, job_id: int) -> None:
-    def work() -> None:
-        try:
-            run_job(actor, ReevaluationJob.objects.get(pk=job_id))
-        except Exception:  # recorded on the job by run_job; keep the worker alive
-            log.exception("re-evaluation job %s failed", job_id)
-        finally:
-            close_old_connections()
-
-    threading.Thread(target=work, name=f"reevaluation-{job_id}", daemon=True).start()
 
 
 def publish_only(
@@ -210,8 +257,13 @@ def run_job(
     *,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    batch: int = BATCH,
+    on_batch: Progress | None = None,
 ) -> ReevaluationJob:
-    """Run (or resume) a re-evaluation job, one committed batch at a time."""
+    """Run (or resume) a re-evaluation job, one committed batch at a time.
+
+    ``on_batch(done, total)`` is called INSIDE each batch's transaction (the job runner's
+    checkpoint: the progress commits with the batch's writes, or neither does)."""
     published = job.policy
     policy = compiled_policy(published)
     ids = sorted(_latest_submissions())
@@ -226,12 +278,23 @@ def run_job(
     ReevaluationJob.objects.filter(pk=job.pk).update(
         status=Status.RUNNING, total=len(ids), done=done, started_at=timezone.now()
     )
+    if on_batch:
+        with transaction.atomic():
+            on_batch(done, len(ids))
     try:
-        for start in range(0, len(todo), BATCH):
+        for start in range(0, len(todo), batch):
             if selectors.current_policy() != published:
                 _finish(job, Status.SUPERSEDED, done)
                 return _reload(job)
-            count, part = _batch(actor, published, policy, todo[start : start + BATCH], job, now)
+            count, part = _batch(
+                actor,
+                published,
+                policy,
+                todo[start : start + batch],
+                job,
+                now,
+                on_done=(lambda n, d=done: on_batch(d + n, len(ids))) if on_batch else None,
+            )
             done += count
             _merge(missing, part)
             if progress:
@@ -268,6 +331,7 @@ def _batch(
     sub_ids: list[int],
     job: ReevaluationJob,
     now: dt.datetime | None,
+    on_done: Callable[[int], None] | None = None,
 ) -> tuple[int, dict[str, dict[str, Any]]]:
     """Evaluate one batch of submissions and set their credit lines; one transaction.
 
@@ -302,4 +366,6 @@ def _batch(
             "credit_lines": sorted(cl.pk for cl in lines.values()),
         }
         audit.record(actor, "POLICY_REEVALUATE_BATCH", "policy", published.pk, after=after, now=now)
+        if on_done:
+            on_done(len(chunk))
     return len(chunk), _missing(chunk, evs, policy.declared)

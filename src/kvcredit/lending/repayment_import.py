@@ -253,10 +253,18 @@ def import_repayments(
     return post_rows(actor, numbered, today=today)
 
 
-def post_rows(actor: User, rows: Iterable[FileRow], *, today: dt.date) -> RepaymentReport:
+def post_rows(
+    actor: User,
+    rows: Iterable[FileRow],
+    *,
+    today: dt.date,
+    first_row: dict[str, int] | None = None,
+) -> RepaymentReport:
+    """Post ``rows`` in order. ``first_row`` (reference -> the row that gave it first) carries
+    over between the parts of one file posted in chunks (the job runner's way)."""
     require(actor, OrgKind.BANK, action=gettext_noop("record repayments"))
     report = RepaymentReport()
-    first_row: dict[str, int] = {}  # reference -> the row that gave it first
+    first_row = {} if first_row is None else first_row
     for row in rows:
         n = row.row
         values, errors = _parse(n, row.cells)

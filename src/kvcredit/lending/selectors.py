@@ -243,6 +243,8 @@ def overdue_by(user: Any, group: str) -> list[OverdueRow]:
         )
         for r in rows
     ]
+
+
 # -- interest paid, for the fund's interest subsidies ----------------------------------------
 @dataclass(frozen=True)
 class PaidInterest:

@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "kvcredit.fund",
     "kvcredit.rulebook",
     "kvcredit.documents",
+    "django_tasks_db",
+    "kvcredit.jobs",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +203,29 @@ KVCREDIT_UPLOAD_MAX_ROWS = int(os.environ.get("KVCREDIT_UPLOAD_MAX_ROWS", "50000
 # Publishing a policy through the API answers at once with a re-evaluation job and runs the job
 # in a background thread of the web worker (off: the job runs inside the request, as in tests).
 KVCREDIT_REEVALUATE_IN_BACKGROUND = _flag("KVCREDIT_REEVALUATE_IN_BACKGROUND", True)
+
+# Long jobs (docs/jobs.md): Django's tasks API (django-tasks) on its database backend, so the
+# queue is a table of the same database (one queue on SQLite and PostgreSQL, no broker).
+# `kvcredit worker` runs them; the queues: "default" (imports, exports) and "batch" (the
+# re-evaluation of a published policy, the end of day).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("KVCREDIT_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "batch"],
+    }
+}
+# Rows or enterprises per committed chunk of a job (each chunk checkpoints the job).
+KVCREDIT_JOB_CHUNK = int(os.environ.get("KVCREDIT_JOB_CHUNK", "2000"))
+# A pause after each chunk, in seconds (0: none; tests and demonstrations slow jobs down).
+KVCREDIT_JOB_CHUNK_DELAY = float(os.environ.get("KVCREDIT_JOB_CHUNK_DELAY", "0"))
+# A running job's heartbeat, every N seconds; a job silent for STALE seconds is taken over.
+KVCREDIT_JOB_HEARTBEAT = float(os.environ.get("KVCREDIT_JOB_HEARTBEAT", "5"))
+KVCREDIT_JOB_STALE_SECONDS = float(os.environ.get("KVCREDIT_JOB_STALE_SECONDS", "60"))
+# The nightly day: at this local time ("HH:MM") the scheduler closes every business day up to
+# yesterday, catching up missed days on start; unset: no nightly run (`kvcredit eod` by hand).
+KVCREDIT_NIGHTLY_AT = os.environ.get("KVCREDIT_NIGHTLY_AT", "")
+# A repayment file of more rows than this is posted by a job (the page shows its progress).
+KVCREDIT_JOB_INLINE_ROWS = int(os.environ.get("KVCREDIT_JOB_INLINE_ROWS", "500"))
 # The programme's first open day (ISO date): before the first end of day, no loan is disbursed
 # earlier (nor before its district joined the programme). Unset: the district's date alone.
 KVCREDIT_PROGRAMME_START = os.environ.get("KVCREDIT_PROGRAMME_START") or None

@@ -15,6 +15,7 @@ from kvcredit.console.forms import PolicyForm, PublishForm, add_service_error
 from kvcredit.enterprises import policies as policy_services
 from kvcredit.enterprises import selectors
 from kvcredit.errors import Conflict, InvalidInput, NotFound
+from kvcredit.jobs.models import Job
 from kvcredit.reporting.policy_preview import preview_policy
 
 ADMIN = OrgKind.ADMINISTRATOR
@@ -31,6 +32,7 @@ def _list(
             (p, reads.policy_title(p)) for p in selectors.policies(request.user).order_by("-id")
         ],
         "current": current,
+        "job": Job.objects.defer("payload", "output").filter(kind="reevaluate").first(),
     }
     return render(request, "console/setup/policies.html", context, status=status)
 
@@ -72,20 +74,25 @@ def publish(request: HttpRequest) -> HttpResponse:
     form = PublishForm(request.POST)
     if form.is_valid():
         try:
-            published = policy_services.publish_policy(
+            published, job = policy_services.publish_and_queue(
                 request.user, source_toml=form.cleaned_data["source"]
             )
         except (InvalidInput, Conflict) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(
-                request,
-                _("Policy %(policy)s published; %(count)s enterprises re-evaluated.")
-                % {
-                    "policy": f"{published.policy_id} {published.version}",
-                    "count": published.reevaluated,
-                },
-            )
+            job.refresh_from_db()
+            name = f"{published.policy_id} {published.version}"
+            if job.state == Job.State.DONE:
+                msg = _("Policy %(policy)s published; %(count)s enterprises re-evaluated.") % {
+                    "policy": name,
+                    "count": job.done,
+                }
+            else:
+                msg = _(
+                    "Policy %(policy)s published; its re-evaluation is job %(job)s: "
+                    "the progress shows below."
+                ) % {"policy": name, "job": job.pk}
+            messages.success(request, msg)
             return redirect("console:policies")
     errors = [*form.non_field_errors(), *form.errors.get("source", [])]
     return _list(request, PolicyForm(), status=422, errors=errors)
