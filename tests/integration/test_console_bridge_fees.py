@@ -72,7 +72,7 @@ def test_a_bridge_loan_beyond_the_pool_is_refused_before_confirmation(funded) ->
     values = {"enterprise": w.enterprise["a"].pk, "principal": "2000000", "term_days": 30}
     r = login(w, "trustee").post(reverse("console:bridge_lend"), values, follow=True)
     assert "confirm" not in r.templates[0].name
-    assert "1000000" in r.content.decode()  # the pool can spend ...
+    assert "1,000,000.00" in r.content.decode()  # the pool can spend ...
 
 
 def test_only_the_trustee_lends_and_districts_see_their_own(funded) -> None:  # type: ignore[no-untyped-def]

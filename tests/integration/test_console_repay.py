@@ -78,7 +78,7 @@ def test_a_refused_repayment_names_the_field(world, loan) -> None:  # type: igno
     bank = login(world, "bank_a")
     url = reverse("console:repay", args=[loan.pk])
     r = bank.post(url, {"amount": "999999", "paid_on": DAY.isoformat()}, follow=True)
-    assert "999999" in r.content.decode()  # "exceeds the ... owed"
+    assert "999,999.00" in r.content.decode()  # "exceeds the ... owed"
     r = bank.post(url, {"amount": "", "paid_on": DAY.isoformat()}, follow=True)
     assert "金额" in r.content.decode()
 

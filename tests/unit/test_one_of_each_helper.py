@@ -64,7 +64,7 @@ def test_every_domain_error_is_in_the_tree_drawn_in_its_docstring(
 
 
 def test_money_in_a_domain_message_is_exact_yuan() -> None:
-    assert "123456789012345.67 yuan" in str(errors.Overpayment(12_345_678_901_234_567, 1))
+    assert "123,456,789,012,345.67 yuan" in str(errors.Overpayment(12_345_678_901_234_567, 1))
     assert "0.05 yuan" in str(errors.InsufficientFunds(needed_fen=10, available_fen=5))
 
 
