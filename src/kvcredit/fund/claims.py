@@ -75,11 +75,18 @@ def _move(actor: Any, c: Claim, to: str, on: dt.date, note: str = "", **after: A
     )
 
 
-def _take(actor: Any, status: str | None, step: dc.Step, action: str) -> dc.ClaimStatus:
-    """The claim's state after ``step`` by the actor, as the lifecycle table says; a step the
-    table does not allow from ``status`` is refused naming the states it needs."""
+def _take(
+    actor: Any,
+    status: str | None,
+    step: dc.Step,
+    action: str,
+    target: dc.ClaimStatus | None = None,
+) -> dc.ClaimStatus:
+    """The claim's state after ``step`` by the actor, as the lifecycle table says (``target``
+    chooses where a step has several, as paying a stage does); a step the table does not allow
+    from ``status`` is refused naming the states it needs."""
     try:
-        return dc.CLAIM.step(status, step, kind_of(actor) or "")
+        return dc.CLAIM.step(status, step, kind_of(actor) or "", target=target)
     except (StepRefused, ValueError) as exc:
         if not isinstance(exc, StepRefused) or exc.reason == "role":
             raise not_permitted(action) from None
@@ -213,7 +220,7 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
     require(actor, OrgKind.TRUSTEE, action=action)
     with transaction.atomic():
         c = _claim(claim_id)
-        to = _take(actor, c.status, Step.PAY, action)
+        to = _take(actor, c.status, Step.PAY, action, dc.pay_target(stages=1, paid_stages=0))
         if c.checked_by_id == actor.pk:
             raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
         loan = lending_port.loan_for_update(c.loan_id)
