@@ -34,7 +34,7 @@ lint: install-test
 	$(BIN)/mypy src/kvcredit/scoring src/kvcredit/lending/domain src/kvcredit/fund/domain \
 		src/kvcredit/money.py src/kvcredit/errors.py \
 		src/kvcredit/roles.py src/kvcredit/statemachine.py src/kvcredit/enterprises/domain \
-		src/kvcredit/lifecycles.py
+		src/kvcredit/lifecycles.py src/kvcredit/rulebook/domain.py
 	$(BIN)/lint-imports
 	$(BIN)/djlint --check $(TEMPLATES)
 	$(BIN)/djlint --lint $(TEMPLATES)

@@ -2,6 +2,7 @@
 
     KvcreditError                   base of every error the project raises on purpose
     ├── PolicyError                 a policy file is invalid (carries key paths)
+    ├── RulebookError               a programme rulebook is invalid (carries key paths)
     ├── InputFileError              an input file cannot be read at all (missing column, bad format)
     │   └── UploadTooLarge          it is over the configured bytes or rows (API: 413)
     ├── EvaluationError             an enterprise record cannot be evaluated by a policy
@@ -55,6 +56,14 @@ class KvcreditError(Exception):
     """Base class of the project's deliberate errors."""
 
 
+def _problem_lines(problems: list[tuple[str, str]], language: str, root: str) -> list[str]:
+    zh = language.lower().startswith("zh")
+    return [
+        f"{path or root}: {getattr(message, 'zh', message) if zh else message}"
+        for path, message in problems
+    ]
+
+
 class PolicyError(KvcreditError):
     """A policy is invalid. ``problems`` lists (key path, message) pairs."""
 
@@ -68,11 +77,23 @@ class PolicyError(KvcreditError):
     def lines(self, language: str = "en") -> list[str]:
         """Each problem as ``path: message`` in ``language`` ("zh..." Chinese, else English);
         a message that carries a Chinese text (``scoring.policy_text.Said``) gives it."""
-        zh = language.lower().startswith("zh")
-        return [
-            f"{path or '<policy>'}: {getattr(message, 'zh', message) if zh else message}"
-            for path, message in self.problems
-        ]
+        return _problem_lines(self.problems, language, "<policy>")
+
+
+class RulebookError(KvcreditError):
+    """A programme rulebook is invalid. ``problems`` lists (key path, message) pairs, the
+    messages bilingual (``Said``) as a policy's are."""
+
+    def __init__(self, problems: list[tuple[str, str]], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        lines = [f"{path or '<rulebook>'}: {message}" for path, message in problems]
+        prefix = f"invalid rulebook {source}: " if source else "invalid rulebook: "
+        super().__init__(prefix + "; ".join(lines))
+
+    def lines(self, language: str = "en") -> list[str]:
+        """Each problem as ``path: message`` in ``language`` ("zh..." Chinese, else English)."""
+        return _problem_lines(self.problems, language, "<rulebook>")
 
 
 class InputFileError(KvcreditError):

@@ -49,6 +49,9 @@ def _fail(exc: Exception) -> typer.Exit:
 
 def init(
     policy: Annotated[str, typer.Option(help="shipped policy published when none is")] = "",
+    rulebook: Annotated[
+        str, typer.Option(help="rulebook (shipped id or .toml path) published when none is")
+    ] = "",
 ) -> None:
     """Create or upgrade the database and load the initial data (idempotent)."""
     django_setup()
@@ -59,10 +62,18 @@ def init(
 
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
-    counts = load_initial_data(_actor(None), policy_id=policy or settings.KVCREDIT_DEFAULT_POLICY)
+    from kvcredit.errors import KvcreditError
+    from kvcredit.rulebook.services import publish_default
+
+    actor = _actor(None)
+    counts = load_initial_data(actor, policy_id=policy or settings.KVCREDIT_DEFAULT_POLICY)
+    try:
+        rulebooks = int(publish_default(actor, rulebook))
+    except KvcreditError as exc:
+        raise _fail(exc) from None
     console.print(
-        f"database ready: {counts['districts']} districts, {counts['rates']} rates and "
-        f"{counts['policies']} policy added"
+        f"database ready: {counts['districts']} districts, {counts['rates']} rates, "
+        f"{counts['policies']} policy and {rulebooks} rulebook added"
     )
 
 

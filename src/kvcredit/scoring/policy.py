@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import tomllib
+from collections.abc import Mapping
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -401,36 +402,50 @@ class Policy:
 
 # Keys added by the second version of the language, left out of the hash at their default so
 # that a policy written without them keeps the hash it had (published policies keep verifying).
-_NEW_KEYS: dict[str, Any] = {"fields": [], "below": None, "else": False, "points": None}
+_NEW_KEYS: dict[str, Any] = {
+    "fields": [],
+    "below": None,
+    "else": False,
+    "points": None,
+    "when": None,
+}
 
 
-def _canonical(value: Any) -> Any:
-    """Numbers as their shortest exact decimal text (0.30 and 0.3 are the same number)."""
+def _canonical(value: Any, new_keys: Mapping[str, Any]) -> Any:
+    """Numbers as their shortest exact decimal text (0.30 and 0.3 are the same number); a key
+    of ``new_keys`` at its default (same value, same type) is left out."""
     if isinstance(value, bool):
         return value
     if isinstance(value, Decimal | int):
         return f"{Decimal(value).normalize():f}"
     if isinstance(value, dict):
         return {
-            k: _canonical(v)
+            k: _canonical(v, new_keys)
             for k, v in value.items()
-            if not (k in _NEW_KEYS and v == _NEW_KEYS[k] and type(v) is type(_NEW_KEYS[k]))
-            and not (k == "when" and v is None)
+            if not (k in new_keys and v == new_keys[k] and type(v) is type(new_keys[k]))
         }
     if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
+        return [_canonical(v, new_keys) for v in value]
     return value
+
+
+def canonical_sha256(data: Any, *, new_keys: Mapping[str, Any] | None = None) -> str:
+    """SHA-256 of ``data``'s canonical JSON (sorted keys, numbers as exact decimal text, dates
+    as ISO text). The policies' and the rulebooks' content hash (``kvcredit.rulebook.domain``)."""
+    canonical = json.dumps(
+        _canonical(data, new_keys or {}), sort_keys=True, ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def content_hash(doc: PolicyDoc) -> str:
     """SHA-256 of the policy's canonical JSON: formatting, comments and the way a number is
     written (0.30 or 0.3, 20 or 20.0) do not change it; any change of content does."""
-    data = _canonical(doc.model_dump(mode="python", by_alias=True))
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical_sha256(doc.model_dump(mode="python", by_alias=True), new_keys=_NEW_KEYS)
 
 
-def _key_path(loc: tuple[int | str, ...]) -> str:
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a dotted key path (``indicators.2.bands.0.points``)."""
     return ".".join(str(p) for p in loc if not str(p).startswith(("function-", "~")))
 
 
@@ -456,7 +471,7 @@ def _parse_policy(text: str, source: str) -> Policy:
         doc = PolicyDoc.model_validate(raw)
     except ValidationError as exc:
         problems: list[tuple[str, str]] = [
-            (_key_path(e["loc"]), from_pydantic(e)) for e in exc.errors()
+            (key_path(e["loc"]), from_pydantic(e)) for e in exc.errors()
         ]
         raise PolicyError(problems, source) from exc
     return Policy(doc, source)

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "kvcredit.lending",
     "kvcredit.console",
     "kvcredit.fund",
+    "kvcredit.rulebook",
 ]
 
 MIDDLEWARE = [
