@@ -20,8 +20,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
-from kvcredit.fund import books, config
+from kvcredit.fund import applied, books, config
 from kvcredit.fund.domain import claim as dc
+from kvcredit.fund.domain import compensation as dcomp
 from kvcredit.fund.domain import ledger as dl
 from kvcredit.fund.domain import rules as dr
 from kvcredit.fund.models import (
@@ -98,9 +99,19 @@ def claimable_loans(loans: QuerySet[Any]) -> QuerySet[Any]:
     )
 
 
-def claim_facts(user: Any, c: Claim | None, loan: Any) -> dc.ClaimFacts:
+def claim_facts(user: Any, c: Claim | None, loan: Any, on: dt.date | None = None) -> dc.ClaimFacts:
     """What the claim lifecycle asks of a claim (None: one not registered yet), the acting
-    user, and the loan as it stands now, under the rules in force."""
+    user, and the loan as it stands now, under the rules in force; with ``on``, also the
+    rulebook's denial conditions the loan meets (``fund.applied.denials``, under the rulebook
+    in force on ``on``) and whether the next stage of a staged payment waits for its lock-in."""
+    denials: tuple[str, ...] = ()
+    stage_wait = None
+    if on is not None:
+        denials = tuple(d.value for d in applied.denials(loan, applied.rules_on(on)))
+        if c is not None and c.status == dc.ClaimStatus.PARTLY_PAID:
+            nxt = c.stages.filter(seq=c.stages_paid).first()
+            if nxt is not None and on < nxt.due_on:
+                stage_wait = dcomp.StageWait.LOCK_IN.value
     return dc.ClaimFacts(
         status=None if c is None else dc.ClaimStatus(c.status),
         waiting_since=None if c is None else c.waiting_since,
@@ -110,6 +121,8 @@ def claim_facts(user: Any, c: Claim | None, loan: Any) -> dc.ClaimFacts:
         days_past_due=loan.days_past_due,
         overdue_principal_fen=loan.due_principal_fen,
         min_days_overdue=config.rules().min_days_overdue,
+        denials=denials,
+        stage_wait=stage_wait,
     )
 
 
