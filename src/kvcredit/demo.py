@@ -371,7 +371,7 @@ class _Programme:
         from kvcredit.fund import services as fund
         from kvcredit.fund.domain.rules import contribution_split
 
-        rules = config.rules()
+        rules = config.rules(day)
         for district_id, total in self.yearly.items():
             city, district = contribution_split(total, rules)
             amount = city if who == "CITY" else (district + 1) // 2 if half == 1 else district // 2
@@ -630,7 +630,7 @@ class _Programme:
             if not case.topped_up and (day - case.waiting_since).days >= TOP_UP_AFTER:
                 claim = Claim.objects.select_related("pool").get(pk=case.claim_id)
                 top_up = -(-claim.amount_fen // 10_000_000) * 10_000_000  # whole 100,000 yuan
-                city, district = contribution_split(top_up, config.rules())
+                city, district = contribution_split(top_up, config.rules(day))
                 for who, amount in (("CITY", city), ("DISTRICT", district)):
                     fund.record_contribution(
                         self.trustee_a,

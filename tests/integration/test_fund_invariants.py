@@ -104,7 +104,7 @@ def test_random_sequences_of_fund_use_cases_keep_the_books(world):
             )
             services.charge_service_fee(self.t, loan_id=loan.pk, on=DAY)
 
-        @rule(side=st.sampled_from(SIDES), amount=amounts, days=st.integers(1, 366))
+        @rule(side=st.sampled_from(SIDES), amount=amounts, days=st.integers(1, 90))  # rulebook
         def bridge(self, side, amount, days):
             with contextlib.suppress(Conflict):
                 services.lend_bridge(

@@ -274,7 +274,7 @@ def test_fees_apply_the_rulebooks_rate_waivers_and_dated_cuts(
     )
     fee = services.charge_service_fee(trustees[0], loan_id=loan.pk, on=on)
     assert (fee.amount_fen, fee.waived, fee.cut) == (fee_fen, waived, cut)
-    assert fee.fee_rulebook_hash == published.content_hash
+    assert fee.rulebook_hash == published.content_hash
     assert fee.payer == "BANK"
     assert bool(fee.cut_reason) == bool(cut)
     assert_books_balance()
@@ -329,7 +329,7 @@ def test_a_rule_change_leaves_earlier_decisions_as_they_were(world, trustees):
     c1.refresh_from_db()
     fee1.refresh_from_db()
     assert (c1.amount_fen, fee1.amount_fen) == (80_000 * YUAN, 1_000 * YUAN)
-    assert fee1.fee_rulebook_hash == first.content_hash
+    assert fee1.rulebook_hash == first.content_hash
     assert {s.rulebook_hash for s in ClaimStage.objects.filter(claim=c1)} == {first.content_hash}
     assert {s.rulebook_hash for s in ClaimStage.objects.filter(claim=c2)} == {second.content_hash}
     # a recovery on the earlier claim is shared as that claim was paid: fund 80 : bank 20

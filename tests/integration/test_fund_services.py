@@ -4,6 +4,7 @@ fees and bridge loans (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -23,8 +24,18 @@ from kvcredit.fund.models import (
 )
 from kvcredit.lending.models import BankSuspension, LoanStatus
 from support.fund import make_loan
+from support.rulebook import any_book_breaker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+@pytest.fixture(autouse=True)
+def _breaker_on_any_book(world):
+    """These tests trip the breaker on books of one or two loans (the rulebook's min_book
+    and rolling window are tested in tests/integration/test_rulebook.py)."""
+    any_book_breaker(world)
+
+
 DAY = dt.date(2025, 6, 30)
 YUAN = 100
 
@@ -423,28 +434,29 @@ def test_refusals_are_worded_in_the_active_language(world, trustees):
                 assert caught.value.detail == texts[name], (lang, name)
 
 
-def test_a_bad_fund_rule_is_refused_in_chinese_naming_the_rule(settings):
+def test_a_bad_fund_rule_is_refused_in_chinese_naming_the_rule(world):
+    """The fund's rules are published in a rulebook: a bad rule is refused naming its key."""
     from django.utils import translation
 
-    from kvcredit.fund import config
+    from kvcredit.rulebook import services as rulebooks
+    from support.rulebook import rulebook_text
 
     bad = {
-        "compensation_share": ({"compensation_share": "1.5"}, "须在 0 到 1 之间"),
-        "warn_npl_ratio": ({"warn_npl_ratio": "0.09"}, "不良率预警阈值"),
-        "warn_compensation_ratio": ({"warn_compensation_ratio": "0.09"}, "代偿率预警阈值"),
-        "min_days_overdue": ({"min_days_overdue": "-1"}, "不得为负数"),
-        "bridge_fee_rate": ({"bridge_fee_rate": "2"}, "须在 0 到 1 之间"),
-        "typo": ({"compensation_shares": "0.8"}, "不是基金规则项"),
-        "text": ({"city_share": "forty"}, "不是数字"),
+        "fund.compensation_share": ({"compensation_share": "1.5"}, "比例须在 0 到 1 之间"),
+        "fund.breaker.non_performing": (
+            {"fund.breaker.non_performing": {"warn": Decimal("0.09"), "stop": Decimal("0.08")}},
+            "预警",
+        ),
+        "fund.min_days_overdue": ({"min_days_overdue": -1}, "应大于或等于 0"),
+        "fund.bridge.rate": ({"fund.bridge.rate": "2"}, "比例须在 0 到 1 之间"),
+        "fund.compensation_shares": ({"fund.compensation_shares": "0.8"}, "不允许的键"),
+        "fund.parties.0.share": ({"fund.parties.0.share": "forty"}, "不是精确的小数比例"),
     }
-    for name, (rules, words) in bad.items():
-        settings.KVCREDIT_FUND_RULES = rules
+    for path, (changes, words) in bad.items():
         with translation.override("zh-hans"), pytest.raises(InvalidInput) as caught:
-            config.rules()
-        assert words in caught.value.detail, (name, caught.value.detail)
-    settings.KVCREDIT_FUND_RULES = {"bridge_fee_rate": "2"}
-    with pytest.raises(InvalidInput, match="bridge_fee_rate must be between 0 and 1"):
-        config.rules()
+            rulebooks.publish(rulebook_text(**changes), world.users["admin"])
+        fields = dict(caught.value.problems)
+        assert words in fields.get(f"source_toml.{path}", ""), (path, caught.value.problems)
 
 
 def test_pool_summaries_read_every_pool_in_a_fixed_number_of_queries(world) -> None:  # type: ignore[no-untyped-def]

@@ -16,8 +16,17 @@ from kvcredit.lending import repayments
 from kvcredit.lending.endofday import load_book
 from kvcredit.lending.models import LIVE_STATUSES, BankSuspension, Loan, LoanStatus
 from support.fund import make_loan
+from support.rulebook import any_book_breaker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+@pytest.fixture(autouse=True)
+def _breaker_on_any_book(world):
+    """These tests trip the breaker on a book of two loans."""
+    any_book_breaker(world)
+
+
 DAY = dt.date(2025, 6, 30)
 YUAN = 100
 

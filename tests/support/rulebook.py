@@ -95,3 +95,17 @@ def publish_rules(world: Any, base: str = DEFAULT_RULEBOOK, **changes: Any) -> A
 
     changes.setdefault("effective", "2017-01-01")
     return services.publish(rulebook_text(base, **changes), world.system)
+
+
+# The breaker as it was before the rulebook: all time, any book (one default on a one-loan
+# book trips it), stopping new loans and claims; for the tests written against it.
+ANY_BOOK = {
+    "fund.breaker.min_book_loans": 0,
+    "fund.breaker.window": "all_time",
+    "fund.breaker.stops": "both",
+}
+
+
+def any_book_breaker(world: Any) -> Any:
+    """Publish the default rulebook with the breaker of ``ANY_BOOK`` (effective 2017-01-01)."""
+    return publish_rules(world, **ANY_BOOK)

@@ -4,6 +4,7 @@
 - ``platform``: init, serve, user, audit, enterprises import, policy publish;
 - ``lending``: the end of day (``kvcredit eod``);
 - ``fund``: the fund's books (``kvcredit fund export``);
+- ``rulebook``: check, show, diff, list and publish programme rulebooks;
 - ``console``: translation catalogues, the demo programme, the programme report;
 - ``views``: the Rich renderings the commands print.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import typer
 
-from kvcredit.cli import console, evaluate, fund, lending, platform
+from kvcredit.cli import console, evaluate, fund, lending, platform, rulebook
 
 app = typer.Typer(
     help="kvcredit: knowledge-value credit evaluation. 知识价值信用评价。",
@@ -24,6 +25,7 @@ app = typer.Typer(
 evaluate.register(app)
 platform.register(app)
 app.add_typer(fund.app, name="fund")
+app.add_typer(rulebook.app, name="rulebook")
 app.add_typer(console.app, name="i18n")
 app.add_typer(console.demo_app, name="demo")
 app.command("report")(console.report)

@@ -58,9 +58,10 @@ class AsOf(Schema):
 
 
 @router.get("/fund/rules", response={200: RulesOut, **ERRORS})
-def get_rules(request: HttpRequest) -> Any:
-    """The fund rules in force (configuration)."""
-    return {"rules": config.as_dict(config.rules())}
+def get_rules(request: HttpRequest, a: Query[AsOf]) -> Any:
+    """The fund rules in force on ``as_of`` (default today), from the rulebook in force then
+    (its content hash is ``rules.rulebook_hash``)."""
+    return {"rules": config.as_dict(config.rules(a.as_of))}
 
 
 @router.get("/fund/pools", response={200: page_schema(PoolOut), **ERRORS})

@@ -3,9 +3,12 @@
 The business day (``kvcredit.day``) passes each bank and district's exposure (outstanding and
 non-performing principal, ``lending.selectors.exposures``); the fund adds what it has paid in
 compensation and what the bank has lent there, and moves each breaker with the pure rules.
-Every change of state is stored (``BreakerChange``) and audited; a suspension opens the
-lending app's suspension record (no new applications) and stops new claims; only the trustee
-lifts it, with a written reason.
+Every change of state is stored (``BreakerChange``, with the rulebook it applied) and audited.
+The rulebook in force on the business date says which ratios count, over what window (all time,
+or the loans lent and the compensation paid in the last N months), from what book size a pair
+can trip, and what a suspension stops: new loans (the lending app's suspension record: no new
+applications), claims (``claims._not_suspended``), or both. Only the trustee lifts a
+suspension, with a written reason.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from kvcredit.audit import services as audit
 from kvcredit.errors import Conflict, InvalidInput, NotFound
 from kvcredit.fund import config, lending_port
 from kvcredit.fund.domain import breaker as db
+from kvcredit.fund.domain import rules as dr
 from kvcredit.fund.models import Breaker, BreakerChange, BreakerLevel, Claim
 from kvcredit.lending import selectors as lending_selectors
+from kvcredit.lending.domain.calendar import add_months
 
 Key = tuple[int, int]  # (bank_id, district_id)
 
@@ -38,17 +43,24 @@ def is_suspended(*, bank_id: int, district_id: int) -> bool:
     ).exists()
 
 
-def _compensated() -> dict[Key, int]:
-    rows = (
-        Claim.objects.filter(payment_entry__isnull=False)
-        .values("bank_id", "loan__district_id")
-        .annotate(total=Sum("amount_fen"))
-    )
+def _window_start(as_of: dt.date, rules: dr.FundRules) -> dt.date | None:
+    """The day before the breaker's window (None: all time): a rolling window of N months
+    holds (as_of - N months, as_of]."""
+    n = rules.breaker_window_months
+    return None if n is None else add_months(as_of, -n)
+
+
+def _compensated(after: dt.date | None) -> dict[Key, int]:
+    qs = Claim.objects.filter(payment_entry__isnull=False)
+    if after is not None:
+        qs = qs.filter(paid_on__gt=after)
+    rows = qs.values("bank_id", "loan__district_id").annotate(total=Sum("amount_fen"))
     return {(r["bank_id"], r["loan__district_id"]): int(r["total"]) for r in rows}
 
 
-def _lent() -> dict[Key, int]:
-    return lending_selectors.lent_per_pair()
+def _lent(after: dt.date | None) -> dict[Key, tuple[int, int]]:
+    """(loans, principal) lent per pair in the window (all time: every loan ever)."""
+    return lending_selectors.lending_per_pair(after=after)
 
 
 def _with_empty_books(exposures: dict[Key, tuple[int, int]]) -> dict[Key, tuple[int, int]]:
@@ -71,7 +83,16 @@ def exposures_from_loans() -> dict[Key, tuple[int, int]]:
     return _with_empty_books(out)
 
 
-def _change(actor: Any, b: Breaker, to: str, *, on: dt.date, e: db.Exposure, reason: str) -> None:
+def _change(
+    actor: Any,
+    b: Breaker,
+    to: str,
+    *,
+    on: dt.date,
+    e: db.Exposure,
+    reason: str,
+    rules: dr.FundRules,
+) -> None:
     ch = BreakerChange.objects.create(
         breaker=b,
         from_state=b.state,
@@ -82,6 +103,7 @@ def _change(actor: Any, b: Breaker, to: str, *, on: dt.date, e: db.Exposure, rea
         reason=reason[:500],
         actor=actor,
         changed_at=timezone.now(),
+        rulebook_hash=rules.rulebook_hash,
     )
     audit.record(
         actor,
@@ -95,9 +117,10 @@ def _change(actor: Any, b: Breaker, to: str, *, on: dt.date, e: db.Exposure, rea
             "npl": ch.npl_ratio,
             "comp": ch.compensation_ratio,
             "reason": reason,
+            "rulebook": rules.rulebook_hash,
         },
     )
-    if to == BreakerLevel.SUSPENDED:
+    if to == BreakerLevel.SUSPENDED and rules.breaker_stops_new_loans:
         lending_port.suspend(
             bank_id=b.bank_id, district_id=b.district_id, on=on, reason=reason, actor=actor
         )
@@ -108,8 +131,10 @@ def _change(actor: Any, b: Breaker, to: str, *, on: dt.date, e: db.Exposure, rea
     b.state = to
 
 
-def _exposure(b: Breaker) -> db.Exposure:
-    return db.Exposure(b.outstanding_fen, b.non_performing_fen, b.compensated_fen, b.lent_fen)
+def _exposure(b: Breaker, book_loans: int | None = None) -> db.Exposure:
+    return db.Exposure(
+        b.outstanding_fen, b.non_performing_fen, b.compensated_fen, b.lent_fen, book_loans
+    )
 
 
 def run_end_of_day(
@@ -120,11 +145,12 @@ def run_end_of_day(
     from kvcredit.accounts.services import ensure_system_user
 
     actor = actor or ensure_system_user()
-    rules = config.rules()
+    rules = config.rules(as_of)
+    after = _window_start(as_of, rules)
     changes_before = BreakerChange.objects.count()
     with transaction.atomic():
         audit.hold_chain()  # before any breaker row: the lock order of every breaker writer
-        comp, lent = _compensated(), _lent()
+        comp, lent = _compensated(after), _lent(after)
         for (bank_id, district_id), (outstanding, npl) in sorted(exposures.items()):
             b = Breaker.objects.select_for_update().filter(
                 bank_id=bank_id, district_id=district_id
@@ -136,11 +162,11 @@ def run_end_of_day(
             )
             b.outstanding_fen, b.non_performing_fen = outstanding, npl
             b.compensated_fen = comp.get((bank_id, district_id), 0)
-            b.lent_fen = lent.get((bank_id, district_id), 0)
+            book_loans, b.lent_fen = lent.get((bank_id, district_id), (0, 0))
             b.as_of_date, b.updated_at = as_of, timezone.now()
             if b.pk is None:
                 b.save()
-            e = _exposure(b)
+            e = _exposure(b, book_loans)
             new = db.next_state(db.BreakerState(b.state), e, rules)
             if new.value != b.state:
                 why = (
@@ -148,7 +174,7 @@ def run_end_of_day(
                     f"{db.as_percent(db.npl_ratio(e))}%, compensation "
                     f"{db.as_percent(db.compensation_ratio(e))}%"
                 )
-                _change(actor, b, new.value, on=as_of, e=e, reason=why)
+                _change(actor, b, new.value, on=as_of, e=e, reason=why, rules=rules)
             b.save()
     return list(BreakerChange.objects.order_by("id")[changes_before:])
 
@@ -195,7 +221,8 @@ def lift(actor: Any, *, breaker_id: int, on: dt.date, reason: str) -> Breaker:
             raise InvalidInput(
                 [("reason", _("lifting a suspension needs a written reason"))]
             ) from None
-        _change(actor, b, new.value, on=on, e=_exposure(b), reason=reason.strip())
+        rules = config.rules(on)
+        _change(actor, b, new.value, on=on, e=_exposure(b), reason=reason.strip(), rules=rules)
         b.updated_at = timezone.now()
         b.save()
     return b

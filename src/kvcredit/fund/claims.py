@@ -169,7 +169,11 @@ def limit_text(code: str) -> str:
     return _(LIMIT_TEXTS[dcomp.Limit(code)])
 
 
-def _not_suspended(bank_id: int, district_id: int) -> None:
+def _not_suspended(bank_id: int, district_id: int, on: dt.date) -> None:
+    """A suspended pair files no claims where the rulebook in force says a suspension stops
+    claims (``fund.breaker.stops``: claims or both)."""
+    if not config.rules(on).breaker_stops_claims:
+        return
     if breakers.is_suspended(bank_id=bank_id, district_id=district_id):
         raise Conflict(
             _(
@@ -177,6 +181,12 @@ def _not_suspended(bank_id: int, district_id: int) -> None:
                 "it files no new claims until the trustee lifts the suspension"
             )
         )
+
+
+def claim_rules(c: Claim) -> dr.FundRules:
+    """The rules a claim was filed under (its recorded rulebook): its payment and its
+    recoveries apply them, whatever was published since."""
+    return config.by_hash(c.rulebook_hash, c.filed_on or c.registered_on)
 
 
 def register(actor: Any, *, loan_id: int, on: dt.date) -> Claim:
@@ -190,11 +200,11 @@ def register(actor: Any, *, loan_id: int, on: dt.date) -> Claim:
             loan = lending_port.loan_for_update(loan_id)
             if loan.bank.organisation_id != actor.organisation_id:
                 raise NotFound(_("no such loan"), field="loan_id")
-            _not_suspended(loan.bank_id, loan.district_id)
+            _not_suspended(loan.bank_id, loan.district_id, on)
             to = _take(actor, None, Step.REGISTER, action)
             if Claim.objects.filter(loan=loan, status__in=dc.HOLDING).exists():
                 raise IntegrityError("claim_one_per_loan")
-            facts = selectors.claim_facts(actor, None, loan, on)
+            facts = selectors.claim_facts(actor, None, loan, on=on)
             why = dc.unmet(Step.REGISTER, facts)
             if why is not None:
                 raise InvalidInput([("loan_id", unmet_reason(why, facts))])
@@ -225,9 +235,9 @@ def file(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
         c = _claim(claim_id, bank_org=actor.organisation_id)
         to = _take(actor, c.status, Step.FILE, action)
         loan = lending_port.loan_for_update(c.loan_id)
-        _not_suspended(c.bank_id, loan.district_id)
-        rules = config.rules()
-        facts = selectors.claim_facts(actor, c, loan, on)
+        _not_suspended(c.bank_id, loan.district_id, on)
+        rules = config.rules(on)
+        facts = selectors.claim_facts(actor, c, loan, on=on)
         why = dc.unmet(Step.FILE, facts)
         if why is not None:
             raise InvalidInput([("claim_id", unmet_reason(why, facts))])
@@ -237,10 +247,19 @@ def file(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
             rules=rules,
         )
         c.filed_on = on
+        c.rulebook_hash = rules.rulebook_hash
         c.days_overdue = loan.days_past_due
         c.overdue_principal_fen = loan.due_principal_fen
         c.amount_fen = c.filed_amount_fen = amount
-        _move(actor, c, to, on, amount_fen=amount, overdue_fen=loan.due_principal_fen)
+        _move(
+            actor,
+            c,
+            to,
+            on,
+            amount_fen=amount,
+            overdue_fen=loan.due_principal_fen,
+            rulebook=rules.rulebook_hash,
+        )
     return c
 
 
@@ -261,7 +280,7 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
     (``waiting_since``) and can be paid later, once contributions have come in.
 
     Under the loan's lock, the loan must still be live, not compensated and overdue as the
-    rules require, and no denial condition of the rulebook in force may hold
+    rules the claim was filed under require, and no denial condition of that rulebook may hold
     (``fund.domain.claim.unmet``); a loan repaid or closed since the claim was checked is
     refused (409, with the reason; the claim can be rejected). The loss (the loan's overdue
     principal now, never more than filed) is split among the rulebook's parties
@@ -277,7 +296,8 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
         c = _claim(claim_id)
         if c.status == S.PARTLY_PAID:
             return _pay_stage(actor, c, on, action)
-        rb = applied.rules_on(on)
+        # the rules the claim was filed under (``claim_rules``), whatever was published since
+        rb = applied.rulebook_of(c.rulebook_hash, c.filed_on or c.registered_on)
         stages = applied.stages(rb)
         to = _take(
             actor, c.status, Step.PAY, action, dc.pay_target(stages=len(stages), paid_stages=0)
@@ -285,7 +305,8 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
         if c.checked_by_id == actor.pk:
             raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
         loan = lending_port.loan_for_update(c.loan_id)
-        facts = selectors.claim_facts(actor, c, loan, on)
+        rules = claim_rules(c)
+        facts = selectors.claim_facts(actor, c, loan, on=on, rules=rules)
         why = dc.unmet(Step.PAY, facts)
         if why is not None:
             raise Conflict(
@@ -437,7 +458,7 @@ def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
     if c.checked_by_id == actor.pk:
         raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
     loan = lending_port.loan_for_update(c.loan_id)
-    facts = selectors.claim_facts(actor, c, loan, on)
+    facts = selectors.claim_facts(actor, c, loan, on=on)
     why = dc.unmet(Step.PAY, facts)
     if why is not None:
         raise Conflict(
@@ -495,9 +516,8 @@ def recover(actor: Any, *, claim_id: int, amount_fen: int, on: dt.date) -> Recov
             raise InvalidInput([("on", msg % {"day": c.paid_on})])
         if c.recovered_fen + amount_fen > c.overdue_principal_fen:
             raise InvalidInput([("amount", _("more than the overdue principal left to recover"))])
-        # shared as the rulebook under which the claim was paid says (its hash on the rows)
-        first = c.stages.order_by("seq").first()
-        rb = applied.rulebook_of(first.rulebook_hash if first else "", c.paid_on or on)
+        # shared as the rulebook the claim was filed under says (its recorded hash)
+        rb = applied.rulebook_of(c.rulebook_hash, c.filed_on or c.registered_on)
         parties = applied.losses(rb)
         parts = split(amount_fen, [(p.id, p.recoveries) for p in parties])
         pool_part, bank_part = parts.get(FUND, 0), parts.get(BANK, 0)

@@ -215,6 +215,7 @@ class BreakerChange(models.Model):
     reason = models.CharField(max_length=500)
     actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
     changed_at = models.DateTimeField()
+    rulebook_hash = models.CharField(max_length=64, blank=True, default="")  # rules applied
 
     class Meta:
         ordering = ["breaker_id", "id"]
@@ -236,6 +237,7 @@ class BridgeLoan(models.Model):
     repaid_fee_fen = models.BigIntegerField(default=0)
     entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    rulebook_hash = models.CharField(max_length=64, blank=True, default="")  # rules applied
 
     class Meta:
         ordering = ["id"]
@@ -300,6 +302,9 @@ class Claim(models.Model):
     registered_on = models.DateField()
     registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     filed_on = models.DateField(null=True)
+    # the rulebook the claim's amount was decided under (at filing); payment and recoveries
+    # apply the same rules
+    rulebook_hash = models.CharField(max_length=64, blank=True, default="")  # rules applied
     days_overdue = models.IntegerField(default=0)  # when filed
     # The overdue principal when filed; once paid, the overdue principal compensated: the
     # loan's at the moment of payment if lower (``fund.domain.claim.payment``).
@@ -494,12 +499,12 @@ class ServiceFee(models.Model):
     cut_reason = models.CharField(max_length=200, blank=True)
     waived = models.BooleanField(default=False)
     payer = models.CharField(max_length=12, default="BANK")
-    fee_rulebook_hash = models.CharField(max_length=64, blank=True)
     amount_fen = models.BigIntegerField()
     entry = models.OneToOneField(
         JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
     )
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    rulebook_hash = models.CharField(max_length=64, blank=True, default="")  # rules applied
 
     class Meta:
         ordering = ["id"]

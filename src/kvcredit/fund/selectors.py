@@ -99,15 +99,26 @@ def claimable_loans(loans: QuerySet[Any]) -> QuerySet[Any]:
     )
 
 
-def claim_facts(user: Any, c: Claim | None, loan: Any, on: dt.date | None = None) -> dc.ClaimFacts:
+def claim_facts(
+    user: Any,
+    c: Claim | None,
+    loan: Any,
+    *,
+    on: dt.date | None = None,
+    rules: dr.FundRules | None = None,
+) -> dc.ClaimFacts:
     """What the claim lifecycle asks of a claim (None: one not registered yet), the acting
-    user, and the loan as it stands now, under the rules in force; with ``on``, also the
-    rulebook's denial conditions the loan meets (``fund.applied.denials``, under the rulebook
-    in force on ``on``) and whether the next stage of a staged payment waits for its lock-in."""
+    user, and the loan as it stands now, under ``rules`` (default: the rules in force on
+    ``on``, itself by default today). With ``on``, also the rulebook's denial conditions the loan
+    meets (``fund.applied.denials``, under the rulebook in force on ``on``) and whether the next
+    stage of a staged payment waits for its lock-in."""
+    rules = rules or config.rules(on)
     denials: tuple[str, ...] = ()
     stage_wait = None
-    if on is not None:
-        denials = tuple(d.value for d in applied.denials(loan, applied.rules_on(on)))
+    if on is not None:  # the rulebook's denial conditions, and a staged payment's lock-in
+        # a filed claim is judged by the rulebook it was filed under, a new one by today's
+        rb = applied.rulebook_of(getattr(c, "rulebook_hash", "") or "", on)
+        denials = tuple(d.value for d in applied.denials(loan, rb))
         if c is not None and c.status == dc.ClaimStatus.PARTLY_PAID:
             nxt = c.stages.filter(seq=c.stages_paid).first()
             if nxt is not None and on < nxt.due_on:
@@ -120,7 +131,7 @@ def claim_facts(user: Any, c: Claim | None, loan: Any, on: dt.date | None = None
         loan_status=loan.status,
         days_past_due=loan.days_past_due,
         overdue_principal_fen=loan.due_principal_fen,
-        min_days_overdue=config.rules().min_days_overdue,
+        min_days_overdue=rules.min_days_overdue,
         denials=denials,
         stage_wait=stage_wait,
     )

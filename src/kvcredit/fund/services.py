@@ -234,15 +234,13 @@ def _reductions() -> list[tuple[FeeReduction, dr.FeeReduction]]:
 
 
 def _charge(actor: Any, loan: Any, on: dt.date, rules: dr.FundRules) -> ServiceFee:
-    """The fee at the rulebook's rate in force on ``on`` (``fund.fees.rate``), with its waiver
-    or dated reduction covering ``on`` (``fund.domain.fees``); where the rulebook cuts nothing
-    that day, a reduction the trustee recorded applies. The fee records the rulebook's hash,
-    the cut, its reason, and who pays."""
+    """The fee at the rulebook's rate in force on ``on`` (``fund.fees.rate``): an operator's
+    reduction in force applies first, else the rulebook's dated waiver or reduction covering
+    ``on`` (``fund.domain.fees``). The fee records the rulebook's hash, the cut applied and its
+    reason, whether it was waived, and who pays."""
     rb = applied.rules_on(on)
+    trustees = next((r for r, d in _reductions() if d.covers(on)), None)
     cuts = applied.fee_cuts(rb)
-    trustees = None  # the trustee's reduction applied, where the rulebook cuts nothing that day
-    if dfee.cut_on(cuts, on) is None:
-        trustees = next((r for r, d in _reductions() if d.covers(on)), None)
     if trustees is not None:
         cuts = [
             dfee.Cut(
@@ -256,7 +254,7 @@ def _charge(actor: Any, loan: Any, on: dt.date, rules: dr.FundRules) -> ServiceF
         amount_fen=loan.amount_fen,
         term_months=loan.term_months,
         charged_on=on,
-        rate=rb.fund.fees.rate,
+        rate=rules.service_fee_rate,
         cuts=cuts,
         payer=dfee.Payer(rb.fund.fees.payer.upper()),
     )
@@ -276,10 +274,10 @@ def _charge(actor: Any, loan: Any, on: dt.date, rules: dr.FundRules) -> ServiceF
         cut_reason="" if fee.cut is None else fee.cut.reason[:200],
         waived=fee.waived,
         payer=fee.payer.value,
-        fee_rulebook_hash=rb.content_hash,
         amount_fen=fee.amount_fen,
         entry=row,
         created_by=actor,
+        rulebook_hash=rules.rulebook_hash,
     )
     audit.record(
         actor,
@@ -294,7 +292,7 @@ def _charge(actor: Any, loan: Any, on: dt.date, rules: dr.FundRules) -> ServiceF
             "cut": charged.cut,
             "waived": fee.waived,
             "payer": fee.payer.value,
-            "rulebook": rb.content_hash,
+            "rulebook": rules.rulebook_hash,
         },
     )
     return charged
@@ -314,13 +312,13 @@ def charge_service_fee(actor: Any, *, loan_id: int, on: dt.date) -> ServiceFee:
             raise Conflict(_("this loan's service fee has already been charged"), field="loan_id")
         if loan.disbursed_on > on:
             raise InvalidInput([("on", _("the loan is not disbursed yet on this date"))])
-        return _charge(actor, loan, on, config.rules())
+        return _charge(actor, loan, on, config.rules(on))
 
 
 def charge_service_fees(actor: Any, *, on: dt.date) -> list[ServiceFee]:
     """Charge every loan disbursed on or before ``on`` that has no fee yet."""
     require(actor, TRUSTEE, action=gettext_noop("charge service fees"))
-    rules = config.rules()
+    rules = config.rules(on)
     with transaction.atomic():
         # lock the loans only: PostgreSQL cannot lock the nullable side of the fee's outer join
         locked = list(lending.lock_loans(disbursed_on__lte=on, fund_fee__isnull=True))
@@ -350,7 +348,18 @@ def lend_bridge(
         raise NotFound(_("no such enterprise"), field="enterprise_id")
     if bank_id is not None and not Bank.objects.filter(pk=bank_id).exists():
         raise NotFound(_("no such bank"), field="bank_id")
-    fee_fen = dr.bridge_fee(principal_fen=principal_fen, term_days=term_days, rules=config.rules())
+    rules = config.rules(on)
+    if term_days > rules.bridge_max_days:
+        msg = _("the rulebook allows bridge loans of at most %(n)s days") % {
+            "n": rules.bridge_max_days
+        }
+        raise InvalidInput([("term_days", msg)])
+    if rules.bridge_max_amount_fen is not None and principal_fen > rules.bridge_max_amount_fen:
+        msg = _("the rulebook allows bridge loans of at most %(yuan)s yuan") % {
+            "yuan": fen_to_yuan(rules.bridge_max_amount_fen)
+        }
+        raise InvalidInput([("principal", msg)])
+    fee_fen = dr.bridge_fee(principal_fen=principal_fen, term_days=term_days, rules=rules)
     with transaction.atomic():
         pool = books.pool_of(ent.district, lock=True)
         try:
@@ -376,6 +385,7 @@ def lend_bridge(
             due_on=on + dt.timedelta(days=term_days),
             entry=row,
             created_by=actor,
+            rulebook_hash=rules.rulebook_hash,
         )
         audit.record(
             actor,

@@ -38,6 +38,7 @@ from kvcredit.lending.domain.rates import (
     loan_rate,
     percent_to_units,
     ppm_to_percent,
+    units_to_percent,
 )
 from kvcredit.lending.domain.schedule import MAX_PRINCIPAL_FEN, build_schedule
 from kvcredit.lending.domain.schedule import Method as DMethod
@@ -52,7 +53,10 @@ from kvcredit.lending.models import (
     Product,
     Rate,
 )
+from kvcredit.money import fen_to_yuan
 from kvcredit.roles import Role
+from kvcredit.rulebook.domain import RateBound, Rulebook
+from kvcredit.rulebook.services import rules_on
 from kvcredit.statemachine import Machine, StepRefused
 
 S = ApplicationStatus
@@ -157,6 +161,7 @@ def apply(
     if bank is None:
         raise NotFound(_("no such bank"), field="bank_id")
     _check_terms(product, amount_fen, term_months, method)
+    check_loan_rules(rules_on(today), amount_fen=amount_fen, term_months=term_months)
     if not BankAdmission.objects.filter(bank=bank, district_id=ent.district_id).exists():
         raise InvalidInput([("bank_id", _("this bank is not admitted in your district"))])
     if suspended(bank, ent.district_id, today):
@@ -192,6 +197,20 @@ def _check_terms(product: Product, amount_fen: int, term_months: int, method: st
         problems.append(("term_months", msg))
     if method not in product.methods:
         problems.append(("method", _("this product does not offer this repayment method")))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def check_loan_rules(rb: Rulebook, *, amount_fen: int, term_months: int) -> None:
+    """The rulebook's loan rules on the amount and the term (``loan.max_amount_yuan``,
+    ``loan.max_term_months``); a refusal names the field and the rule."""
+    rules, problems = rb.loan, []
+    if rules.max_amount_fen is not None and amount_fen > rules.max_amount_fen:
+        msg = _("the rulebook %(rb)s allows loans of at most %(yuan)s yuan (loan.max_amount_yuan)")
+        problems.append(("amount", msg % {"rb": rb.id, "yuan": fen_to_yuan(rules.max_amount_fen)}))
+    if term_months > rules.max_term_months:
+        msg = _("the rulebook %(rb)s allows terms of at most %(n)s months (loan.max_term_months)")
+        problems.append(("term_months", msg % {"rb": rb.id, "n": rules.max_term_months}))
     if problems:
         raise InvalidInput(problems)
 
@@ -304,9 +323,8 @@ def expire_approvals(actor: User, *, on: dt.date, now: dt.datetime | None = None
     return n
 
 
-def rate_for(product: Product, term_months: int, signing_date: dt.date) -> tuple[str, int]:
-    """(rate type, annual rate in 1e-8 units) of a loan signed on ``signing_date``."""
-    basis = RateBasis(product.rate_basis)
+def _basis_rate(basis: RateBasis, term_months: int, signing_date: dt.date) -> tuple[str, Decimal]:
+    """(rate type, annual percent) of the basis rate in force on the signing date."""
     rate_type = (
         benchmark_type_for_term(term_months) if basis is RateBasis.PBOC_BENCHMARK else "LPR_1Y"
     )
@@ -318,7 +336,7 @@ def rate_for(product: Product, term_months: int, signing_date: dt.date) -> tuple
         pct = loan_rate(
             RateTable(points),
             basis=basis,
-            spread_bp=product.spread_bp,
+            spread_bp=0,
             term_months=term_months,
             signing_date=signing_date,
         )
@@ -328,9 +346,50 @@ def rate_for(product: Product, term_months: int, signing_date: dt.date) -> tuple
             "day": signing_date,
         }
         raise InvalidInput([("signing_date", msg)]) from None
+    return rate_type, pct
+
+
+def rate_for(product: Product, term_months: int, signing_date: dt.date) -> tuple[str, int]:
+    """(rate type, annual rate in 1e-8 units) of a loan signed on ``signing_date``."""
+    rate_type, base = _basis_rate(RateBasis(product.rate_basis), term_months, signing_date)
+    pct = base + Decimal(product.spread_bp) / 100
     if pct < 0:
         raise InvalidInput([("signing_date", _("the spread makes the rate negative"))])
     return rate_type, percent_to_units(pct)
+
+
+_BASES = {"pboc_benchmark": RateBasis.PBOC_BENCHMARK, "lpr_1y": RateBasis.LPR_1Y}
+
+
+def rate_bound_percent(bound: RateBound, term_months: int, signing_date: dt.date) -> Decimal:
+    """A rulebook rate bound on the signing date: basis x multiple + spread, in percent."""
+    _type, base = _basis_rate(_BASES[bound.basis], term_months, signing_date)
+    return base * bound.multiple + Decimal(bound.spread_bp) / 100
+
+
+def check_rate(rb: Rulebook, units: int, term_months: int, signing_date: dt.date) -> None:
+    """The rulebook's rate ceiling and floor (``loan.ceiling``, ``loan.floor``) on a loan's
+    rate; a refusal names the rate, the bound and the rule."""
+    pct = units_to_percent(units)
+    for key, bound, bad in (
+        ("loan.ceiling", rb.loan.ceiling, lambda limit: pct > limit),
+        ("loan.floor", rb.loan.floor, lambda limit: pct < limit),
+    ):
+        if bound is None:
+            continue
+        limit = rate_bound_percent(bound, term_months, signing_date)
+        if bad(limit):
+            msg = _(
+                "the rate %(rate)s%% is outside the rulebook %(rb)s's bound of %(limit)s%% "
+                "on %(day)s (%(key)s)"
+            ) % {
+                "rate": pct,
+                "rb": rb.id,
+                "limit": limit.normalize(),
+                "day": signing_date,
+                "key": key,
+            }
+            raise InvalidInput([("rate", msg)])
 
 
 def _create_loan(
@@ -349,7 +408,13 @@ def _create_loan(
     renewal_of: Loan | None = None,
     status: str = LoanStatus.ACTIVE,
 ) -> Loan:
+    rb = rules_on(signing_date)
+    check_loan_rules(rb, amount_fen=amount_fen, term_months=term_months)
     rate_type, units = rate_for(product, term_months, signing_date)
+    check_rate(rb, units, term_months, signing_date)
+    # the programme's grace and penalty uplift bound the product's (at most the rulebook's)
+    grace_days = min(product.grace_days, rb.loan.grace_days)
+    uplift = min(product.penalty_uplift_percent, int(rb.loan.penalty_uplift * 100))
     rows = build_schedule(
         principal_fen=amount_fen,
         annual_rate_percent=Decimal(units) / 10**6,
@@ -372,8 +437,9 @@ def _create_loan(
         maturity_date=rows[-1].due_date,
         rate_type=rate_type,
         rate_units=units,
-        penalty_rate_units=penalty_rate_units(units, product.penalty_uplift_percent),
-        grace_days=product.grace_days,
+        penalty_rate_units=penalty_rate_units(units, uplift),
+        grace_days=grace_days,
+        rulebook_hash=rb.content_hash,
         first_time_borrower=first_time_borrower,
         instalment_count=len(rows),
         status=status,
@@ -509,6 +575,7 @@ def renew(actor: User, *, loan_id: int, today: dt.date, now: dt.datetime | None 
             raise Conflict(_("the enterprise holds no valid evaluation"), field="loan_id")
         if suspended(old.bank, old.district_id, today):
             raise Conflict(_("this bank takes no new loans in this district"), field="loan_id")
+        _check_renewal(rules_on(today), old)
         amount = old.outstanding_principal_fen
         if amount <= 0 or amount > line.limit_fen:
             raise Conflict(_("the amount to renew does not fit the limit"), field="loan_id")
@@ -534,6 +601,25 @@ def renew(actor: User, *, loan_id: int, today: dt.date, now: dt.datetime | None 
             actor, "LOAN_RENEW", "loan", new.pk, after=loan_state(new) | {"renewal_of": old.pk}
         )
     return new
+
+
+def _check_renewal(rb: Rulebook, old: Loan) -> None:
+    """The rulebook's renewal conditions (``loan.renewal``)."""
+    r = rb.loan.renewal
+    if not r.allowed:
+        msg = _("the rulebook %(rb)s allows no renewals (loan.renewal.allowed)")
+        raise Conflict(msg % {"rb": rb.id}, field="loan_id")
+    if r.requires_no_overdue and old.days_past_due > 0:
+        msg = _("the rulebook %(rb)s renews only a loan not overdue (loan.renewal)")
+        raise Conflict(msg % {"rb": rb.id}, field="loan_id")
+    if r.max_renewals is not None:
+        n, loan = 0, old
+        while loan.renewal_of_id is not None:
+            n += 1
+            loan = Loan.objects.only("id", "renewal_of_id").get(pk=loan.renewal_of_id)
+        if n >= r.max_renewals:
+            msg = _("the rulebook %(rb)s allows at most %(n)s renewals (loan.renewal)")
+            raise Conflict(msg % {"rb": rb.id, "n": r.max_renewals}, field="loan_id")
 
 
 # -- the fund's marks on a loan: lending writes them, the fund asks ----------------------------

@@ -214,6 +214,8 @@ class Loan(models.Model):
     rate_units = models.BigIntegerField()  # annual rate, 1e-8 units
     penalty_rate_units = models.BigIntegerField()
     grace_days = models.IntegerField()
+    # the rulebook in force on the signing date, whose loan rules priced the loan
+    rulebook_hash = models.CharField(max_length=64, blank=True, default="")
     first_time_borrower = models.BooleanField(default=False)
     instalment_count = models.IntegerField()
     # state

@@ -150,10 +150,20 @@ def exposures(*, as_of: dt.date | None = None) -> list[Exposure]:
     ]
 
 
-def lent_per_pair() -> dict[tuple[int, int], int]:
-    """Everything ever lent (fen) per (bank, district), whatever the loans' status now."""
-    rows = Loan.objects.values("bank_id", "district_id").annotate(total=Sum("amount_fen"))
-    return {(r["bank_id"], r["district_id"]): int(r["total"]) for r in rows.order_by()}
+def lending_per_pair(
+    *, after: dt.date | None = None, until: dt.date | None = None
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """(loans, principal lent in fen) per (bank, district) of the loans disbursed in
+    (``after``, ``until``] (None: no bound), whatever their status now."""
+    qs = Loan.objects.all()
+    if after is not None:
+        qs = qs.filter(disbursed_on__gt=after)
+    if until is not None:
+        qs = qs.filter(disbursed_on__lte=until)
+    rows = qs.values("bank_id", "district_id").annotate(n=Count("id"), total=Sum("amount_fen"))
+    return {
+        (r["bank_id"], r["district_id"]): (int(r["n"]), int(r["total"])) for r in rows.order_by()
+    }
 
 
 def open_suspensions(*, bank_id: int, district_id: int) -> list[tuple[int, dt.date]]:

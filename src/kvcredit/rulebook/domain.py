@@ -590,10 +590,11 @@ class Classification(_Model):
 
 
 class Renewal(_Model):
-    """Renewing a loan at maturity (无还本续贷)."""
+    """Renewing a loan at maturity (无还本续贷): whether it is allowed, how many times in a row
+    (no key: no limit), whether the loan must not be overdue and the enterprise re-evaluated."""
 
     allowed: bool = False
-    max_renewals: int = Field(default=0, ge=0)
+    max_renewals: int | None = Field(default=None, ge=1)
     requires_no_overdue: bool = True
     requires_reevaluation: bool = True
 
@@ -874,17 +875,33 @@ def default_rulebook() -> Rulebook:
     return load_rulebook(DEFAULT_RULEBOOK)
 
 
+_NOT_COMPARED = ("notes", "sources", "title", "title_zh", "authority", "ours")
+
+
 def diff(a: Rulebook, b: Rulebook) -> list[tuple[str, Any, Any]]:
-    """The rules that differ between two rulebooks: (key path, in a, in b), by key path; the
-    header's id, version and effective date are included, its notes and sources are not."""
+    """The rules that differ between two rulebooks: (key path, in a, in b), leaf by leaf (a
+    rule one of them lacks is None there); the header's id, version and effective date are
+    included, its titles, authority, notes, sources and ``ours`` marks are not."""
     out: list[tuple[str, Any, Any]] = []
 
+    def tables(v: Any) -> bool:
+        return isinstance(v, list) and any(isinstance(i, dict) for i in v)
+
     def walk(path: str, x: Any, y: Any) -> None:
-        if isinstance(x, dict) and isinstance(y, dict):
-            for k in sorted(set(x) | set(y)):
-                if path == "rulebook" and k in ("notes", "sources", "title", "title_zh"):
+        if isinstance(x, dict | None) and isinstance(y, dict | None) and (x or y) is not None:
+            x, y = x or {}, y or {}
+            for k in [*x, *(k for k in y if k not in x)]:
+                if path == "rulebook" and k in _NOT_COMPARED:
                     continue
                 walk(f"{path}.{k}" if path else k, x.get(k), y.get(k))
+        elif (tables(x) or tables(y)) and isinstance(x, list | None) and isinstance(y, list | None):
+            x, y = x or [], y or []
+            for i in range(max(len(x), len(y))):
+                walk(
+                    f"{path}.{i}",
+                    x[i] if i < len(x) else None,
+                    y[i] if i < len(y) else None,
+                )
         elif x != y:
             out.append((path, x, y))
 

@@ -1,8 +1,11 @@
-"""The circuit breaker (熔断机制): per bank and district, from the non-performing ratio.
+"""The circuit breaker (熔断机制): per bank and district, from the non-performing ratio and
+the compensation ratio (those the rulebook uses).
 
 A bank's loans in a district are NORMAL, WARNING (ratio at or above the warning level) or
 SUSPENDED (at or above the suspension level). Suspension is sticky: it ends only when the
-trustee lifts it with a written reason, never by itself.
+trustee lifts it with a written reason, never by itself. A pair whose book is smaller than the
+rulebook's ``min_book_loans`` (loans lent in the window) never trips: on a book of three loans
+one default is a third of it, which says nothing about the bank.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ class Exposure:
     outstanding_fen: int
     non_performing_fen: int  # substandard + doubtful + loss
     compensated_fen: int = 0  # compensation the fund has paid the bank in the district
-    lent_fen: int = 0  # principal the bank has lent in the district (all loans, ever)
+    lent_fen: int = 0  # principal the bank has lent in the district (in the window)
+    book_loans: int | None = None  # loans lent in the window (None: not counted, any book)
 
 
 def npl_ratio(e: Exposure) -> Fraction:
@@ -52,11 +56,20 @@ def next_state(current: BreakerState, e: Exposure, rules: FundRules) -> BreakerS
     """The state after an end-of-day computation: the worse of the two ratios' levels."""
     if current is BreakerState.SUSPENDED:
         return BreakerState.SUSPENDED
-    npl = _level(npl_ratio(e), rules.warn_npl_ratio, rules.suspend_npl_ratio)
-    comp = _level(
-        compensation_ratio(e), rules.warn_compensation_ratio, rules.suspend_compensation_ratio
-    )
-    return max(npl, comp, key=_ORDER.index)
+    if e.book_loans is not None and e.book_loans < rules.breaker_min_book_loans:
+        return BreakerState.NORMAL
+    levels = [BreakerState.NORMAL]
+    if rules.npl_breaker:
+        levels.append(_level(npl_ratio(e), rules.warn_npl_ratio, rules.suspend_npl_ratio))
+    if rules.compensation_breaker:
+        levels.append(
+            _level(
+                compensation_ratio(e),
+                rules.warn_compensation_ratio,
+                rules.suspend_compensation_ratio,
+            )
+        )
+    return max(levels, key=_ORDER.index)
 
 
 def lift(current: BreakerState, *, reason: str) -> BreakerState:

@@ -23,11 +23,13 @@ def share_of(amount_fen: int, share: Decimal) -> int:
 
 @dataclass(frozen=True)
 class FundRules:
-    """A region's fund rules; the defaults are the published ones or ours where none is."""
+    """The fund's rules in force on a date, as the rulebook in force then states them
+    (``kvcredit.fund.config.rules(on=...)``); the defaults are the shipped Chongqing rules'
+    where they are published, ours where not (and the breaker's: all time, any book, both)."""
 
     compensation_share: Decimal = Decimal("0.80")  # of overdue principal, paid to the bank
     min_days_overdue: int = 90  # before a claim may be filed (our default)
-    city_share: Decimal = Decimal("0.40")  # of contributions: city 4 : district 6
+    city_share: Decimal = Decimal("0.40")  # of contributions: the first party's (city 4 : 6)
     service_fee_rate: Decimal = Decimal("0.01")  # a year, of the loan amount (our default)
     warn_npl_ratio: Decimal = Decimal("0.05")  # circuit breaker (our default, as Hubei)
     suspend_npl_ratio: Decimal = Decimal("0.08")
@@ -35,6 +37,17 @@ class FundRules:
     warn_compensation_ratio: Decimal = Decimal("0.05")
     suspend_compensation_ratio: Decimal = Decimal("0.08")
     bridge_fee_rate: Decimal = Decimal("0.01")  # a year, actual days / 360 (our default)
+    # the breaker: which ratios count, over what window, from what book, stopping what
+    npl_breaker: bool = True
+    compensation_breaker: bool = True
+    breaker_window_months: int | None = None  # None: all time
+    breaker_min_book_loans: int = 0  # a pair with fewer loans (in the window) never trips
+    breaker_stops: str = "both"  # new_loans | claims | both
+    bridge_max_days: int = 366
+    bridge_max_amount_fen: int | None = None
+    # dated fee cuts of the rulebook: (first day, last day, share taken off)
+    fee_cuts: tuple[tuple[dt.date, dt.date, Decimal], ...] = ()
+    rulebook_hash: str = ""  # the rulebook these rules come from ("" : built in code)
 
     def __post_init__(self) -> None:
         for name in ("compensation_share", "city_share", "service_fee_rate"):
@@ -48,6 +61,25 @@ class FundRules:
             raise ValueError("need 0 < compensation warning ratio <= suspension ratio <= 1")
         if self.min_days_overdue < 0:
             raise ValueError("min_days_overdue must not be negative")
+        if self.breaker_stops not in ("new_loans", "claims", "both"):
+            raise ValueError("breaker_stops must be new_loans, claims or both")
+        if self.breaker_min_book_loans < 0:
+            raise ValueError("breaker_min_book_loans must not be negative")
+
+    @property
+    def breaker_stops_new_loans(self) -> bool:
+        return self.breaker_stops in ("new_loans", "both")
+
+    @property
+    def breaker_stops_claims(self) -> bool:
+        return self.breaker_stops in ("claims", "both")
+
+    def fee_reductions(self) -> list[FeeReduction]:
+        """The rulebook's dated fee cuts as ``FeeReduction`` ([from, to + 1 day))."""
+        return [
+            FeeReduction(start, last + dt.timedelta(days=1), cut * 100, "rulebook")
+            for start, last, cut in self.fee_cuts
+        ]
 
 
 def claim_amount(*, overdue_principal_fen: int, days_overdue: int, rules: FundRules) -> int:
