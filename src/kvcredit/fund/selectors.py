@@ -20,6 +20,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
+from kvcredit.enterprises.models import Bank
 from kvcredit.fund import applied, books, config
 from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.domain import compensation as dcomp
@@ -222,3 +223,47 @@ def trial_balance(
             dl.TrialBalanceLine(code, dl.ACCOUNT_TYPES[kind], max(amount, 0), max(-amount, 0))
         )
     return out
+
+
+def banks(user: Any) -> QuerySet[Bank]:
+    """The banks whose fund figures (allowance, caps) the user may see: every bank for the
+    administrator and the trustee, its own for a bank, none for the others."""
+    return _scoped(Bank.objects.all(), user, bank="organisation_id").order_by("code", "id")
+
+
+@dataclass(frozen=True)
+class BankLimits:
+    """A bank's compensation limits on a date, under the rulebook in force then."""
+
+    bank: Any
+    on: dt.date
+    rulebook_hash: str
+    allowance: dcomp.Allowance | None  # None: the rulebook has no allowance
+    pct_of_loan: Any
+    cap_pct_of_balance: Any
+    carry_forward: bool
+    cap_per_loan_fen: int | None
+    cap_per_bank_per_year_fen: int | None
+    year_paid_fen: int
+
+    @property
+    def year_left_fen(self) -> int | None:
+        cap = self.cap_per_bank_per_year_fen
+        return None if cap is None else max(cap - self.year_paid_fen, 0)
+
+
+def bank_limits(bank: Any, on: dt.date) -> BankLimits:
+    rb = applied.rules_on(on)
+    rule = rb.fund.allowance
+    return BankLimits(
+        bank=bank,
+        on=on,
+        rulebook_hash=rb.content_hash,
+        allowance=applied.allowance_of(bank.pk, on, rb),
+        pct_of_loan=None if rule is None else rule.pct_of_loan,
+        cap_pct_of_balance=None if rule is None else rule.cap_pct_of_balance,
+        carry_forward=bool(rule and rule.carry_forward),
+        cap_per_loan_fen=rb.fund.cap_per_loan_fen,
+        cap_per_bank_per_year_fen=rb.fund.cap_per_bank_per_year_fen,
+        year_paid_fen=applied.bank_year_paid(bank.pk, on),
+    )
