@@ -69,6 +69,7 @@ def fund_world(world):
             "bridge": bridge.pk,
             "breaker": Breaker.objects.get(bank=b).pk,
             "fee": fee.pk,
+            "bank": b.pk,
         }
     world.fund_ids = ids
     return world
@@ -78,6 +79,8 @@ def fund_world(world):
 OBJECT_READS = [
     ("/fund/pools/{district}", {"district"}),
     ("/fund/pools/{district}/balances", {"district"}),
+    ("/fund/pools/{district}/contributions-owed", {"district"}),
+    ("/fund/banks/{bank}/limits", {"bank"}),
     ("/fund/entries/{entry}", {"district"}),
     ("/fund/claims/{claim}", {"district", "bank"}),
     ("/fund/breakers/{breaker}", {"district", "bank"}),

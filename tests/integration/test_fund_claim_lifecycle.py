@@ -170,7 +170,10 @@ def test_a_loan_is_claimable_when_live_uncompensated_overdue_and_held_by_no_clai
 
 def test_a_refused_step_names_the_states_it_needs(world, trustees):
     _, c = _checked(world, trustees)
-    needs = "the claim is checked; this step needs paid or recovering"
+    needs = (
+        r"the claim is checked; this step needs paid or partly paid \(a stage to come\) "
+        "or recovering"
+    )
     with pytest.raises(Conflict, match=needs):
         claims.close(trustees[0], claim_id=c.pk, on=DAY, written_off=True, reason="未支付不结案")
 

@@ -411,13 +411,18 @@ def test_refusals_are_worded_in_the_active_language(world, trustees):
         "zh-hans": {
             "role": "您的角色无权登记出资",
             "days": "claim_id: 该贷款逾期 89 天；申请代偿须逾期满 90 天",
-            "status": "代偿申请当前状态为“已审核”；此步骤要求状态为“已支付或追偿中”",
+            "status": (
+                "代偿申请当前状态为“已审核”；此步骤要求状态为“部分代偿（尚有后续阶段）或已支付或追偿中”"
+            ),
             "maker-checker": "复核代偿申请的用户不得审批同一申请（双人复核）",
         },
         "en": {
             "role": "your role may not record contributions",
             "days": "claim_id: the loan is 89 days overdue; a claim needs 90",
-            "status": "the claim is checked; this step needs paid or recovering",
+            "status": (
+                "the claim is checked; this step needs partly paid (a stage to come) or paid "
+                "or recovering"
+            ),
             "maker-checker": "the user who checked a claim may not approve it (maker-checker)",
         },
     }

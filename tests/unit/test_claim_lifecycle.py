@@ -23,27 +23,35 @@ ALLOWED = [
     (C.REGISTERED, S.FILE, C.FILED, {B}),
     (C.FILED, S.CHECK, C.CHECKED, {T}),
     (C.CHECKED, S.PAY, C.PAID, {T}),
+    (C.CHECKED, S.PAY, C.PARTLY_PAID, {T}),  # a staged payment's first stage
+    (C.PARTLY_PAID, S.PAY, C.PARTLY_PAID, {T}),
+    (C.PARTLY_PAID, S.PAY, C.PAID, {T}),
+    (C.PARTLY_PAID, S.RECOVER, C.PARTLY_PAID, {B, T}),
     (C.PAID, S.RECOVER, C.RECOVERING, {B, T}),
     (C.RECOVERING, S.RECOVER, C.RECOVERING, {B, T}),
     (C.PAID, S.CLOSE, C.CLOSED, {T}),
     (C.RECOVERING, S.CLOSE, C.CLOSED, {T}),
     (C.PAID, S.WRITE_OFF, C.WRITTEN_OFF, {T}),
     (C.RECOVERING, S.WRITE_OFF, C.WRITTEN_OFF, {T}),
+    (C.PARTLY_PAID, S.CLOSE, C.CLOSED, {T}),
+    (C.PARTLY_PAID, S.WRITE_OFF, C.WRITTEN_OFF, {T}),
     (C.REGISTERED, S.REJECT, C.REJECTED, {T}),
     (C.FILED, S.REJECT, C.REJECTED, {T}),
     (C.CHECKED, S.REJECT, C.REJECTED, {T}),
 ]
 OPEN = {(src, step): (to, who) for src, step, to, who in ALLOWED}
+SEVERAL = {k for k in OPEN if sum(1 for a in ALLOWED if (a[0], a[1]) == k) > 1}
 SOURCES: list[C | None] = [None, *C]
 
 
 @pytest.mark.parametrize(("source", "step", "target", "who"), ALLOWED)
 def test_each_allowed_step_leads_where_the_table_says_for_whom_it_says(source, step, target, who):
+    chosen = target if (source, step) in SEVERAL else None
     for role in who:
-        assert dc.CLAIM.step(source, step, role) is target
+        assert dc.CLAIM.step(source, step, role, target=chosen) is target
     for role in set(Role) - who:
         with pytest.raises(StepRefused) as refused:
-            dc.CLAIM.step(source, step, role)
+            dc.CLAIM.step(source, step, role, target=chosen)
         assert refused.value.reason == "role"
 
 
@@ -84,9 +92,9 @@ def test_a_claim_waiting_for_funds_may_be_paid_again_and_rejected():
 
 
 @pytest.mark.parametrize("status", list(C))
-def test_only_a_checked_claim_with_a_date_waits_for_funds(status):
+def test_only_a_checked_or_partly_paid_claim_with_a_date_waits_for_funds(status):
     day = dt.date(2025, 6, 1)
-    assert dc.is_waiting(status, day) is (status is C.CHECKED)
+    assert dc.is_waiting(status, day) is (status in (C.CHECKED, C.PARTLY_PAID))
     assert dc.is_waiting(status, None) is False
 
 
@@ -153,6 +161,7 @@ def test_the_labels_are_the_catalogue_msgids():
         ("REGISTERED", "registered (overdue reported)"),
         ("FILED", "claim filed"),
         ("CHECKED", "checked"),
+        ("PARTLY_PAID", "partly paid (a stage to come)"),
         ("PAID", "paid"),
         ("RECOVERING", "recovering"),
         ("CLOSED", "closed"),
@@ -209,3 +218,37 @@ def test_no_sequence_of_steps_reaches_a_state_the_table_forbids(tries):
             assert i == len(seen) - 1  # nothing after an end
     if C.PAID in seen:
         assert C.REJECTED not in seen and checker is not None
+
+
+def test_a_staged_payment_goes_partly_paid_until_its_last_stage():
+    assert dc.pay_target(stages=1, paid_stages=0) is C.PAID
+    assert dc.pay_target(stages=2, paid_stages=0) is C.PARTLY_PAID
+    assert dc.pay_target(stages=3, paid_stages=1) is C.PARTLY_PAID
+    assert dc.pay_target(stages=2, paid_stages=1) is C.PAID
+    with pytest.raises(ValueError):
+        dc.pay_target(stages=2, paid_stages=2)
+    assert C.PARTLY_PAID in dc.PAID and dc.holds_loan(C.PARTLY_PAID)
+
+
+def test_a_later_stage_waits_for_its_lock_in_not_for_the_loan():
+    later = dc.ClaimFacts(C.PARTLY_PAID, checked_by_id=1, actor_id=2, loan_status="COMPENSATED")
+    assert dc.unmet(S.PAY, later) is None
+    locked = dc.ClaimFacts(C.PARTLY_PAID, checked_by_id=1, actor_id=2, stage_wait="LOCK_IN")
+    assert dc.unmet(S.PAY, locked) is dc.Unmet.STAGE_LOCKED_IN
+    assert dc.allowed_steps(B, later) == [S.RECOVER]
+    assert dc.allowed_steps(T, later) == [S.PAY, S.RECOVER, S.CLOSE, S.WRITE_OFF]
+
+
+def test_a_denial_condition_refuses_registering_filing_and_paying():
+    denied = dc.ClaimFacts(
+        C.CHECKED,
+        checked_by_id=1,
+        actor_id=2,
+        loan_status="ACTIVE",
+        days_past_due=120,
+        overdue_principal_fen=10,
+        denials=("ABOVE_LIMIT",),
+    )
+    assert dc.unmet(S.PAY, denied) is dc.Unmet.DENIED
+    assert dc.unmet(S.FILE, denied) is dc.Unmet.DENIED
+    assert dc.unmet(S.REGISTER, denied) is dc.Unmet.DENIED

@@ -16,14 +16,16 @@ from kvcredit import clock
 from kvcredit.api.common import Id, PageIn, filtered, idempotent, page, page_schema, yuan
 from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
-from kvcredit.fund import config, selectors, services, subsidies
+from kvcredit.fund import applied, config, selectors, services, subsidies
 from kvcredit.fund.api_claims import router as claims_router
 from kvcredit.fund.schemas import (
     BalancesOut,
+    BankLimitsOut,
     BridgeIn,
     BridgeOut,
     ContributionIn,
     ContributionOut,
+    ContributionsOwedOut,
     Day,
     EntryOut,
     FeeChargeIn,
@@ -90,6 +92,53 @@ def set_target(request: HttpRequest, district_id: Path[Id], payload: PoolTargetI
         request.user, district_id=district_id, target_fen=fen(payload.target, "target")
     )
     return PoolOut.of(selectors.pool_summary(pool))
+
+
+@router.get(
+    "/fund/pools/{district_id}/contributions-owed",
+    response={200: ContributionsOwedOut, **ERRORS},
+)
+def contributions_owed(request: HttpRequest, district_id: Path[Id], a: Query[AsOf]) -> Any:
+    """What each contributing party (named as the rulebook in force names it: city and district,
+    province and city) has committed to the pool's target, the minimum it pays in at the start,
+    the top-up target, what it has paid and what it still owes."""
+    pool = _pool(request, district_id)
+    on = a.as_of or clock.today()
+    rb = applied.rules_on(on)
+    return {
+        "district_id": pool.district_id,
+        "as_of": on,
+        "target": yuan(pool.target_fen),
+        "min_initial_paid_in": str(rb.fund.min_initial_paid_in),
+        "top_up_target": str(rb.fund.top_up_target),
+        "parties": [
+            {
+                "party": r.id,
+                "name": r.name,
+                "name_zh": r.name_zh,
+                "share": str(r.share),
+                "recorded_as": r.slot,
+                "committed": yuan(r.owed.committed_fen),
+                "initial_due": yuan(r.owed.initial_due_fen),
+                "top_up_to": yuan(r.owed.top_up_to_fen),
+                "paid": yuan(max(r.owed.paid_fen, 0)),
+                "initial_owed": yuan(r.owed.initial_owed_fen),
+                "owed": yuan(r.owed.top_up_owed_fen),
+            }
+            for r in applied.owed(pool, on)
+        ],
+    }
+
+
+@router.get("/fund/banks/{bank_id}/limits", response={200: BankLimitsOut, **ERRORS})
+def bank_limits(request: HttpRequest, bank_id: Path[Id], a: Query[AsOf]) -> Any:
+    """A bank's compensation allowance (x% of each loan lent, carried forward, at most y% of its
+    balance), its cap per loan and per year and what it has drawn this year, under the
+    rulebook in force on ``as_of`` (default today). A bank sees its own."""
+    bank = selectors.banks(request.user).filter(pk=bank_id).first()
+    if bank is None:
+        raise NotFound(_("no such bank"), field="bank_id")
+    return BankLimitsOut.of(selectors.bank_limits(bank, a.as_of or clock.today()))
 
 
 @router.get("/fund/pools/{district_id}/balances", response={200: BalancesOut, **ERRORS})

@@ -37,7 +37,7 @@ def _account(pool: Pool, code: str) -> LedgerAccount:
     if district != pool.district.code:
         raise ValueError(f"{code} is not an account of pool {pool.district.code}")
     acc, _ = LedgerAccount.objects.get_or_create(
-        pool=pool, kind=kind.value, defaults={"code": code}
+        pool=pool, code=code, defaults={"kind": kind.value}
     )
     return acc
 

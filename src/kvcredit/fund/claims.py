@@ -29,12 +29,23 @@ from django.utils.translation import gettext_noop
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of, not_permitted, require
 from kvcredit.audit import services as audit
+from kvcredit.enterprises.models import Bank
 from kvcredit.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from kvcredit.fund import books, breakers, config, lending_port, selectors
+from kvcredit.fund import applied, books, breakers, config, lending_port, selectors
 from kvcredit.fund.domain import claim as dc
+from kvcredit.fund.domain import compensation as dcomp
 from kvcredit.fund.domain import entries as de
 from kvcredit.fund.domain import rules as dr
-from kvcredit.fund.models import Claim, ClaimEvent, ClaimStatus, EntryKind, Recovery
+from kvcredit.fund.domain.sharing import BANK, FUND, split
+from kvcredit.fund.models import (
+    Claim,
+    ClaimEvent,
+    ClaimStage,
+    ClaimStatus,
+    EntryKind,
+    LossShare,
+    Recovery,
+)
 from kvcredit.lending.domain.lifecycle import LOAN_LABELS, LoanStatus
 from kvcredit.statemachine import StepRefused
 
@@ -75,11 +86,18 @@ def _move(actor: Any, c: Claim, to: str, on: dt.date, note: str = "", **after: A
     )
 
 
-def _take(actor: Any, status: str | None, step: dc.Step, action: str) -> dc.ClaimStatus:
-    """The claim's state after ``step`` by the actor, as the lifecycle table says; a step the
-    table does not allow from ``status`` is refused naming the states it needs."""
+def _take(
+    actor: Any,
+    status: str | None,
+    step: dc.Step,
+    action: str,
+    target: dc.ClaimStatus | None = None,
+) -> dc.ClaimStatus:
+    """The claim's state after ``step`` by the actor, as the lifecycle table says (``target``
+    chooses where a step has several, as paying a stage does); a step the table does not allow
+    from ``status`` is refused naming the states it needs."""
     try:
-        return dc.CLAIM.step(status, step, kind_of(actor) or "")
+        return dc.CLAIM.step(status, step, kind_of(actor) or "", target=target)
     except (StepRefused, ValueError) as exc:
         if not isinstance(exc, StepRefused) or exc.reason == "role":
             raise not_permitted(action) from None
@@ -110,7 +128,45 @@ def unmet_reason(why: dc.Unmet, facts: dc.ClaimFacts) -> str:
         }
     if why is dc.Unmet.NO_OVERDUE_PRINCIPAL:
         return _("the loan has no overdue principal")
+    if why is dc.Unmet.DENIED:
+        return _("the rulebook denies compensation on this loan: %(why)s") % {
+            "why": "; ".join(denial_text(d) for d in facts.denials)
+        }
+    if why is dc.Unmet.STAGE_LOCKED_IN:
+        return _("the next stage of this claim's payment is not due yet (its lock-in)")
     return _("the user who checked a claim may not approve it (maker-checker)")
+
+
+DENIAL_TEXTS = {
+    dcomp.Denial.ABOVE_LIMIT: gettext_noop(
+        "the loan is above the credit limit the programme evaluated when it was signed"
+    ),
+    dcomp.Denial.RATE_ABOVE_CEILING: gettext_noop(
+        "the loan's rate is above the rulebook's rate ceiling on its signing date"
+    ),
+    dcomp.Denial.SIGNED_WHILE_SUSPENDED: gettext_noop(
+        "the loan was signed while the bank was suspended in the district"
+    ),
+    dcomp.Denial.NO_PROGRAMME_EVALUATION: gettext_noop(
+        "the bank did not use the programme's evaluation (none in force when it was signed)"
+    ),
+}
+
+
+def denial_text(code: str) -> str:
+    """A denial condition in the active language."""
+    return _(DENIAL_TEXTS[dcomp.Denial(code)])
+
+
+LIMIT_TEXTS = {
+    dcomp.Limit.PER_LOAN: gettext_noop("the cap per loan"),
+    dcomp.Limit.BANK_YEAR: gettext_noop("the bank's cap for the year"),
+    dcomp.Limit.ALLOWANCE: gettext_noop("the bank's compensation allowance"),
+}
+
+
+def limit_text(code: str) -> str:
+    return _(LIMIT_TEXTS[dcomp.Limit(code)])
 
 
 def _not_suspended(bank_id: int, district_id: int, on: dt.date) -> None:
@@ -224,20 +280,33 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
     (``waiting_since``) and can be paid later, once contributions have come in.
 
     Under the loan's lock, the loan must still be live, not compensated and overdue as the
-    rules require (``fund.domain.claim.unmet``); a loan repaid or closed since the claim was
-    checked is refused (409, with the reason; the claim can be rejected). The fund pays the
-    share of the loan's overdue principal now, never more than filed
-    (``fund.domain.claim.payment``); the claim records both."""
+    rules the claim was filed under require, and no denial condition of that rulebook may hold
+    (``fund.domain.claim.unmet``); a loan repaid or closed since the claim was checked is
+    refused (409, with the reason; the claim can be rejected). The loss (the loan's overdue
+    principal now, never more than filed) is split among the rulebook's parties
+    (``fund.domain.sharing.split``: the parts add up to it); the fund's part is capped per loan,
+    per bank and year and by the bank's allowance (``fund.domain.compensation.capped``) and
+    paid in the rulebook's stages: the first now, a later one by a later ``pay`` once its
+    lock-in has passed (PARTLY_PAID until the last). The partners' parts are posted to their
+    accounts. The claim records the share, the caps that bound it, each stage and part with
+    the rulebook's hash; a later rule change leaves them as they are."""
     action = gettext_noop("approve claims")
     require(actor, OrgKind.TRUSTEE, action=action)
     with transaction.atomic():
         c = _claim(claim_id)
-        to = _take(actor, c.status, Step.PAY, action)
+        if c.status == S.PARTLY_PAID:
+            return _pay_stage(actor, c, on, action)
+        # the rules the claim was filed under (``claim_rules``), whatever was published since
+        rb = applied.rulebook_of(c.rulebook_hash, c.filed_on or c.registered_on)
+        stages = applied.stages(rb)
+        to = _take(
+            actor, c.status, Step.PAY, action, dc.pay_target(stages=len(stages), paid_stages=0)
+        )
         if c.checked_by_id == actor.pk:
             raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
         loan = lending_port.loan_for_update(c.loan_id)
         rules = claim_rules(c)
-        facts = selectors.claim_facts(actor, c, loan, rules=rules)
+        facts = selectors.claim_facts(actor, c, loan, on=on, rules=rules)
         why = dc.unmet(Step.PAY, facts)
         if why is not None:
             raise Conflict(
@@ -245,55 +314,196 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
                 % {"why": unmet_reason(why, facts)},
                 field="claim_id",
             )
-        basis, amount = dc.payment(
-            filed_fen=c.filed_amount_fen,
-            filed_overdue_principal_fen=c.overdue_principal_fen,
-            overdue_principal_fen=loan.due_principal_fen,
-            rules=rules,
+        basis = min(c.overdue_principal_fen, max(loan.due_principal_fen, 0))
+        parties = applied.losses(rb)
+        parts = split(basis, [(p.id, p.compensation) for p in parties])
+        share = min(parts.get(FUND, 0), c.filed_amount_fen)
+        # the bank's row: its caps and allowance are read and spent under its lock
+        Bank.objects.select_for_update().filter(pk=c.bank_id).first()
+        allowance = applied.allowance_of(c.bank_id, on, rb)
+        capd = dcomp.capped(
+            share,
+            per_loan_cap_fen=rb.fund.cap_per_loan_fen,
+            bank_year_cap_fen=rb.fund.cap_per_bank_per_year_fen,
+            bank_year_paid_fen=applied.bank_year_paid(c.bank_id, on),
+            allowance_left_fen=None if allowance is None else allowance.available_fen,
         )
-        pool = books.pool_of(c.pool.district, lock=True)
-        try:
-            entry = de.compensation(
-                pool.district.code,
-                amount,
-                on=on,
-                ref=f"claim {c.pk} loan {loan.pk}",
-                cash_fen=books.spendable(pool, on=on),
+        if capd.amount_fen == 0 and share > 0:
+            raise Conflict(
+                _("nothing can be paid on this claim: %(limits)s is used up")
+                % {"limits": ", ".join(limit_text(x) for x in capd.limited_by)},
+                field="claim_id",
             )
-        except de.InsufficientFunds as exc:
-            if c.waiting_since is None:
-                c.waiting_since = on
-                c.save(update_fields=["waiting_since"])
-                audit.record(
-                    actor,
-                    "FUND_CLAIM_WAITING",
-                    "claim",
-                    c.pk,
-                    after={"needed_fen": exc.needed_fen, "available_fen": exc.available_fen},
+        amounts = dcomp.stage_amounts(capd.amount_fen, stages)
+        pool = books.pool_of(c.pool.district, lock=True)
+        entry = None
+        if amounts[0]:
+            try:
+                entry = de.compensation(
+                    pool.district.code,
+                    amounts[0],
+                    on=on,
+                    ref=f"claim {c.pk} loan {loan.pk}",
+                    cash_fen=books.spendable(pool, on=on),
                 )
-            return c
-        c.payment_entry = books.book(pool, entry, kind=EntryKind.COMPENSATION, actor=actor)
+            except de.InsufficientFunds as exc:
+                _wait(actor, c, on, exc)
+                return c
+        if entry is not None:
+            c.payment_entry = books.book(pool, entry, kind=EntryKind.COMPENSATION, actor=actor)
         c.approved_by = actor
         c.paid_on = on
-        c.overdue_principal_fen, c.amount_fen = basis, amount
+        c.overdue_principal_fen, c.amount_fen = basis, capd.amount_fen
+        c.share_fen = share
+        c.limited_by = ",".join(x.value for x in capd.limited_by)
+        c.stages_total, c.stages_paid, c.paid_fen = len(stages), 1, amounts[0]
+        c.waiting_since = None
+        _record_stages(actor, c, stages, amounts, on, rb.content_hash)
+        _share_loss(actor, c, pool, parties, parts, on, rb.content_hash)
         lending_port.mark_compensated(loan, on=on, actor=actor, claim_id=c.pk)
         _move(
             actor,
             c,
             to,
             on,
-            amount_fen=amount,
+            amount_fen=capd.amount_fen,
+            share_fen=share,
+            limited_by=c.limited_by,
+            stage_fen=amounts[0],
+            stages=len(stages),
             filed_amount_fen=c.filed_amount_fen,
             overdue_fen=basis,
             loan_overdue_fen=loan.due_principal_fen,
             days_past_due=loan.days_past_due,
-            entry=c.payment_entry.pk,
+            entry=None if c.payment_entry is None else c.payment_entry.pk,
+            rulebook=rb.content_hash,
         )
     return c
 
 
+def _wait(actor: Any, c: Claim, on: dt.date, exc: de.InsufficientFunds) -> None:
+    if c.waiting_since is None:
+        c.waiting_since = on
+        c.save(update_fields=["waiting_since"])
+        audit.record(
+            actor,
+            "FUND_CLAIM_WAITING",
+            "claim",
+            c.pk,
+            after={"needed_fen": exc.needed_fen, "available_fen": exc.available_fen},
+        )
+
+
+def _record_stages(
+    actor: Any,
+    c: Claim,
+    stages: tuple[dcomp.Stage, ...],
+    amounts: list[int],
+    on: dt.date,
+    rulebook_hash: str,
+) -> None:
+    due = dcomp.stage_due_dates(stages, on)
+    for i, (stage, amount) in enumerate(zip(stages, amounts, strict=True)):
+        ClaimStage.objects.create(
+            claim=c,
+            seq=i,
+            share=str(stage.share),
+            amount_fen=amount,
+            due_on=due[i],
+            paid_on=on if i == 0 else None,
+            entry=c.payment_entry if i == 0 else None,
+            paid_by=actor if i == 0 else None,
+            rulebook_hash=rulebook_hash,
+        )
+
+
+def _share_loss(
+    actor: Any,
+    c: Claim,
+    pool: Any,
+    parties: list[applied.Part],
+    parts: dict[str, int],
+    on: dt.date,
+    rulebook_hash: str,
+) -> None:
+    """The loss's parts, one row each; the partners' parts posted to their accounts."""
+    partners = {p.id: parts[p.id] for p in parties if p.id not in (FUND, BANK)}
+    entry = de.partner_shares(pool.district.code, partners, on=on, ref=f"claim {c.pk}")
+    row = None
+    if entry is not None:
+        row = books.book(pool, entry, kind=EntryKind.COMPENSATION, actor=actor)
+    for p in parties:
+        LossShare.objects.create(
+            claim=c,
+            party=p.id,
+            name=p.name,
+            name_zh=p.name_zh,
+            share=str(p.compensation),
+            amount_fen=parts[p.id],
+            entry=row if p.id in partners else c.payment_entry if p.id == FUND else None,
+            rulebook_hash=rulebook_hash,
+        )
+
+
+def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
+    """The next stage of a partly paid claim, as fixed when its first stage was paid: due once
+    its lock-in has passed; the denial conditions are asked again."""
+    to = _take(
+        actor,
+        c.status,
+        Step.PAY,
+        action,
+        dc.pay_target(stages=c.stages_total, paid_stages=c.stages_paid),
+    )
+    if c.checked_by_id == actor.pk:
+        raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
+    loan = lending_port.loan_for_update(c.loan_id)
+    facts = selectors.claim_facts(actor, c, loan, on=on)
+    why = dc.unmet(Step.PAY, facts)
+    if why is not None:
+        raise Conflict(
+            _("this claim cannot be paid: %(why)s; the trustee can reject it")
+            % {"why": unmet_reason(why, facts)},
+            field="claim_id",
+        )
+    stage = ClaimStage.objects.select_for_update().get(claim=c, seq=c.stages_paid)
+    pool = books.pool_of(c.pool.district, lock=True)
+    row = None
+    if stage.amount_fen:
+        try:
+            entry = de.compensation(
+                pool.district.code,
+                stage.amount_fen,
+                on=on,
+                ref=f"claim {c.pk} loan {c.loan_id} stage {stage.seq + 1}",
+                cash_fen=books.spendable(pool, on=on),
+            )
+        except de.InsufficientFunds as exc:
+            _wait(actor, c, on, exc)
+            return c
+        row = books.book(pool, entry, kind=EntryKind.COMPENSATION, actor=actor)
+    ClaimStage.objects.filter(pk=stage.pk).update(paid_on=on, entry=row, paid_by=actor)
+    c.stages_paid += 1
+    c.paid_fen += stage.amount_fen
+    c.waiting_since = None
+    _move(
+        actor,
+        c,
+        to,
+        on,
+        stage=stage.seq + 1,
+        stage_fen=stage.amount_fen,
+        paid_fen=c.paid_fen,
+        entry=None if row is None else row.pk,
+        rulebook=stage.rulebook_hash,
+    )
+    return c
+
+
 def recover(actor: Any, *, claim_id: int, amount_fen: int, on: dt.date) -> Recovery:
-    """An amount recovered from the borrower, shared pool : bank in the compensation ratio."""
+    """An amount recovered from the borrower, shared among the loss-sharing parties in their
+    recovery shares (``fund.domain.sharing.split``; fund : bank 80 : 20 by default) under the
+    rulebook the claim was paid under; the partners' parts reduce what they owe the bank."""
     action = gettext_noop("report recoveries")
     kind = require(actor, OrgKind.BANK, OrgKind.TRUSTEE, action=action)
     if amount_fen <= 0:
@@ -306,22 +516,46 @@ def recover(actor: Any, *, claim_id: int, amount_fen: int, on: dt.date) -> Recov
             raise InvalidInput([("on", msg % {"day": c.paid_on})])
         if c.recovered_fen + amount_fen > c.overdue_principal_fen:
             raise InvalidInput([("amount", _("more than the overdue principal left to recover"))])
-        pool_part, bank_part = dr.recovery_split(amount_fen, claim_rules(c))
+        # shared as the rulebook the claim was filed under says (its recorded hash)
+        rb = applied.rulebook_of(c.rulebook_hash, c.filed_on or c.registered_on)
+        parties = applied.losses(rb)
+        parts = split(amount_fen, [(p.id, p.recoveries) for p in parties])
+        pool_part, bank_part = parts.get(FUND, 0), parts.get(BANK, 0)
+        partners = {p.id: parts[p.id] for p in parties if p.id not in (FUND, BANK)}
+        pool = books.pool_of(c.pool.district, lock=True)
         row = None
         if pool_part:
-            pool = books.pool_of(c.pool.district, lock=True)
             entry = de.recovery(pool.district.code, pool_part, on=on, ref=f"claim {c.pk}")
             row = books.book(pool, entry, kind=EntryKind.RECOVERY, actor=actor)
+        partner_row = None
+        shared = de.partner_recoveries(pool.district.code, partners, on=on, ref=f"claim {c.pk}")
+        if shared is not None:
+            partner_row = books.book(pool, shared, kind=EntryKind.RECOVERY, actor=actor)
         r = Recovery.objects.create(
             claim=c,
             amount_fen=amount_fen,
             pool_share_fen=pool_part,
             bank_share_fen=bank_part,
+            partner_share_fen=sum(partners.values()),
             recovered_on=on,
             entry=row,
+            partner_entry=partner_row,
             recorded_by=actor,
             recorded_at=timezone.now(),
         )
+        for p in parties:
+            LossShare.objects.create(
+                claim=c,
+                recovery=r,
+                party=p.id,
+                name=p.name,
+                name_zh=p.name_zh,
+                share=str(p.recoveries),
+                amount_fen=parts[p.id],
+                entry=row if p.id == FUND else partner_row if p.id in partners else None,
+                rulebook_hash=rb.content_hash,
+            )
+        c.partner_recovered_fen += sum(partners.values())
         c.recovered_fen += amount_fen
         c.pool_recovered_fen += pool_part
         c.bank_recovered_fen += bank_part

@@ -41,3 +41,15 @@ def lift(*, bank_id: int, district_id: int, on: dt.date, reason: str, actor: Any
     for pk, from_date in selectors.open_suspensions(bank_id=bank_id, district_id=district_id):
         end = max(on, from_date + dt.timedelta(days=1))
         services.lift_suspension(actor, suspension_id=pk, to_date=end)
+
+
+def pair_suspended_on(*, bank_id: int, district_id: int, day: dt.date) -> bool:
+    return selectors.pair_suspended_on(bank_id=bank_id, district_id=district_id, day=day)
+
+
+def bank_book(*, bank_id: int, on: dt.date, since: dt.date | None = None) -> tuple[list[int], int]:
+    return selectors.bank_book(bank_id=bank_id, on=on, since=since)
+
+
+def basis_rate_ppm(rate_type: str, on: dt.date) -> int | None:
+    return selectors.basis_rate_ppm(rate_type, on)

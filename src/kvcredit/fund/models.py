@@ -31,6 +31,11 @@ class AccountKind(models.TextChoices):
     BANK_SHARE_PAYABLE = PoolAccount.BANK_SHARE_PAYABLE.value, _("recovered money owed to banks")
     SUBSIDIES_PAID = PoolAccount.SUBSIDIES_PAID.value, _("interest subsidies paid")
     SUBSIDY_BUDGET = PoolAccount.SUBSIDY_BUDGET.value, _("district budget for interest subsidies")
+    DUE_FROM_PARTNER = PoolAccount.DUE_FROM_PARTNER.value, _("owed by a loss-sharing partner")
+    PARTNER_SHARES_PAYABLE = (
+        PoolAccount.PARTNER_SHARES_PAYABLE.value,
+        _("partners' shares owed to banks"),
+    )
 
 
 assert set(AccountKind.values) == {k.value for k in ACCOUNT_TYPES}
@@ -72,12 +77,13 @@ class Pool(models.Model):
 class LedgerAccount(models.Model):
     pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="accounts")
     kind = models.CharField(max_length=32, choices=AccountKind.choices)
-    code = models.CharField(max_length=64, unique=True)  # POOL:<district>:<KIND>
+    # POOL:<district>:<KIND>, or POOL:<district>:<KIND>:<party> for a per-party kind (one
+    # account per loss-sharing partner: several accounts of that kind in one pool)
+    code = models.CharField(max_length=64, unique=True)
 
     class Meta:
         ordering = ["code", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["pool", "kind"], name="ledger_account_pool_kind"),
             models.CheckConstraint(
                 condition=Q(kind__in=AccountKind.values), name="ledger_account_kind_valid"
             ),
@@ -310,6 +316,15 @@ class Claim(models.Model):
     # share of the overdue principal then if the borrower repaid part of it meanwhile.
     amount_fen = models.BigIntegerField(default=0)
     filed_amount_fen = models.BigIntegerField(default=0)  # the amount as filed, kept
+    # The rules applied at the first payment (``fund.domain.compensation``): the fund's share
+    # of the loss before any cap, which caps bound the amount, the stages it is paid in and
+    # what is paid so far (the stages' rows are ``stages``).
+    share_fen = models.BigIntegerField(default=0)
+    limited_by = models.CharField(max_length=60, blank=True)  # Limit codes, comma separated
+    stages_total = models.IntegerField(default=1)
+    stages_paid = models.IntegerField(default=0)
+    paid_fen = models.BigIntegerField(default=0)
+    partner_recovered_fen = models.BigIntegerField(default=0)  # partners' parts of recoveries
     checked_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
     approved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
     waiting_since = models.DateField(null=True)  # approved, but the pool cannot cover it
@@ -351,8 +366,19 @@ class Claim(models.Model):
                 name="claim_maker_is_not_checker",
             ),
             models.CheckConstraint(
-                condition=Q(recovered_fen=F("pool_recovered_fen") + F("bank_recovered_fen")),
-                name="claim_recovery_shares_add_up",
+                condition=Q(
+                    recovered_fen=F("pool_recovered_fen")
+                    + F("bank_recovered_fen")
+                    + F("partner_recovered_fen")
+                ),
+                name="claim_recovery_parts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(stages_paid__gte=0)
+                & Q(stages_paid__lte=F("stages_total"))
+                & Q(paid_fen__gte=0)
+                & Q(paid_fen__lte=F("amount_fen")),
+                name="claim_stages_within_amount",
             ),
             models.CheckConstraint(
                 condition=Q(payment_entry__isnull=True) | Q(paid_on__isnull=False),
@@ -383,8 +409,12 @@ class Recovery(models.Model):
     amount_fen = models.BigIntegerField()
     pool_share_fen = models.BigIntegerField()
     bank_share_fen = models.BigIntegerField()
+    partner_share_fen = models.BigIntegerField(default=0)  # the loss-sharing partners' parts
     recovered_on = models.DateField()
     entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    partner_entry = models.OneToOneField(
         JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
     )
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -397,9 +427,64 @@ class Recovery(models.Model):
                 condition=Q(amount_fen__gt=0)
                 & Q(pool_share_fen__gte=0)
                 & Q(bank_share_fen__gte=0)
-                & Q(amount_fen=F("pool_share_fen") + F("bank_share_fen")),
-                name="recovery_shares_add_up",
+                & Q(partner_share_fen__gte=0)
+                & Q(amount_fen=F("pool_share_fen") + F("bank_share_fen") + F("partner_share_fen")),
+                name="recovery_parts_add_up",
             )
+        ]
+
+
+class ClaimStage(models.Model):
+    """One stage of a claim's payment (``fund.domain.compensation.Stage``): its part of the
+    compensation (the parts add up to the claim's amount), the first day it may be paid, and
+    once paid its entry and the rulebook it was paid under."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="stages")
+    seq = models.IntegerField()  # 0-based
+    share = models.CharField(max_length=20)  # of the compensation, exact decimal text
+    amount_fen = models.BigIntegerField()
+    due_on = models.DateField()
+    paid_on = models.DateField(null=True)
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    paid_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
+    rulebook_hash = models.CharField(max_length=64, blank=True)  # of the rulebook that fixed it
+
+    class Meta:
+        ordering = ["claim_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "seq"], name="claim_stage_seq"),
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="claim_stage_nonneg"),
+            models.CheckConstraint(
+                condition=Q(paid_on__isnull=True) | Q(paid_on__gte=F("due_on")),
+                name="claim_stage_paid_after_due",
+            ),
+        ]
+
+
+class LossShare(models.Model):
+    """One party's part of a claim's loss (``recovery`` null) or of an amount recovered, as the
+    rulebook's loss sharing splits it (``fund.domain.sharing.split``: the parts add up to the
+    whole). The fund's part is the compensation (or the pool's recovery); a partner's part is
+    posted to its own account (``DUE_FROM_PARTNER:<party>``); the bank's stays on its book."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="loss_shares")
+    recovery = models.ForeignKey(
+        Recovery, on_delete=models.PROTECT, null=True, related_name="shares"
+    )
+    party = models.CharField(max_length=40)  # the rulebook's party id
+    name = models.CharField(max_length=100)
+    name_zh = models.CharField(max_length=100)
+    share = models.CharField(max_length=20)  # exact decimal text
+    amount_fen = models.BigIntegerField()
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, null=True, related_name="+")
+    rulebook_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["claim_id", "recovery_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="loss_share_nonneg"),
         ]
 
 
@@ -412,6 +497,11 @@ class ServiceFee(models.Model):
     base_fen = models.BigIntegerField()
     rate = models.CharField(max_length=20)  # the yearly rate applied, as exact decimal text
     reduction = models.ForeignKey(FeeReduction, on_delete=models.PROTECT, null=True)
+    # the rulebook's cut applied (a dated reduction, or a waiver), as published, and who pays
+    cut = models.CharField(max_length=20, blank=True)  # the share taken off, exact decimal text
+    cut_reason = models.CharField(max_length=200, blank=True)
+    waived = models.BooleanField(default=False)
+    payer = models.CharField(max_length=12, default="BANK")
     amount_fen = models.BigIntegerField()
     entry = models.OneToOneField(
         JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"

@@ -212,6 +212,10 @@ class FeeOut(Schema):
     base: YuanOut
     rate: str
     reduction_id: int | None
+    cut: str  # the share of the fee taken off (exact decimal text; "" for none)
+    cut_reason: str
+    waived: bool
+    payer: str
     amount: YuanOut
 
     @staticmethod
@@ -224,6 +228,10 @@ class FeeOut(Schema):
             "base": yuan(f.base_fen),
             "rate": f.rate,
             "reduction_id": f.reduction_id,
+            "cut": f.cut,
+            "cut_reason": f.cut_reason,
+            "waived": f.waived,
+            "payer": f.payer,
             "amount": yuan(f.amount_fen),
         }
 
@@ -318,6 +326,28 @@ class ClaimEventOut(Schema):
     actor: str
 
 
+class ClaimStageOut(Schema):
+    seq: int  # 1-based
+    share: str
+    amount: YuanOut
+    due_on: dt.date
+    paid_on: dt.date | None
+    entry_id: int | None
+    rulebook_hash: str
+
+
+class LossShareOut(Schema):
+    """A party's part of the claim's loss (``recovery_id`` null) or of a recovery."""
+
+    party: str
+    name: str
+    name_zh: str
+    share: str
+    amount: YuanOut
+    recovery_id: int | None
+    entry_id: int | None
+
+
 class ClaimOut(Schema):
     id: int
     loan_id: int
@@ -341,6 +371,14 @@ class ClaimOut(Schema):
     bank_recovered: YuanOut
     closed_on: dt.date | None
     note: str
+    share: YuanOut  # the fund's part of the loss, before caps
+    limited_by: list[str]  # the caps that bound the amount (PER_LOAN, BANK_YEAR, ALLOWANCE)
+    stages_total: int
+    stages_paid: int
+    paid: YuanOut  # the stages paid so far
+    partner_recovered: YuanOut
+    stages: list[ClaimStageOut]
+    loss_shares: list[LossShareOut]
     events: list[ClaimEventOut]
 
     @staticmethod
@@ -368,6 +406,36 @@ class ClaimOut(Schema):
             "bank_recovered": yuan(c.bank_recovered_fen),
             "closed_on": c.closed_on,
             "note": c.note,
+            "share": yuan(c.share_fen),
+            "limited_by": [x for x in c.limited_by.split(",") if x],
+            "stages_total": c.stages_total,
+            "stages_paid": c.stages_paid,
+            "paid": yuan(c.paid_fen),
+            "partner_recovered": yuan(c.partner_recovered_fen),
+            "stages": [
+                {
+                    "seq": st.seq + 1,
+                    "share": st.share,
+                    "amount": yuan(st.amount_fen),
+                    "due_on": st.due_on,
+                    "paid_on": st.paid_on,
+                    "entry_id": st.entry_id,
+                    "rulebook_hash": st.rulebook_hash,
+                }
+                for st in c.stages.order_by("seq")
+            ],
+            "loss_shares": [
+                {
+                    "party": ls.party,
+                    "name": ls.name,
+                    "name_zh": ls.name_zh,
+                    "share": ls.share,
+                    "amount": yuan(ls.amount_fen),
+                    "recovery_id": ls.recovery_id,
+                    "entry_id": ls.entry_id,
+                }
+                for ls in c.loss_shares.order_by("recovery_id", "id")
+            ],
             "events": [
                 {
                     "from_status": e.from_status,
@@ -442,3 +510,80 @@ class LiftIn(Schema):
 
 class RulesOut(Schema):
     rules: dict[str, str]
+
+
+class BankLimitsOut(Schema):
+    """A bank's compensation limits on ``as_of`` under the rulebook in force then: the allowance
+    (null fields where the rulebook has none), the cap per loan and per bank a year."""
+
+    bank_id: int
+    bank_code: str
+    as_of: dt.date
+    rulebook_hash: str
+    allowance_applies: bool
+    allowance_pct_of_loan: str | None
+    allowance_cap_pct_of_balance: str | None
+    allowance_carry_forward: bool
+    allowance_accrued: YuanOut | None
+    allowance_used: YuanOut | None
+    allowance_carried: YuanOut | None
+    allowance_cap: YuanOut | None
+    allowance_available: YuanOut | None
+    cap_per_loan: YuanOut | None
+    cap_per_bank_per_year: YuanOut | None
+    paid_this_year: YuanOut
+    left_this_year: YuanOut | None
+
+    @staticmethod
+    def of(b: selectors.BankLimits) -> dict[str, Any]:
+        a = b.allowance
+
+        def opt(fen: int | None) -> str | None:
+            return None if fen is None else yuan(fen)
+
+        return {
+            "bank_id": b.bank.pk,
+            "bank_code": b.bank.code,
+            "as_of": b.on,
+            "rulebook_hash": b.rulebook_hash,
+            "allowance_applies": a is not None,
+            "allowance_pct_of_loan": None if b.pct_of_loan is None else str(b.pct_of_loan),
+            "allowance_cap_pct_of_balance": (
+                None if b.cap_pct_of_balance is None else str(b.cap_pct_of_balance)
+            ),
+            "allowance_carry_forward": b.carry_forward,
+            "allowance_accrued": opt(a and a.accrued_fen),
+            "allowance_used": opt(a and a.used_fen),
+            "allowance_carried": opt(a and a.carried_fen),
+            "allowance_cap": opt(a and a.cap_fen),
+            "allowance_available": opt(a and a.available_fen),
+            "cap_per_loan": opt(b.cap_per_loan_fen),
+            "cap_per_bank_per_year": opt(b.cap_per_bank_per_year_fen),
+            "paid_this_year": yuan(b.year_paid_fen),
+            "left_this_year": opt(b.year_left_fen),
+        }
+
+
+class PartyOwedOut(Schema):
+    """A contributing party as the rulebook names it, and what it owes its pool."""
+
+    party: str
+    name: str
+    name_zh: str
+    share: str
+    recorded_as: str  # the contributor code its payments are recorded under
+    committed: YuanOut
+    initial_due: YuanOut
+    top_up_to: YuanOut
+    paid: YuanOut
+    initial_owed: YuanOut
+    owed: YuanOut
+
+
+class ContributionsOwedOut(Schema):
+    district_id: int
+    as_of: dt.date
+    target: YuanOut
+    min_initial_paid_in: str
+    top_up_target: str
+    parties: list[PartyOwedOut]

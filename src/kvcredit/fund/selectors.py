@@ -20,8 +20,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
-from kvcredit.fund import books, config
+from kvcredit.enterprises.models import Bank
+from kvcredit.fund import applied, books, config
 from kvcredit.fund.domain import claim as dc
+from kvcredit.fund.domain import compensation as dcomp
 from kvcredit.fund.domain import ledger as dl
 from kvcredit.fund.domain import rules as dr
 from kvcredit.fund.models import (
@@ -108,8 +110,20 @@ def claim_facts(
 ) -> dc.ClaimFacts:
     """What the claim lifecycle asks of a claim (None: one not registered yet), the acting
     user, and the loan as it stands now, under ``rules`` (default: the rules in force on
-    ``on``, itself by default today)."""
+    ``on``, itself by default today). With ``on``, also the rulebook's denial conditions the loan
+    meets (``fund.applied.denials``, under the rulebook in force on ``on``) and whether the next
+    stage of a staged payment waits for its lock-in."""
     rules = rules or config.rules(on)
+    denials: tuple[str, ...] = ()
+    stage_wait = None
+    if on is not None:  # the rulebook's denial conditions, and a staged payment's lock-in
+        # a filed claim is judged by the rulebook it was filed under, a new one by today's
+        rb = applied.rulebook_of(getattr(c, "rulebook_hash", "") or "", on)
+        denials = tuple(d.value for d in applied.denials(loan, rb))
+        if c is not None and c.status == dc.ClaimStatus.PARTLY_PAID:
+            nxt = c.stages.filter(seq=c.stages_paid).first()
+            if nxt is not None and on < nxt.due_on:
+                stage_wait = dcomp.StageWait.LOCK_IN.value
     return dc.ClaimFacts(
         status=None if c is None else dc.ClaimStatus(c.status),
         waiting_since=None if c is None else c.waiting_since,
@@ -119,6 +133,8 @@ def claim_facts(
         days_past_due=loan.days_past_due,
         overdue_principal_fen=loan.due_principal_fen,
         min_days_overdue=rules.min_days_overdue,
+        denials=denials,
+        stage_wait=stage_wait,
     )
 
 
@@ -207,3 +223,47 @@ def trial_balance(
             dl.TrialBalanceLine(code, dl.ACCOUNT_TYPES[kind], max(amount, 0), max(-amount, 0))
         )
     return out
+
+
+def banks(user: Any) -> QuerySet[Bank]:
+    """The banks whose fund figures (allowance, caps) the user may see: every bank for the
+    administrator and the trustee, its own for a bank, none for the others."""
+    return _scoped(Bank.objects.all(), user, bank="organisation_id").order_by("code", "id")
+
+
+@dataclass(frozen=True)
+class BankLimits:
+    """A bank's compensation limits on a date, under the rulebook in force then."""
+
+    bank: Any
+    on: dt.date
+    rulebook_hash: str
+    allowance: dcomp.Allowance | None  # None: the rulebook has no allowance
+    pct_of_loan: Any
+    cap_pct_of_balance: Any
+    carry_forward: bool
+    cap_per_loan_fen: int | None
+    cap_per_bank_per_year_fen: int | None
+    year_paid_fen: int
+
+    @property
+    def year_left_fen(self) -> int | None:
+        cap = self.cap_per_bank_per_year_fen
+        return None if cap is None else max(cap - self.year_paid_fen, 0)
+
+
+def bank_limits(bank: Any, on: dt.date) -> BankLimits:
+    rb = applied.rules_on(on)
+    rule = rb.fund.allowance
+    return BankLimits(
+        bank=bank,
+        on=on,
+        rulebook_hash=rb.content_hash,
+        allowance=applied.allowance_of(bank.pk, on, rb),
+        pct_of_loan=None if rule is None else rule.pct_of_loan,
+        cap_pct_of_balance=None if rule is None else rule.cap_pct_of_balance,
+        carry_forward=bool(rule and rule.carry_forward),
+        cap_per_loan_fen=rb.fund.cap_per_loan_fen,
+        cap_per_bank_per_year_fen=rb.fund.cap_per_bank_per_year_fen,
+        year_paid_fen=applied.bank_year_paid(bank.pk, on),
+    )

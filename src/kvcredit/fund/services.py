@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from django.conf import settings
@@ -25,8 +24,9 @@ from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
 from kvcredit.enterprises.models import Bank, District, Enterprise
 from kvcredit.errors import Conflict, InvalidInput, NotFound
-from kvcredit.fund import books, config
+from kvcredit.fund import applied, books, config
 from kvcredit.fund.domain import entries as de
+from kvcredit.fund.domain import fees as dfee
 from kvcredit.fund.domain import ledger as dl
 from kvcredit.fund.domain import rules as dr
 from kvcredit.fund.models import (
@@ -234,38 +234,47 @@ def _reductions() -> list[tuple[FeeReduction, dr.FeeReduction]]:
 
 
 def _charge(actor: Any, loan: Any, on: dt.date, rules: dr.FundRules) -> ServiceFee:
-    """The fee at the rulebook's rate on ``on``: an operator's reduction in force applies
-    first, else the rulebook's dated cut (waiver or reduction) covering ``on``."""
-    found = _reductions()
-    cuts = rules.fee_reductions()
-    fee_fen = dr.service_fee(
+    """The fee at the rulebook's rate in force on ``on`` (``fund.fees.rate``): an operator's
+    reduction in force applies first, else the rulebook's dated waiver or reduction covering
+    ``on`` (``fund.domain.fees``). The fee records the rulebook's hash, the cut applied and its
+    reason, whether it was waived, and who pays."""
+    rb = applied.rules_on(on)
+    trustees = next((r for r, d in _reductions() if d.covers(on)), None)
+    cuts = applied.fee_cuts(rb)
+    if trustees is not None:
+        cuts = [
+            dfee.Cut(
+                trustees.valid_from,
+                _last_day(trustees.valid_to),
+                Decimal(trustees.percent_off_bp) / 10_000,
+                trustees.reason,
+            )
+        ]
+    fee = dfee.service_fee(
         amount_fen=loan.amount_fen,
         term_months=loan.term_months,
         charged_on=on,
-        rules=rules,
-        reductions=[d for _r, d in found] + cuts,
+        rate=rules.service_fee_rate,
+        cuts=cuts,
+        payer=dfee.Payer(rb.fund.fees.payer.upper()),
     )
-    applied = next((r for r, d in found if d.covers(on)), None)
-    rate = Fraction(rules.service_fee_rate)
-    if applied is not None:
-        rate *= 1 - Fraction(applied.percent_off_bp, 10_000)
-    else:
-        cut = next((c for c in cuts if c.covers(on)), None)
-        if cut is not None:
-            rate *= 1 - Fraction(cut.percent_off) / 100
     pool = books.pool_of(loan.district)
     row = None
-    if fee_fen:
-        entry = de.fee(pool.district.code, fee_fen, on=on, ref=f"loan {loan.pk}")
+    if fee.amount_fen:
+        entry = de.fee(pool.district.code, fee.amount_fen, on=on, ref=f"loan {loan.pk}")
         row = books.book(pool, entry, kind=EntryKind.SERVICE_FEE, actor=actor)
-    fee = ServiceFee.objects.create(
+    charged = ServiceFee.objects.create(
         loan=loan,
         pool=pool,
         charged_on=on,
         base_fen=loan.amount_fen,
-        rate=str(Decimal(rate.numerator) / Decimal(rate.denominator)),
-        reduction=applied,
-        amount_fen=fee_fen,
+        rate=str(fee.rate),
+        reduction=trustees,
+        cut="" if fee.cut is None else str(fee.cut.cut),
+        cut_reason="" if fee.cut is None else fee.cut.reason[:200],
+        waived=fee.waived,
+        payer=fee.payer.value,
+        amount_fen=fee.amount_fen,
         entry=row,
         created_by=actor,
         rulebook_hash=rules.rulebook_hash,
@@ -274,16 +283,24 @@ def _charge(actor: Any, loan: Any, on: dt.date, rules: dr.FundRules) -> ServiceF
         actor,
         "FUND_SERVICE_FEE",
         "service_fee",
-        fee.pk,
+        charged.pk,
         after={
             "loan": loan.pk,
-            "amount_fen": fee_fen,
+            "amount_fen": fee.amount_fen,
             "on": on,
-            "reduction": fee.reduction_id,
+            "reduction": charged.reduction_id,
+            "cut": charged.cut,
+            "waived": fee.waived,
+            "payer": fee.payer.value,
             "rulebook": rules.rulebook_hash,
         },
     )
-    return fee
+    return charged
+
+
+def _last_day(valid_to: dt.date | None) -> dt.date:
+    """The last day of a [from, to) window (an open one: far ahead)."""
+    return dt.date.max if valid_to is None else valid_to - dt.timedelta(days=1)
 
 
 def charge_service_fee(actor: Any, *, loan_id: int, on: dt.date) -> ServiceFee:

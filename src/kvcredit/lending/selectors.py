@@ -319,3 +319,32 @@ def benchmark_units(basis: str, *, term_months: int, on: dt.date) -> int | None:
         .first()
     )
     return None if row is None else row.annual_rate_ppm * 100
+
+
+def pair_suspended_on(*, bank_id: int, district_id: int, day: dt.date) -> bool:
+    """Was the bank suspended in the district on ``day`` (a suspension from on or before it,
+    not ended by then)? Programme-wide: the fund's denial conditions ask it of a loan's
+    signing date."""
+    qs = BankSuspension.objects.filter(bank_id=bank_id, district_id=district_id, from_date__lte=day)
+    return qs.filter(Q(to_date__isnull=True) | Q(to_date__gt=day)).exists()
+
+
+def bank_book(*, bank_id: int, on: dt.date, since: dt.date | None = None) -> tuple[list[int], int]:
+    """(the amount of each loan the bank disbursed by ``on``, from ``since`` when given; the
+    principal outstanding on its live book now), programme-wide: the fund's per-bank allowance
+    reads it."""
+    lent = Loan.objects.filter(bank_id=bank_id, disbursed_on__lte=on)
+    if since is not None:
+        lent = lent.filter(disbursed_on__gte=since)
+    balance = Loan.objects.filter(bank_id=bank_id, status__in=lc.LIVE).aggregate(
+        s=Sum("outstanding_principal_fen")
+    )["s"]
+    return list(lent.order_by("id").values_list("amount_fen", flat=True)), int(balance or 0)
+
+
+def basis_rate_ppm(rate_type: str, on: dt.date) -> int | None:
+    """The yearly rate of ``rate_type`` in force on ``on`` (ppm), programme-wide; None when the
+    table has no row in force then."""
+    row = Rate.objects.filter(rate_type=rate_type, effective_date__lte=on)
+    found = row.order_by("-effective_date").first()
+    return None if found is None else int(found.annual_rate_ppm)

@@ -160,7 +160,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The claim lifecycle answers which steps this user may take now (``steps``: a button
     # each) and why a step open to the role cannot be taken (``refusals``: a note each).
     kind = kind_of(request.user)
-    facts = selectors.claim_facts(request.user, c, c.loan)
+    facts = selectors.claim_facts(request.user, c, c.loan, on=clock.today())
     open_to_role = dc.CLAIM.allowed_steps(facts.status, kind) if kind in set(Role) else []
     allowed = dc.allowed_steps(kind, facts)
     refusals: dict[str, str] = {}

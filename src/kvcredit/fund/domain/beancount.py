@@ -1,8 +1,9 @@
 """The fund's books as a beancount ledger (plain text an accountant's tools read).
 
 Each pool account ``POOL:<district>:<KIND>`` becomes ``<Type>:Pool:D<district>:<Kind>``, for
-example ``Assets:Pool:D500101:Bank``; amounts are yuan with two decimals in ``CNY``. Accounts are
-opened on the date of their first entry. Pure: entries in, text out.
+example ``Assets:Pool:D500101:Bank`` (a partner's sub-account adds its id:
+``Assets:Pool:D500101:DueFromPartner:Pinsurer``); amounts are yuan with two decimals in
+``CNY``. Accounts are opened on the date of their first entry. Pure: entries in, text out.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from kvcredit.fund.domain.ledger import ACCOUNT_TYPES, AccountType, JournalEntry, parse_account
+from kvcredit.fund.domain.ledger import (
+    ACCOUNT_TYPES,
+    AccountType,
+    JournalEntry,
+    parse_account,
+    party_of,
+)
 from kvcredit.money import fen_to_yuan
 
 CURRENCY = "CNY"
@@ -36,7 +43,11 @@ def bean_account(code: str) -> str:
     district, kind = parse_account(code)
     words = "".join(w.capitalize() for w in kind.value.split("_"))
     safe = "".join(c if c.isalnum() else "-" for c in district)
-    return f"{ROOTS[ACCOUNT_TYPES[kind]]}:Pool:D{safe}:{words}"
+    out = f"{ROOTS[ACCOUNT_TYPES[kind]]}:Pool:D{safe}:{words}"
+    party = party_of(code)
+    if party is not None:  # a partner's sub-account: ``...:DueFromPartner:PInsurer``
+        out += ":P" + "".join(c if c.isascii() and c.isalnum() else "-" for c in party)
+    return out
 
 
 def _yuan(fen: int) -> str:

@@ -12,6 +12,10 @@ console, the API, the selectors and the demonstration ask ``allowed_steps``, ``i
                                    ▼                                            CLOSED / WRITTEN_OFF
                                 REJECTED
 
+A staged payment (``fund.domain.compensation.Stage``) goes CHECKED ─pay─▶ PARTLY_PAID ─pay─▶
+… ─pay─▶ PAID (``pay_target`` says which); a partly paid claim can take recoveries and be
+closed or written off (the stages left are then not paid).
+
 The bank registers and files; the trustee checks and pays with maker-checker (the user who
 checked a claim may not pay it); a checked claim the pool cannot cover yet *waits for funds*
 (``waiting_since``) and is paid by a later ``pay``. Paying requires, at the moment of payment,
@@ -38,6 +42,7 @@ class ClaimStatus(StrEnum):
     REGISTERED = "REGISTERED"
     FILED = "FILED"
     CHECKED = "CHECKED"
+    PARTLY_PAID = "PARTLY_PAID"  # a staged payment: a stage paid, a later one still to come
     PAID = "PAID"
     RECOVERING = "RECOVERING"
     CLOSED = "CLOSED"
@@ -51,6 +56,7 @@ CLAIM_LABELS: dict[ClaimStatus, str] = {
     C.REGISTERED: gettext_noop("registered (overdue reported)"),
     C.FILED: gettext_noop("claim filed"),
     C.CHECKED: gettext_noop("checked"),
+    C.PARTLY_PAID: gettext_noop("partly paid (a stage to come)"),
     C.PAID: gettext_noop("paid"),
     C.RECOVERING: gettext_noop("recovering"),
     C.CLOSED: gettext_noop("closed"),
@@ -79,11 +85,17 @@ CLAIM = Machine(
         t(C.REGISTERED, Step.FILE, C.FILED, BANK),
         t(C.FILED, Step.CHECK, C.CHECKED, TRUSTEE),
         t(C.CHECKED, Step.PAY, C.PAID, TRUSTEE),  # or it waits for funds, still CHECKED
+        t(C.CHECKED, Step.PAY, C.PARTLY_PAID, TRUSTEE),  # the first of several stages
+        t(C.PARTLY_PAID, Step.PAY, C.PARTLY_PAID, TRUSTEE),  # a middle stage
+        t(C.PARTLY_PAID, Step.PAY, C.PAID, TRUSTEE),  # the last stage
+        t(C.PARTLY_PAID, Step.RECOVER, C.PARTLY_PAID, BANK, TRUSTEE),
         t(C.PAID, Step.RECOVER, C.RECOVERING, BANK, TRUSTEE),
         t(C.RECOVERING, Step.RECOVER, C.RECOVERING, BANK, TRUSTEE),
         t(C.PAID, Step.CLOSE, C.CLOSED, TRUSTEE),
         t(C.RECOVERING, Step.CLOSE, C.CLOSED, TRUSTEE),
         t(C.PAID, Step.WRITE_OFF, C.WRITTEN_OFF, TRUSTEE),
+        t(C.PARTLY_PAID, Step.CLOSE, C.CLOSED, TRUSTEE),  # the stages left are not paid
+        t(C.PARTLY_PAID, Step.WRITE_OFF, C.WRITTEN_OFF, TRUSTEE),
         t(C.RECOVERING, Step.WRITE_OFF, C.WRITTEN_OFF, TRUSTEE),
         t(C.REGISTERED, Step.REJECT, C.REJECTED, TRUSTEE),
         t(C.FILED, Step.REJECT, C.REJECTED, TRUSTEE),
@@ -97,10 +109,19 @@ CLAIM = Machine(
 HOLDING: tuple[ClaimStatus, ...] = tuple(s for s in ClaimStatus if s is not C.REJECTED)
 
 # A claim waits for funds in these states once a payment found the pool short.
-WAITING: tuple[ClaimStatus, ...] = (C.CHECKED,)
+WAITING: tuple[ClaimStatus, ...] = (C.CHECKED, C.PARTLY_PAID)
 
-# Paid: the fund's money went out (recoveries may come back).
-PAID: tuple[ClaimStatus, ...] = (C.PAID, C.RECOVERING, C.CLOSED, C.WRITTEN_OFF)
+# Paid: the fund's money went out (recoveries may come back); a staged claim once its first
+# stage is paid.
+PAID: tuple[ClaimStatus, ...] = (C.PARTLY_PAID, C.PAID, C.RECOVERING, C.CLOSED, C.WRITTEN_OFF)
+
+
+def pay_target(*, stages: int, paid_stages: int) -> ClaimStatus:
+    """The state after paying stage number ``paid_stages`` (0-based) of ``stages``: PAID once
+    the last is paid, PARTLY_PAID before."""
+    if not 0 <= paid_stages < stages:
+        raise ValueError("no stage left to pay")
+    return C.PAID if paid_stages + 1 == stages else C.PARTLY_PAID
 
 
 def holds_loan(status: str) -> bool:
@@ -121,6 +142,8 @@ class Unmet(StrEnum):
     TOO_FEW_DAYS = "TOO_FEW_DAYS"  # fewer days overdue than the rules require
     NO_OVERDUE_PRINCIPAL = "NO_OVERDUE_PRINCIPAL"
     CHECKER_MAY_NOT_PAY = "CHECKER_MAY_NOT_PAY"  # maker-checker
+    DENIED = "DENIED"  # a condition of the rulebook denies compensation (``denials`` say which)
+    STAGE_LOCKED_IN = "STAGE_LOCKED_IN"  # the next stage's lock-in has not passed
 
 
 @dataclass(frozen=True)
@@ -136,6 +159,8 @@ class ClaimFacts:
     days_past_due: int = 0
     overdue_principal_fen: int = 0
     min_days_overdue: int = dr.FundRules().min_days_overdue
+    denials: tuple[str, ...] = ()  # the rulebook's denial conditions the loan meets
+    stage_wait: str | None = None  # why the next stage of a staged payment waits (a StageWait)
 
 
 def _loan_unmet(f: ClaimFacts, *, registering: bool) -> Unmet | None:
@@ -163,17 +188,28 @@ def unmet(step: str, f: ClaimFacts) -> Unmet | None:
 
     register  the loan is claimable now (live, not compensated, overdue);
     file      the loan is live, not compensated, overdue by the rules, with overdue principal;
-    pay       the same again, at the moment of payment, and the payer is not the checker."""
+    pay       the same again, at the moment of payment, and the payer is not the checker; a
+              later stage of a staged payment: its lock-in passed (the loan is compensated
+              already, so it is not asked again).
+    Registering, filing and paying are refused (DENIED) while a denial condition holds."""
     s = Step(step)
     if s is Step.REGISTER:
-        return _loan_unmet(f, registering=True)
+        return _loan_unmet(f, registering=True) or _denied(f)
     if s is Step.FILE:
-        return _loan_unmet(f, registering=False)
+        return _loan_unmet(f, registering=False) or _denied(f)
     if s is Step.PAY:
         if f.actor_id is not None and f.actor_id == f.checked_by_id:
             return Unmet.CHECKER_MAY_NOT_PAY
-        return _loan_unmet(f, registering=False)
+        if f.status is C.PARTLY_PAID:  # a later stage: the loan is compensated already
+            if f.stage_wait == "LOCK_IN":
+                return Unmet.STAGE_LOCKED_IN
+            return _denied(f)
+        return _loan_unmet(f, registering=False) or _denied(f)
     return None
+
+
+def _denied(f: ClaimFacts) -> Unmet | None:
+    return Unmet.DENIED if f.denials else None
 
 
 def allowed_steps(role: Role | str | None, f: ClaimFacts) -> list[str]:

@@ -119,3 +119,37 @@ def subsidy(
         credit=account(district, credit),
         amount_fen=amount_fen,
     )
+
+
+def partner_shares(
+    district: str, parts_fen: dict[str, int], *, on: dt.date, ref: str
+) -> JournalEntry | None:
+    """The partners' parts of a loss (a guarantee company, an insurer ...): each owes the bank
+    its part, through the trustee (``DUE_FROM_PARTNER:<party>`` against the banks' claim on the
+    partners). None when no partner bears anything."""
+    return _partners(district, parts_fen, on=on, why=f"loss shared {ref}", sign=1)
+
+
+def partner_recoveries(
+    district: str, parts_fen: dict[str, int], *, on: dt.date, ref: str
+) -> JournalEntry | None:
+    """The partners' parts of an amount recovered: the bank keeps them in place of what the
+    partners owe it, so each partner owes that much less."""
+    return _partners(district, parts_fen, on=on, why=f"recovery shared {ref}", sign=-1)
+
+
+def _partners(
+    district: str, parts_fen: dict[str, int], *, on: dt.date, why: str, sign: int
+) -> JournalEntry | None:
+    if any(v < 0 for v in parts_fen.values()):
+        raise ValueError("a partner's part must not be negative")
+    postings = [
+        Posting(account(district, PoolAccount.DUE_FROM_PARTNER, party), sign * fen)
+        for party, fen in parts_fen.items()
+        if fen
+    ]
+    total = sum(parts_fen.values())
+    if not total:
+        return None
+    postings.append(Posting(account(district, PoolAccount.PARTNER_SHARES_PAYABLE), -sign * total))
+    return JournalEntry(on, why, tuple(postings))

@@ -37,6 +37,11 @@ class PoolAccount(StrEnum):
     BANK_SHARE_PAYABLE = "BANK_SHARE_PAYABLE"  # recovered money owed to the bank
     SUBSIDIES_PAID = "SUBSIDIES_PAID"  # interest subsidies (贴息) paid
     SUBSIDY_BUDGET = "SUBSIDY_BUDGET"  # the district budget's funding of subsidies it pays
+    # Loss sharing among several parties (``sharing``): what each partner (a guarantee company,
+    # an insurer, an appraiser ...) owes the banks for its part of each loss, one sub-account per
+    # partner (``POOL:<district>:DUE_FROM_PARTNER:<party>``), and the banks' claim on it.
+    DUE_FROM_PARTNER = "DUE_FROM_PARTNER"
+    PARTNER_SHARES_PAYABLE = "PARTNER_SHARES_PAYABLE"
 
 
 ACCOUNT_TYPES: Mapping[PoolAccount, AccountType] = {
@@ -50,18 +55,44 @@ ACCOUNT_TYPES: Mapping[PoolAccount, AccountType] = {
     PoolAccount.BANK_SHARE_PAYABLE: AccountType.LIABILITY,
     PoolAccount.SUBSIDIES_PAID: AccountType.EXPENSE,
     PoolAccount.SUBSIDY_BUDGET: AccountType.EQUITY,
+    PoolAccount.DUE_FROM_PARTNER: AccountType.ASSET,
+    PoolAccount.PARTNER_SHARES_PAYABLE: AccountType.LIABILITY,
 }
 
+# The kinds kept per party: their codes carry the party's id as a fourth part.
+PER_PARTY: frozenset[PoolAccount] = frozenset({PoolAccount.DUE_FROM_PARTNER})
 
-def account(district: str, kind: PoolAccount) -> str:
+
+def account(district: str, kind: PoolAccount, party: str | None = None) -> str:
+    """The code of a pool's account; ``party`` names the sub-account of a per-party kind."""
+    if (party is not None) != (kind in PER_PARTY):
+        raise ValueError(f"{kind.value} {'needs' if kind in PER_PARTY else 'takes no'} party")
+    if party is not None:
+        if not party or ":" in party:
+            raise ValueError(f"not a party id: {party!r}")
+        return f"POOL:{district}:{kind.value}:{party}"
     return f"POOL:{district}:{kind.value}"
 
 
-def parse_account(code: str) -> tuple[str, PoolAccount]:
-    prefix, district, kind = code.split(":")
-    if prefix != "POOL":
+def _parts(code: str) -> tuple[str, PoolAccount, str | None]:
+    parts = code.split(":")
+    if len(parts) not in (3, 4) or parts[0] != "POOL":
         raise ValueError(f"not a pool account: {code}")
-    return district, PoolAccount(kind)
+    kind = PoolAccount(parts[2])
+    party = parts[3] if len(parts) == 4 else None
+    if (party is not None) != (kind in PER_PARTY) or party == "":
+        raise ValueError(f"not a pool account: {code}")
+    return parts[1], kind, party
+
+
+def parse_account(code: str) -> tuple[str, PoolAccount]:
+    district, kind, _party = _parts(code)
+    return district, kind
+
+
+def party_of(code: str) -> str | None:
+    """The party of a per-party account (None for the others)."""
+    return _parts(code)[2]
 
 
 @dataclass(frozen=True)
