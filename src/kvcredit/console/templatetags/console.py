@@ -25,6 +25,8 @@ CLAIMS = ("console:claims", _("Claims"))
 BREAKERS = ("console:breakers", _("Breakers"))
 AUDIT = ("console:audit_log", _("Audit log"))
 BRIDGE = ("console:bridge_loans", _("Bridge loans"))
+IMPORT = ("console:import_enterprises", _("Import enterprises"))
+COMMERCIAL = ("console:commercial_loans", _("Commercial loans"))
 NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     OrgKind.ENTERPRISE: [
         ("console:evaluation", _("My evaluation")),
@@ -37,6 +39,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         ("console:queue", _("Applications")),
         LOANS,
         ("console:upload_repayments", _("Repayments")),
+        COMMERCIAL,
         CLAIMS,
         BREAKERS,
         ("console:credit_lines", _("Credit lines")),
@@ -44,6 +47,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     ],
     OrgKind.DISTRICT: [
         ("console:credit_lines", _("Enterprises")),
+        IMPORT,
         LOANS,
         POOLS,
         BRIDGE,
@@ -66,6 +70,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         ("console:policies", _("Policies")),
         ("console:districts", _("Districts")),
         ("console:banks", _("Banks")),
+        IMPORT,
         ("console:users", _("Users")),
         ("console:rates", _("Rates")),
         ("console:products", _("Loan products")),
