@@ -127,7 +127,7 @@ def test_administrator_deactivates_a_user_who_then_cannot_log_in(page, live_worl
     page.goto(f"/setup/users/{target.pk}/")
     page.get_by_role("button", name="停用…").click()
     page.locator("section.confirm.danger").wait_for()
-    assert "API" in page.get_by_test_id("confirm-facts").inner_text()
+    assert "接口令牌" in page.get_by_test_id("confirm-facts").inner_text()
     shot(page, "tasks", "deactivate-confirm")
     page.get_by_role("button", name="停用该用户").click()
     page.wait_for_url(re.compile(rf"/setup/users/{target.pk}/$"))
