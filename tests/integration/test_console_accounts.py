@@ -230,3 +230,14 @@ def test_without_mail_there_is_no_reset_by_email(world) -> None:  # type: ignore
     c = Client()
     assert c.get("/accounts/password_reset/").status_code == 404
     assert "password_reset" not in c.get("/accounts/login/").content.decode()
+
+
+def test_the_way_back_after_revoking_stays_on_the_site(world) -> None:  # type: ignore[no-untyped-def]
+    from kvcredit.accounts.models import ApiToken
+
+    mine = ApiToken.objects.get(user=world.users["bank_a"])
+    c = login(world, "bank_a")
+    url = reverse("console:token_revoke", args=[mine.pk])
+    for evil in ("//evil.example", "/\\evil.example", "https://evil.example/"):
+        r = c.post(url, {"back": evil})
+        assert r.context["q"].back == reverse("console:tokens"), evil

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -179,8 +180,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if not accounts.tokens_of(request.user).filter(pk=pk).exists():
         raise Http404
-    back = request.POST.get("back") or reverse("console:tokens")
-    if not back.startswith("/") or back.startswith("//"):
+    back = request.POST.get("back") or ""
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
         back = reverse("console:tokens")
     if not confirm.confirmed(request):
         try:
