@@ -224,6 +224,19 @@ def test_password_reset_by_email_uses_djangos_views_when_mail_is_configured(
     r = c.post("/accounts/password_reset/", {"email": "bank@example.com"})
     assert r.status_code == 302
     assert len(mail.outbox) == 1 and "/accounts/reset/" in mail.outbox[0].body
+    import re
+
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    form = c.get(link, follow=True)
+    assert form.status_code == 200 and form.context["validlink"]
+    new = "reset-by-mail-horse-staple-9"
+    done = c.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    u.refresh_from_db()
+    assert u.check_password(new)
+    from kvcredit.audit.models import AuditRecord
+
+    assert AuditRecord.objects.filter(action="USER_PASSWORD_CHANGE", after__by="email").exists()
 
 
 def test_without_mail_there_is_no_reset_by_email(world) -> None:  # type: ignore[no-untyped-def]

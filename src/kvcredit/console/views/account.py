@@ -51,6 +51,21 @@ class PasswordChange(auth_views.PasswordChangeView):
         return redirect(self.get_success_url())
 
 
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Django's view of the e-mailed link; the new password is set through
+    ``accounts.services.change_password`` (audited, ``by`` e-mail)."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
+        from django.http import HttpResponseRedirect
+
+        accounts.change_password(
+            form.user, new_password=form.cleaned_data["new_password1"], by="email"
+        )
+        self.request.session.pop(INTERNAL_RESET_SESSION_TOKEN, None)
+        return HttpResponseRedirect(self.get_success_url())
+
+
 def _managed(request: HttpRequest, pk: int) -> User:
     target = User.objects.select_related("organisation").filter(pk=pk).first()
     if target is None or target.username == accounts.SYSTEM_USERNAME:
