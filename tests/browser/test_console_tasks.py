@@ -127,7 +127,7 @@ def test_administrator_deactivates_a_user_who_then_cannot_log_in(page, live_worl
     page.goto(f"/setup/users/{target.pk}/")
     page.get_by_role("button", name="停用…").click()
     page.locator("section.confirm.danger").wait_for()
-    assert "API" in page.get_by_test_id("confirm-facts").inner_text()
+    assert "接口令牌" in page.get_by_test_id("confirm-facts").inner_text()
     shot(page, "tasks", "deactivate-confirm")
     page.get_by_role("button", name="停用该用户").click()
     page.wait_for_url(re.compile(rf"/setup/users/{target.pk}/$"))
@@ -138,3 +138,78 @@ def test_administrator_deactivates_a_user_who_then_cannot_log_in(page, live_worl
     assert "/accounts/login/" in page.url  # refused: still the login page
     page.get_by_role("alert").wait_for()
     shot(page, "tasks", "deactivated-login-refused")
+
+
+def test_trustee_lends_a_bridge_loan_then_finds_it_in_the_audit_log(  # type: ignore[no-untyped-def]
+    page, live_world, business_day
+) -> None:
+    from kvcredit.fund import services
+    from kvcredit.fund.models import BridgeLoan
+
+    w = live_world
+    services.record_contribution(
+        w.users["trustee"],
+        district_id=w.district["a"].pk,
+        contributor="CITY",
+        amount_fen=1_000_000_00,
+        paid_date=DAY,
+    )
+    log_in(page, "trustee")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="过桥贷款").click()
+    field(page, "企业（统一社会信用代码）").fill(w.enterprise["a"].uscc)
+    field(page, "本金（元）").fill("200000")
+    field(page, "期限（天）").fill("30")
+    page.get_by_role("button", name="继续").click()
+    facts = page.get_by_test_id("confirm-facts").inner_text()
+    assert "200,000.00" in facts and "800,000.00" in facts
+    shot(page, "tasks", "bridge-confirm")
+    page.get_by_role("button", name="确认发放过桥贷款").click()
+    page.get_by_test_id("bridge-loans").wait_for()
+    assert BridgeLoan.objects.count() == 1
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="审计日志").click()
+    field(page, "操作").fill("FUND_BRIDGE_LOAN")
+    page.get_by_role("button", name="搜索").click()
+    rows = page.get_by_test_id("audit-log").locator("tbody tr")
+    assert rows.count() == 1 and "trustee" in rows.first.inner_text()
+    shot(page, "tasks", "audit-log")
+
+
+def test_administrator_imports_enterprises_and_reads_the_row_report(page, live_world) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    from conftest import strong_values
+    from kvcredit.scoring.fields import BY_NAME, uscc_check_char
+
+    def row(n: int, **over: object) -> dict[str, object]:
+        first = f"91500000MA5U{n:05d}"
+        vals = {BY_NAME[k].zh: v for k, v in {**strong_values(), **over}.items()}
+        return vals | {
+            "统一社会信用代码": first + uscc_check_char(first),
+            "企业名称": f"导入企业{n}",
+            "所属区县": "500101",
+        }
+
+    rows = [row(1), row(2, tech_staff=1000)]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    log_in(page, "admin")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="导入企业").click()
+    field(page, "企业数据文件（XLSX 或 CSV）").set_input_files(
+        {"name": "e.csv", "mimeType": "text/csv", "buffer": buf.getvalue().encode()}
+    )
+    field(page, "数据所属年度").fill("2024")
+    page.get_by_role("button", name="导入").click()
+    page.get_by_test_id("import-report").wait_for()
+    assert page.get_by_test_id("accepted").inner_text().strip() == "1"
+    assert page.get_by_test_id("rejected").inner_text().strip() == "1"
+    bad = page.get_by_test_id("import-errors").locator("tbody tr").first.inner_text()
+    assert bad.startswith("3") and "tech_staff" in bad
+    with page.expect_download() as got:
+        page.get_by_role("link", name="下载错误报告（CSV，中英文）").click()
+    from pathlib import Path
+
+    assert "tech_staff" in Path(got.value.path()).read_text(encoding="utf-8-sig")
+    shot(page, "tasks", "import-report")

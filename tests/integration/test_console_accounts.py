@@ -178,3 +178,79 @@ def test_the_user_page_shows_the_users_audit_trail(world) -> None:  # type: igno
     admin.post(reverse("console:user_reset", args=[target.pk]), {"confirmed": "yes"})
     page = admin.get(reverse("console:user", args=[target.pk])).content.decode()
     assert "USER_PASSWORD_RESET" in page
+
+
+def test_the_enterprise_page_shows_the_enterprises_audit_trail(world) -> None:  # type: ignore[no-untyped-def]
+    ent = world.enterprise["a"]
+    page = login(world, "district_a").get(reverse("console:enterprise", args=[ent.pk]))
+    assert page.status_code == 200
+    assert "ENTERPRISE_REGISTER" in page.content.decode()
+    assert all(r.object_type in {"enterprise", "credit_line"} for r in page.context["audit"])
+    assert (
+        login(world, "district_b").get(reverse("console:enterprise", args=[ent.pk])).status_code
+        == 404
+    )
+
+
+@pytest.fixture
+def email_reset(settings):  # type: ignore[no-untyped-def]
+    """The site's URLs as they are when e-mail is configured (KVCREDIT_EMAIL_HOST)."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import kvcredit.site.urls as site_urls
+
+    settings.KVCREDIT_EMAIL_RESET = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    importlib.reload(site_urls)
+    clear_url_caches()
+    yield
+    settings.KVCREDIT_EMAIL_RESET = False
+    importlib.reload(site_urls)
+    clear_url_caches()
+
+
+def test_password_reset_by_email_uses_djangos_views_when_mail_is_configured(
+    world, email_reset
+) -> None:  # type: ignore[no-untyped-def]
+    from django.core import mail
+
+    u = world.users["bank_a"]
+    u.email = "bank@example.com"
+    u.save(update_fields=["email"])
+    c = Client()
+    assert "/accounts/password_reset/" in c.get("/accounts/login/").content.decode()
+    r = c.post("/accounts/password_reset/", {"email": "bank@example.com"})
+    assert r.status_code == 302
+    assert len(mail.outbox) == 1 and "/accounts/reset/" in mail.outbox[0].body
+    import re
+
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    form = c.get(link, follow=True)
+    assert form.status_code == 200 and form.context["validlink"]
+    new = "reset-by-mail-horse-staple-9"
+    done = c.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    u.refresh_from_db()
+    assert u.check_password(new)
+    from kvcredit.audit.models import AuditRecord
+
+    assert AuditRecord.objects.filter(action="USER_PASSWORD_CHANGE", after__by="email").exists()
+
+
+def test_without_mail_there_is_no_reset_by_email(world) -> None:  # type: ignore[no-untyped-def]
+    c = Client()
+    assert c.get("/accounts/password_reset/").status_code == 404
+    assert "password_reset" not in c.get("/accounts/login/").content.decode()
+
+
+def test_the_way_back_after_revoking_stays_on_the_site(world) -> None:  # type: ignore[no-untyped-def]
+    from kvcredit.accounts.models import ApiToken
+
+    mine = ApiToken.objects.get(user=world.users["bank_a"])
+    c = login(world, "bank_a")
+    url = reverse("console:token_revoke", args=[mine.pk])
+    for evil in ("//evil.example", "/\\evil.example", "https://evil.example/"):
+        r = c.post(url, {"back": evil})
+        assert r.context["q"].back == reverse("console:tokens"), evil

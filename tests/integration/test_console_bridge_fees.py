@@ -46,7 +46,7 @@ def test_the_trustee_lends_a_bridge_loan_after_seeing_the_pool_after(funded) -> 
     w = funded
     t = login(w, "trustee")
     assert t.get(reverse("console:bridge_loans")).status_code == 200
-    values = {"enterprise": w.enterprise["a"].pk, "principal": "200000", "term_days": 30}
+    values = {"uscc": w.enterprise["a"].uscc, "principal": "200000", "term_days": 30}
     url = reverse("console:bridge_lend")
     asked = t.post(url, values)
     body = asked.content.decode()
@@ -69,7 +69,7 @@ def test_the_trustee_lends_a_bridge_loan_after_seeing_the_pool_after(funded) -> 
 
 def test_a_bridge_loan_beyond_the_pool_is_refused_before_confirmation(funded) -> None:  # type: ignore[no-untyped-def]
     w = funded
-    values = {"enterprise": w.enterprise["a"].pk, "principal": "2000000", "term_days": 30}
+    values = {"uscc": w.enterprise["a"].uscc, "principal": "2000000", "term_days": 30}
     r = login(w, "trustee").post(reverse("console:bridge_lend"), values, follow=True)
     assert "confirm" not in r.templates[0].name
     assert "1,000,000.00" in r.content.decode()  # the pool can spend ...
@@ -87,7 +87,7 @@ def test_only_the_trustee_lends_and_districts_see_their_own(funded) -> None:  # 
         on=DAY,
     )
     values = {
-        "enterprise": w.enterprise["a"].pk,
+        "uscc": w.enterprise["a"].uscc,
         "principal": "1",
         "term_days": 1,
         "confirmed": "yes",

@@ -117,3 +117,21 @@ def test_other_roles_and_banks_cannot_repay_or_reverse(world, loan) -> None:  # 
     assert not Repayment.objects.exists()
     page = login(world, "enterprise_a").get(reverse("console:loan", args=[loan.pk]))
     assert b"/repay/" not in page.content  # the form is the bank's only
+
+
+def test_the_application_page_shows_its_audit_trail_in_scope(world, loan) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("console:application", args=[loan.application_id])
+    for who in ("bank_a", "enterprise_a", "district_a", "trustee", "admin"):
+        r = login(world, who).get(url)
+        assert r.status_code == 200, who
+    body = login(world, "bank_a").get(url).content.decode()
+    assert "LOAN_APPLY" in body and "LOAN_APPROVE" in body  # the application's audit trail
+    assert (
+        login(world, "bank_a")
+        .get(reverse("console:loan", args=[loan.pk]))
+        .content.decode()
+        .count(url)
+        == 1
+    )
+    for who in ("bank_b", "enterprise_b", "district_b"):
+        assert login(world, who).get(url).status_code == 404

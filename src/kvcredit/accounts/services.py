@@ -202,8 +202,9 @@ def _other_user(actor: User, user_id: int, action: str) -> User:
     return target
 
 
-def change_password(actor: User, *, new_password: str) -> User:
-    """The user sets a new password of their own (the old one was checked by the form)."""
+def change_password(actor: User, *, new_password: str, by: str = "self") -> User:
+    """The user sets a new password of their own (the old one, or the e-mailed link's token,
+    was checked by Django's form: ``by`` says which, "self" or "email")."""
     try:
         validate_password(new_password, actor)
     except ValidationError as exc:
@@ -211,7 +212,7 @@ def change_password(actor: User, *, new_password: str) -> User:
     with transaction.atomic():
         actor.set_password(new_password)
         actor.save(update_fields=["password"])
-        audit.record(actor, "USER_PASSWORD_CHANGE", "user", actor.pk, after={"by": "self"})
+        audit.record(actor, "USER_PASSWORD_CHANGE", "user", actor.pk, after={"by": by})
     return actor
 
 

@@ -48,8 +48,25 @@ class ReversalForm(forms.Form):
     note = forms.CharField(label=_("Why it is reversed"), max_length=300, min_length=5)
 
 
-class BridgeForm(forms.Form):
-    enterprise = forms.TypedChoiceField(label=_("Enterprise"), coerce=int)
+class EnterpriseByUscc(forms.Form):
+    """An enterprise named by its USCC, found among those the user may see."""
+
+    uscc = forms.CharField(label=_("Enterprise (USCC)"), min_length=18, max_length=18)
+
+    def __init__(self, *args: Any, enterprises: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.enterprises = enterprises
+
+    def clean_uscc(self) -> Any:
+        code = self.cleaned_data["uscc"].strip().upper()
+        ent = self.enterprises.filter(uscc=code).first()
+        if ent is None:
+            raise forms.ValidationError(_("no enterprise with this USCC that you may see"))
+        self.enterprise = ent
+        return code
+
+
+class BridgeForm(EnterpriseByUscc):
     principal = _yuan(_("Principal (yuan)"))
     term_days = forms.IntegerField(label=_("Term (days)"), min_value=1, max_value=366)
     bank = forms.TypedChoiceField(
@@ -58,14 +75,13 @@ class BridgeForm(forms.Form):
     purpose = forms.CharField(label=_("Purpose"), max_length=300, required=False)
 
     def __init__(self, *args: Any, enterprises: Any, banks: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["enterprise"].choices = [(e.pk, f"{e.name} ({e.uscc})") for e in enterprises]
+        super().__init__(*args, enterprises=enterprises, **kwargs)
         self.fields["bank"].choices = [("", "—")] + [(b.pk, b.name) for b in banks]
 
     def values(self) -> dict[str, Any]:
         d = self.cleaned_data
         return {
-            "enterprise_id": d["enterprise"],
+            "enterprise_id": self.enterprise.pk,
             "principal_fen": yuan_to_fen(d["principal"]),
             "term_days": d["term_days"],
             "bank_id": d["bank"],
@@ -81,21 +97,16 @@ class FeeChargeForm(forms.Form):
     loan_id = forms.IntegerField(label=_("Loan number"), min_value=1, required=False)
 
 
-class CommercialForm(forms.Form):
-    enterprise = forms.TypedChoiceField(label=_("Enterprise"), coerce=int)
+class CommercialForm(EnterpriseByUscc):
     amount = _yuan(_("Amount (yuan)"))
     loan_date = forms.DateField(label=_("Lent on"))
     term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=600)
     reference = forms.CharField(label=_("Bank reference"), max_length=100, required=False)
 
-    def __init__(self, *args: Any, enterprises: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["enterprise"].choices = [(e.pk, f"{e.name} ({e.uscc})") for e in enterprises]
-
     def values(self) -> dict[str, Any]:
         d = self.cleaned_data
         return {
-            "enterprise_id": d["enterprise"],
+            "enterprise_id": self.enterprise.pk,
             "amount_fen": yuan_to_fen(d["amount"]),
             "loan_date": d["loan_date"],
             "term_months": d["term_months"],

@@ -493,7 +493,9 @@ class UserFilter(ListFilter):
 
 
 class UserTable(ListTable):
-    username = TextColumn(verbose_name=_("User name"))
+    username = TextColumn(
+        verbose_name=_("User name"), link=lambda r: reverse("console:user", args=[r.pk])
+    )
     email = tables.Column(verbose_name=_("E-mail"), default="")
     organisation = TextColumn(accessor="organisation__name", verbose_name=_("Organisation"))
     kind = tables.Column(accessor="organisation__kind", verbose_name=_("Role"))

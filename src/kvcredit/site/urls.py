@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("kvcredit.console.urls")),
 ]
 if settings.KVCREDIT_EMAIL_RESET:  # password reset by e-mail: Django's own views, when mail is set
+    from kvcredit.console.views.account import PasswordResetConfirm
+
     urlpatterns[2:2] = [
         path(
             "accounts/password_reset/",
@@ -28,7 +30,7 @@ if settings.KVCREDIT_EMAIL_RESET:  # password reset by e-mail: Django's own view
         ),
         path(
             "accounts/reset/<uidb64>/<token>/",
-            auth_views.PasswordResetConfirmView.as_view(),
+            PasswordResetConfirm.as_view(),
             name="password_reset_confirm",
         ),
         path(

@@ -27,6 +27,8 @@ BREAKERS = ("console:breakers", _("Breakers"))
 OVERDUE = ("console:overdue", _("Overdue"))
 AUDIT = ("console:audit_log", _("Audit log"))
 BRIDGE = ("console:bridge_loans", _("Bridge loans"))
+IMPORT = ("console:import_enterprises", _("Import enterprises"))
+COMMERCIAL = ("console:commercial_loans", _("Commercial loans"))
 NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     OrgKind.ENTERPRISE: [
         ("console:evaluation", _("My evaluation")),
@@ -42,6 +44,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         LOANS,
         OVERDUE,
         ("console:upload_repayments", _("Repayments")),
+        COMMERCIAL,
         CLAIMS,
         BREAKERS,
         ("console:credit_lines", _("Credit lines")),
@@ -50,6 +53,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     OrgKind.DISTRICT: [
         ("console:credit_lines", _("Enterprises")),
         APPLICATIONS,
+        IMPORT,
         LOANS,
         OVERDUE,
         POOLS,
@@ -77,6 +81,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
         ("console:rulebooks", _("Rulebooks")),
         ("console:districts", _("Districts")),
         ("console:banks", _("Banks")),
+        IMPORT,
         ("console:users", _("Users")),
         ("console:rates", _("Rates")),
         ("console:products", _("Loan products")),

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -48,6 +49,21 @@ class PasswordChange(auth_views.PasswordChangeView):
         update_session_auth_hash(self.request, self.request.user)
         messages.success(self.request, _("Your password was changed."))
         return redirect(self.get_success_url())
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Django's view of the e-mailed link; the new password is set through
+    ``accounts.services.change_password`` (audited, ``by`` e-mail)."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
+        from django.http import HttpResponseRedirect
+
+        accounts.change_password(
+            form.user, new_password=form.cleaned_data["new_password1"], by="email"
+        )
+        self.request.session.pop(INTERNAL_RESET_SESSION_TOKEN, None)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 def _managed(request: HttpRequest, pk: int) -> User:
@@ -179,8 +195,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if not accounts.tokens_of(request.user).filter(pk=pk).exists():
         raise Http404
-    back = request.POST.get("back") or reverse("console:tokens")
-    if not back.startswith("/") or back.startswith("//"):
+    back = request.POST.get("back") or ""
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
         back = reverse("console:tokens")
     if not confirm.confirmed(request):
         try:

@@ -32,7 +32,7 @@ def _bridge_form(request: HttpRequest, data: object = None) -> BridgeForm:
     user = request.user
     return BridgeForm(
         data,
-        enterprises=ent_selectors.enterprises(user).order_by("name")[:5000],
+        enterprises=ent_selectors.enterprises(user),
         banks=ent_selectors.banks(user).order_by("code"),
     )
 

@@ -15,6 +15,7 @@ from kvcredit.accounts.models import OrgKind
 from kvcredit.console import reads
 from kvcredit.console.access import EVERY_ROLE, role_required
 from kvcredit.console.forms import SubmissionForm, add_service_error
+from kvcredit.console.views.audit import trail
 from kvcredit.enterprises import selectors, services
 from kvcredit.errors import InvalidInput, NotFound
 from kvcredit.scoring.io import template_headers
@@ -26,7 +27,9 @@ def _evaluation_page(request: HttpRequest, ent: object, template: str) -> HttpRe
     ev = reads.latest_evaluation(request.user, ent)  # type: ignore[arg-type]
     explained = reads.explain(request.user, ev) if ev is not None else None
     line = selectors.credit_lines(request.user).filter(enterprise=ent).first()
-    context = {"enterprise": ent, "explained": explained, "line": line}
+    more = [("credit_line", line.pk)] if line is not None else []
+    audit = trail(request.user, "enterprise", ent.pk, more=more)  # type: ignore[attr-defined]
+    context = {"enterprise": ent, "explained": explained, "line": line, "audit": audit}
     return render(request, template, context)
 
 
