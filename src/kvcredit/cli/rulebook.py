@@ -12,8 +12,6 @@ differences found by ``diff --exit-code``), 2 unusable input (an invalid ruleboo
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -24,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kvcredit.errors import KvcreditError, RulebookError
-from kvcredit.rulebook.domain import Rulebook, diff, load_rulebook
+from kvcredit.rulebook.domain import Rulebook, diff, flatten, load_rulebook, rule_text
 
 EXIT_OK, EXIT_REFUSED, EXIT_UNUSABLE = 0, 1, 2
 HELP = "shipped rulebook id (chongqing-2022) or a rulebook .toml file"
@@ -51,35 +49,6 @@ def _load(ref: str) -> Rulebook:
         _fail(f"invalid rulebook {ref} 规则手册无效\n{lines}")
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if value is None:
-        return "—"
-    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
-        return ", ".join(_text(v) for v in value) or "—"
-    return str(value)
-
-
-def flatten(data: Any, path: str = "") -> list[tuple[str, Any]]:
-    """Every leaf rule as (key path, value); a list of scalars is one leaf."""
-    if isinstance(data, dict):
-        out: list[tuple[str, Any]] = []
-        for k, v in data.items():
-            out += flatten(v, f"{path}.{k}" if path else k)
-        return out
-    if isinstance(data, list) and any(isinstance(v, dict | list) for v in data):
-        out = []
-        for i, v in enumerate(data):
-            out += flatten(v, f"{path}.{i}")
-        return out
-    return [(path, data)]
-
-
 def rulebook_view(rb: Rulebook) -> Group:
     h = rb.header
     head = Text()
@@ -104,7 +73,7 @@ def rulebook_view(rb: Rulebook) -> Group:
         t.add_column("value 取值")
         t.add_column("ours 自定", justify="center")
         for path, value in rows:
-            t.add_row(path, _text(value), "ours" if rb.is_ours(path) else "")
+            t.add_row(path, rule_text(value), "ours" if rb.is_ours(path) else "")
         parts.append(t)
     parts.append(Text("ours: no source publishes the rule; it is this programme's own choice"))
     return Group(*parts)
@@ -131,16 +100,8 @@ def diff_table(a: Rulebook, b: Rulebook, changes: list[tuple[str, Any, Any]]) ->
     t.add_column(f"{a.id} {a.version}")
     t.add_column(f"{b.id} {b.version}")
     for path, x, y in changes:
-        t.add_row(
-            path,
-            _text(x) if not isinstance(x, dict | list) else _json(x),
-            _text(y) if not isinstance(y, dict | list) else _json(y),
-        )
+        t.add_row(path, rule_text(x), rule_text(y))
     return t
-
-
-def _json(v: Any) -> str:
-    return "; ".join(f"{p} = {_text(x)}" for p, x in flatten(v)) or "—"
 
 
 @app.command("diff")

@@ -812,6 +812,14 @@ class Rulebook:
         return f"<Rulebook {self.id} {self.version} {self.content_hash[:12]}>"
 
 
+def _rulebook_words(message: Said) -> Said:
+    """Pydantic's untranslated messages say 政策 (policy) in Chinese; here it is a rulebook."""
+    if message.zh.startswith("政策格式错误："):
+        zh = "规则手册格式错误：" + message.zh.removeprefix("政策格式错误：")
+        return Said(message.code, en=str(message), zh=zh, **message.params)
+    return message
+
+
 def parse_rulebook(text: str, source: str = "") -> Rulebook:
     """Validate a rulebook from TOML text; raise RulebookError naming key paths."""
     try:
@@ -824,7 +832,7 @@ def parse_rulebook(text: str, source: str = "") -> Rulebook:
         doc = RulebookDoc.model_validate(raw)
     except ValidationError as exc:
         problems: list[tuple[str, str]] = [
-            (key_path(e["loc"]), from_pydantic(e)) for e in exc.errors()
+            (key_path(e["loc"]), _rulebook_words(from_pydantic(e))) for e in exc.errors()
         ]
         raise RulebookError(problems, source) from exc
     except RecursionError:
@@ -873,6 +881,39 @@ def load_rulebook(ref: str | Path) -> Rulebook:
 
 def default_rulebook() -> Rulebook:
     return load_rulebook(DEFAULT_RULEBOOK)
+
+
+def rule_text(value: Any) -> str:
+    """A rule's value as the rulebook writes it (exact decimals, ISO dates, true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(rule_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{p} = {rule_text(v)}" for p, v in flatten(value)) or "—"
+    return str(value)
+
+
+def flatten(data: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Every leaf rule of a dumped rulebook (or part of one) as (key path, value); a list of
+    plain values is one leaf, a list of tables is walked by index."""
+    if isinstance(data, dict):
+        out: list[tuple[str, Any]] = []
+        for k, v in data.items():
+            out += flatten(v, f"{path}.{k}" if path else k)
+        return out
+    if isinstance(data, list) and any(isinstance(v, dict | list) for v in data):
+        out = []
+        for i, v in enumerate(data):
+            out += flatten(v, f"{path}.{i}")
+        return out
+    return [(path, data)]
 
 
 _NOT_COMPARED = ("notes", "sources", "title", "title_zh", "authority", "ours")
