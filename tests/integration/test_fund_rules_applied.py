@@ -336,3 +336,21 @@ def test_a_rule_change_leaves_earlier_decisions_as_they_were(world, trustees):
     r = claims.recover(trustees[0], claim_id=c1.pk, amount_fen=1_001, on=later)
     assert (r.pool_share_fen, r.bank_share_fen, r.partner_share_fen) == (801, 200, 0)
     assert_books_balance()
+
+
+def test_the_cli_shows_the_banks_limits_and_the_contributions_owed(world, trustees, monkeypatch):
+    from rich.console import Console
+
+    from kvcredit.cli import fund as fund_cli
+
+    monkeypatch.setattr(fund_cli, "console", Console(width=250))
+    publish_rules(world, "hubei-2025", **{"fund.cap_per_bank_per_year_yuan": 600_000})
+    fund(world)
+    claim_paid(world, trustees, bad_loan(world, 100_000 * YUAN))
+    r = CliRunner().invoke(app, ["fund", "limits", "--as-of", "2025-06-30"])
+    assert r.exit_code == 0, r.output
+    assert world.bank["a"].code in r.output and "520000.00" in r.output  # 600,000 - 80,000
+    r = CliRunner().invoke(app, ["fund", "owed", "--as-of", "2025-06-30"])
+    assert r.exit_code == 0, r.output
+    assert "province" in r.output or "省级" in r.output
+    assert CliRunner().invoke(app, ["fund", "limits", "--as-of", "June"]).exit_code == 2

@@ -315,6 +315,30 @@ class FeeTable(ListTable):
         accessor="reduction__percent_off_bp", verbose_name=_("Reduction (%)"), default=""
     )
     amount_fen = MoneyColumn(verbose_name=_("Fee (yuan)"))
+    cut = tables.Column(accessor="pk", verbose_name=_("Cut applied"), orderable=False)
+    payer = tables.Column(verbose_name=_("Paid by"))
+
+    def render_cut(self, record: Any) -> str:
+        """The rulebook's waiver or cut applied to the fee, with its reason."""
+        from kvcredit.fund import applied
+
+        if record.waived:
+            text = str(_("waived"))
+        elif record.cut:
+            text = str(_("%(cut)s off") % {"cut": record.cut})
+        else:
+            text = ""
+        reason = applied.fee_cut_reason(record)
+        return f"{text} · {reason}" if text and reason else text
+
+    def value_cut(self, record: Any) -> str:
+        return self.render_cut(record)
+
+    def render_payer(self, value: Any) -> str:
+        return str(_("the enterprise") if value == "ENTERPRISE" else _("the bank"))
+
+    def value_payer(self, value: Any) -> str:
+        return self.render_payer(value)
 
     def render_rate(self, value: Any) -> str:
         from kvcredit.console.templatetags.console import rate_percent
@@ -337,7 +361,7 @@ class FeeTable(ListTable):
         fields: list[str] = []
         sequence = (
             "loan", "enterprise", "bank", "district", "charged_on", "base_fen", "rate",
-            "reduction", "amount_fen",
+            "reduction", "amount_fen", "cut", "payer",
         )  # fmt: skip
 
 

@@ -170,9 +170,9 @@ def denials(loan: Any, rb: Rulebook) -> tuple[dcomp.Denial, ...]:
     return dcomp.denials(facts, rules)
 
 
-def fee_cuts(rb: Rulebook) -> list[dfee.Cut]:
-    """The rulebook's dated fee waivers and reductions (both days of a window included)."""
-    zh = (get_language() or "").startswith("zh")
+def fee_cuts(rb: Rulebook, *, zh: bool = False) -> list[dfee.Cut]:
+    """The rulebook's dated fee waivers and reductions (both days of a window included), their
+    reasons in English (``zh``: in Chinese where the rulebook gives one)."""
 
     def reason(r: Any) -> str:
         return (r.reason_zh if zh and r.reason_zh else r.reason) or ""
@@ -244,3 +244,16 @@ def _reversed(pool: Any, slot: str, on: dt.date) -> int:
         pool=pool, contributor=slot, entry_id__in=list(reversed_entries)
     ).aggregate(s=Sum("amount_fen"))["s"]
     return int(got or 0)
+
+
+def fee_cut_reason(fee: Any) -> str:
+    """Why a charged fee was cut, in the active language: the trustee's reduction, or the
+    waiver or reduction of the rulebook the fee recorded."""
+    if fee.reduction_id is not None:
+        return str(fee.reduction.reason)
+    if not fee.cut:
+        return ""
+    rb = rulebook_of(fee.rulebook_hash, fee.charged_on)
+    zh = (get_language() or "").startswith("zh")
+    found = dfee.cut_on(fee_cuts(rb, zh=zh), fee.charged_on)
+    return found.reason if found is not None else str(fee.cut_reason)

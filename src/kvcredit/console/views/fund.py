@@ -10,8 +10,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from kvcredit import clock
@@ -35,7 +35,7 @@ from kvcredit.console.views import steps
 from kvcredit.console.views.audit import trail
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, NotPermitted, ServiceError
-from kvcredit.fund import claims, config, selectors, services
+from kvcredit.fund import applied, claims, config, selectors, services
 from kvcredit.fund.domain import breaker as db
 from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.domain.ledger import PoolAccount
@@ -104,8 +104,14 @@ def pools(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The contribution was recorded."))
                 return redirect("console:pools")
     contributions = selectors.contributions(user).select_related("pool__district")
+    owed = [
+        {"district": pool.district.name, "party": party}
+        for pool in visible
+        for party in applied.owed(pool, today)
+    ]
     context = {
         "rows": rows,
+        "owed": owed,
         "form": form if kind_of(user) == TRUSTEE else None,
         "contributions": contributions.order_by("-paid_date", "-id")[:10],
     }
@@ -135,6 +141,10 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         overdue = list(
             selectors.claimable_loans(lending_selectors.loans(user)).order_by("-days_past_due")[:20]
         )
+    today = clock.today()
+    rb = applied.rules_on(today)
+    shown = rb.fund.allowance or rb.fund.cap_per_loan_yuan or rb.fund.cap_per_bank_per_year_yuan
+    limits = [selectors.bank_limits(b, today) for b in selectors.banks(user)] if shown else []
     return listing(
         request,
         rows.order_by("-id"),
@@ -143,8 +153,17 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         template="console/fund/claims.html",
         name="claims",
         title=_("Compensation claims"),
-        context={"form": form, "overdue": overdue},
+        context={"form": form, "overdue": overdue, "limits": limits},
     )
+
+
+def _labelled(rows: Any) -> list[Any]:
+    """Loss-share rows with the party's name in the active language."""
+    zh = (get_language() or "").startswith("zh")
+    out = list(rows)
+    for r in out:
+        r.label = r.name_zh if zh else r.name
+    return out
 
 
 @role_required(TRUSTEE, BANK, DISTRICT, ADMIN)
@@ -172,6 +191,9 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "claim": c,
         "events": c.events.select_related("actor").order_by("id"),
         "recoveries": c.recoveries.order_by("id"),
+        "stages": c.stages.order_by("seq"),
+        "limits": [claims.limit_text(x) for x in c.limited_by.split(",") if x],
+        "shares": _labelled(c.loss_shares.order_by("recovery_id", "id")),
         "note_form": NoteForm(),
         "amount_form": AmountForm(),
         "steps": [s for s in allowed if s not in refusals],
