@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lending', '0005_repayment_reference_per_bank'),
+        ('lending', '0006_rb_rulebook_hash'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,8 +9,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('enterprises', '0003_declared_fields'),
-        ('fund', '0003_claim_filed_amount'),
-        ('lending', '0006_sub_deferrals_subsidies'),
+        ('fund', '0004_rb_rulebook_hash'),
+        ('lending', '0007_sub_deferrals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
