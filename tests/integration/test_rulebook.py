@@ -192,6 +192,23 @@ def _three_loan_book(world):
         )
 
 
+def test_the_preview_shows_the_pairs_that_would_trip_and_the_loans_outside(world):
+    rbs.publish(builtin_text("chongqing-2022"), world.system)
+    _three_loan_book(world)
+    text = rulebook_text(version="t9", effective="2026-01-01", **ANY_BOOK)
+    p = rbs.preview(text, on=DAY)
+    (pair,) = p.effects["breakers"]
+    assert (pair["now"], pair["new"], pair["change"], pair["loans"]) == (
+        "NORMAL",
+        "SUSPENDED",
+        "would_trip",
+        3,
+    )
+    assert any("would trip" in line for line in p.effects["lines"])
+    small = rulebook_text(version="t8", effective="2026-01-01", **{"loan.max_amount_yuan": 500_000})
+    assert rbs.preview(small, on=DAY).effects["loans"]["over_amount"] == 3
+
+
 def test_a_breaker_does_not_trip_on_a_three_loan_book(world):
     from kvcredit.fund import breakers
     from kvcredit.fund.models import Breaker

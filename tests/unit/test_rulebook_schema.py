@@ -173,7 +173,7 @@ def _problems(text: str) -> list[tuple[str, str]]:
             "不是本规则手册中的键",
         ),
         ("effective = 2022-01-01", 'effective = "soon"', "rulebook.effective", "date", "日期"),
-        ("grace_days = 0", "grace_dayz = 0", "loan.grace_dayz", "not permitted", "不允许的键"),
+        ("grace_days = 30", "grace_dayz = 30", "loan.grace_dayz", "not permitted", "不允许的键"),
     ],
 )
 def test_errors_name_the_key_path_in_english_and_chinese(old, new, path, en, zh):
@@ -217,7 +217,7 @@ def test_loss_sharing_must_add_up_and_match_the_compensation_share():
 
 def test_the_messages_read_in_either_language():
     with pytest.raises(RulebookError) as caught:
-        parse_rulebook(CQ22.replace("grace_days = 0", "grace_dayz = 0"))
+        parse_rulebook(CQ22.replace("grace_days = 30", "grace_dayz = 30"))
     assert caught.value.lines("zh-hans") == ["loan.grace_dayz: 不允许的键（拼写有误？）"]
     assert caught.value.lines("en") == ["loan.grace_dayz: Extra inputs are not permitted"]
     with pytest.raises(RulebookError) as caught:

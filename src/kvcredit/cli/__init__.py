@@ -5,6 +5,7 @@
 - ``lending``: the end of day (``kvcredit eod``);
 - ``fund``: the fund's books (``kvcredit fund export``);
 - ``subsidy``: interest subsidies (``kvcredit subsidy run|notice``);
+- ``rulebook``: check, show, diff, list and publish programme rulebooks;
 - ``console``: translation catalogues, the demo programme, the programme report;
 - ``views``: the Rich renderings the commands print.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from kvcredit.cli import console, evaluate, fund, lending, platform, subsidy
+from kvcredit.cli import console, evaluate, fund, lending, platform, rulebook, subsidy
 
 app = typer.Typer(
     help="kvcredit: knowledge-value credit evaluation. 知识价值信用评价。",
@@ -26,6 +27,7 @@ evaluate.register(app)
 platform.register(app)
 app.add_typer(fund.app, name="fund")
 app.add_typer(subsidy.app, name="subsidy")
+app.add_typer(rulebook.app, name="rulebook")
 app.add_typer(console.app, name="i18n")
 app.add_typer(console.demo_app, name="demo")
 app.command("report")(console.report)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from kvcredit.console.views import common, enterprise, fund, lending, lines, policies, setup
+from kvcredit.console.views import (
+    common,
+    enterprise,
+    fund,
+    lending,
+    lines,
+    policies,
+    rulebooks,
+    setup,
+)
 
 app_name = "console"
 
@@ -23,6 +32,10 @@ urlpatterns = [
     path("setup/policies/preview/", policies.preview, name="policy_preview"),
     path("setup/policies/publish/", policies.publish, name="policy_publish"),
     path("setup/policies/<int:pk>/", policies.policy_source, name="policy"),
+    path("setup/rulebooks/", rulebooks.rulebooks, name="rulebooks"),
+    path("setup/rulebooks/preview/", rulebooks.preview, name="rulebook_preview"),
+    path("setup/rulebooks/publish/", rulebooks.publish, name="rulebook_publish"),
+    path("setup/rulebooks/<int:pk>/", rulebooks.rulebook, name="rulebook"),
     path("setup/districts/", setup.districts, name="districts"),
     path("setup/banks/", setup.banks, name="banks"),
     path("setup/users/", setup.users, name="users"),

@@ -812,6 +812,14 @@ class Rulebook:
         return f"<Rulebook {self.id} {self.version} {self.content_hash[:12]}>"
 
 
+def _rulebook_words(message: Said) -> Said:
+    """Pydantic's untranslated messages say 政策 (policy) in Chinese; here it is a rulebook."""
+    if message.zh.startswith("政策格式错误："):
+        zh = "规则手册格式错误：" + message.zh.removeprefix("政策格式错误：")
+        return Said(message.code, en=str(message), zh=zh, **message.params)
+    return message
+
+
 def parse_rulebook(text: str, source: str = "") -> Rulebook:
     """Validate a rulebook from TOML text; raise RulebookError naming key paths."""
     try:
@@ -824,7 +832,7 @@ def parse_rulebook(text: str, source: str = "") -> Rulebook:
         doc = RulebookDoc.model_validate(raw)
     except ValidationError as exc:
         problems: list[tuple[str, str]] = [
-            (key_path(e["loc"]), from_pydantic(e)) for e in exc.errors()
+            (key_path(e["loc"]), _rulebook_words(from_pydantic(e))) for e in exc.errors()
         ]
         raise RulebookError(problems, source) from exc
     except RecursionError:
@@ -875,17 +883,66 @@ def default_rulebook() -> Rulebook:
     return load_rulebook(DEFAULT_RULEBOOK)
 
 
+def rule_text(value: Any) -> str:
+    """A rule's value as the rulebook writes it (exact decimals, ISO dates, true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(rule_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{p} = {rule_text(v)}" for p, v in flatten(value)) or "—"
+    return str(value)
+
+
+def flatten(data: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Every leaf rule of a dumped rulebook (or part of one) as (key path, value); a list of
+    plain values is one leaf, a list of tables is walked by index."""
+    if isinstance(data, dict):
+        out: list[tuple[str, Any]] = []
+        for k, v in data.items():
+            out += flatten(v, f"{path}.{k}" if path else k)
+        return out
+    if isinstance(data, list) and any(isinstance(v, dict | list) for v in data):
+        out = []
+        for i, v in enumerate(data):
+            out += flatten(v, f"{path}.{i}")
+        return out
+    return [(path, data)]
+
+
+_NOT_COMPARED = ("notes", "sources", "title", "title_zh", "authority", "ours")
+
+
 def diff(a: Rulebook, b: Rulebook) -> list[tuple[str, Any, Any]]:
-    """The rules that differ between two rulebooks: (key path, in a, in b), by key path; the
-    header's id, version and effective date are included, its notes and sources are not."""
+    """The rules that differ between two rulebooks: (key path, in a, in b), leaf by leaf (a
+    rule one of them lacks is None there); the header's id, version and effective date are
+    included, its titles, authority, notes, sources and ``ours`` marks are not."""
     out: list[tuple[str, Any, Any]] = []
 
+    def tables(v: Any) -> bool:
+        return isinstance(v, list) and any(isinstance(i, dict) for i in v)
+
     def walk(path: str, x: Any, y: Any) -> None:
-        if isinstance(x, dict) and isinstance(y, dict):
-            for k in sorted(set(x) | set(y)):
-                if path == "rulebook" and k in ("notes", "sources", "title", "title_zh"):
+        if isinstance(x, dict | None) and isinstance(y, dict | None) and (x or y) is not None:
+            x, y = x or {}, y or {}
+            for k in [*x, *(k for k in y if k not in x)]:
+                if path == "rulebook" and k in _NOT_COMPARED:
                     continue
                 walk(f"{path}.{k}" if path else k, x.get(k), y.get(k))
+        elif (tables(x) or tables(y)) and isinstance(x, list | None) and isinstance(y, list | None):
+            x, y = x or [], y or []
+            for i in range(max(len(x), len(y))):
+                walk(
+                    f"{path}.{i}",
+                    x[i] if i < len(x) else None,
+                    y[i] if i < len(y) else None,
+                )
         elif x != y:
             out.append((path, x, y))
 

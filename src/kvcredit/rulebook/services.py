@@ -221,14 +221,21 @@ class Preview:
     effects: dict[str, Any] = field(default_factory=dict)  # filled by the fund and lending
 
 
-def preview(text: str) -> Preview:
-    """The rules that would change from the rulebook's effective date, and whether publishing
-    would be refused (and why). The fund's and the loans' effects on the current book are
-    added by ``effects_on_book``."""
+def preview(text: str, *, on: dt.date | None = None) -> Preview:
+    """The rules that would change from the rulebook's effective date, whether publishing
+    would be refused (and why), and its effects on the book as it stands on ``on`` (default
+    today; ``kvcredit.rulebook.effects``: pairs that would trip or could be lifted, the fee,
+    live loans outside the new loan rules)."""
+    from kvcredit import clock
+    from kvcredit.rulebook.effects import effects_on_book
+
     rb = parse_text(text)
     try:
         against = rules_on(rb.effective)
     except NotFound:
         against = None
     changes = diff(against, rb) if against is not None else []
-    return Preview(rulebook=rb, against=against, changes=changes, refused=refusal(rb))
+    effects = effects_on_book(rb, against, on or clock.today())
+    return Preview(
+        rulebook=rb, against=against, changes=changes, refused=refusal(rb), effects=effects
+    )

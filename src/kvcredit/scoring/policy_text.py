@@ -177,6 +177,8 @@ PYDANTIC_ZH: dict[str, str] = {
     "literal_error": "取值应为：{expected}",
     "string_pattern_mismatch": "格式不符（应匹配 {pattern}）",
     "greater_than_equal": "应大于或等于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "less_than": "应小于 {lt}",
     "less_than_equal": "应小于或等于 {le}",
     "too_short": "至少需要 {min_length} 项",
     "string_too_short": "不能为空",

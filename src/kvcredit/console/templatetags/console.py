@@ -60,6 +60,7 @@ NAVIGATION: dict[str, list[tuple[str, Any]]] = {
     ],
     OrgKind.ADMINISTRATOR: [
         ("console:policies", _("Policies")),
+        ("console:rulebooks", _("Rulebooks")),
         ("console:districts", _("Districts")),
         ("console:banks", _("Banks")),
         ("console:users", _("Users")),
