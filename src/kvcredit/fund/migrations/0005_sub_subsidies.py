@@ -5,6 +5,22 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# SQLite rebuilds fund_journalentry to change its kind constraint, which drops its append-only
+# triggers (0002_ledger_integrity): they are made again here. PostgreSQL alters in place.
+TABLE = "fund_journalentry"
+SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_{op.lower()} BEFORE {op} ON {TABLE}
+       BEGIN SELECT RAISE(ABORT, 'fund records are append-only ({op} refused)'); END"""
+    for op in ("UPDATE", "DELETE")
+]
+
+
+def _append_only_again(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in SQLITE_TRIGGERS:
+            schema_editor.execute(sql, params=None)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -111,4 +127,5 @@ class Migration(migrations.Migration):
             model_name='subsidy',
             constraint=models.CheckConstraint(condition=models.Q(('amount_fen__lte', models.F('interest_paid_fen'))), name='subsidy_le_interest'),
         ),
+        migrations.RunPython(_append_only_again, migrations.RunPython.noop),
     ]
