@@ -95,6 +95,8 @@ class DemoReport:
     claims: dict[str, int] = field(default_factory=dict)  # by status at the end
     waiting: int = 0  # claims checked but waiting for money
     suspended: int = 0  # bank and district pairs suspended by the breaker at the end
+    deferrals: int = 0  # deferrals granted (one per deferral rule of the rulebooks in force)
+    subsidies: int = 0  # interest subsidies paid
     credentials: list[Credential] = field(default_factory=list)
 
 
@@ -307,6 +309,7 @@ class _Programme:
         self.waiting: list[_Case] = []
         self.paid: list[_Case] = []
         self.slots = self._slots()
+        self.forborne: set[str] = set()  # deferral rules a demo borrower was granted
 
     # -- the calendar ------------------------------------------------------------------------
     def _slots(self) -> dict[dt.date, str]:
@@ -452,10 +455,12 @@ class _Programme:
 
     # -- the 15th: repayments, fees, recoveries and closings, the breakers --------------------
     def _pay_day(self, day: dt.date) -> None:
-        from kvcredit.fund import breakers
+        from kvcredit.fund import breakers, subsidies
         from kvcredit.fund import services as fund
 
         self._repay_due(day)
+        self._forbear(day)
+        self.report.subsidies += len(subsidies.pay_subsidies(self.trustee_a, on=day).paid)
         fund.charge_service_fees(self.trustee_a, on=day)
         self._follow_paid(day)
         # the trustee's recompute closes the day (the business day's breaker step's stand-in)
@@ -516,6 +521,48 @@ class _Programme:
                 now=stamp,
             )
             self.report.repayments += 1
+
+    def _forbear(self, day: dt.date) -> None:
+        """While a deferral rule of the rulebook in force can be granted, one performing
+        borrower with an instalment in its window asks its bank, which grants it."""
+        from kvcredit import relief
+        from kvcredit.errors import ServiceError
+        from kvcredit.lending import deferrals
+        from kvcredit.lending.domain import deferral as dd
+        from kvcredit.lending.models import Loan, LoanStatus
+
+        for rule in relief.rules_on(day).deferrals:
+            if rule.key in self.forborne or not dd.may_grant_on(rule, day):
+                continue
+            candidates = (
+                Loan.objects.filter(
+                    status=LoanStatus.ACTIVE,
+                    next_due_date__gte=max(rule.window_from, day),
+                    next_due_date__lt=rule.window_to,
+                    due_principal_fen=0,
+                    due_interest_fen=0,
+                )
+                .exclude(pk__in=self.stops)
+                .select_related("enterprise", "district")
+                .order_by("id")[:20]
+            )
+            for loan in candidates:
+                if not any(r.key == rule.key for r in deferrals.eligible_rules(loan, day)):
+                    continue
+                try:
+                    d = deferrals.request(
+                        self._ent_user(loan.enterprise),
+                        loan_id=loan.pk,
+                        rule=rule.key,
+                        reason="受疫情影响，申请延期还本付息",
+                        today=day,
+                    )
+                    deferrals.grant(self.bank_users[loan.bank_id], deferral_id=d.pk, today=day)
+                except ServiceError:
+                    continue
+                self.forborne.add(rule.key)
+                self.report.deferrals += 1
+                break
 
     def _default(self, loan: Any, *, planned: str = "") -> None:
         """The loan has left its due date unpaid and will pay no more: schedule its claim."""
@@ -805,7 +852,8 @@ def cli_load(seed: int, enterprises: int, until: str | None, years: int) -> None
     statuses = ", ".join(f"{n} {status.lower()}" for status, n in sorted(r.claims.items()))
     say(
         f"claims: {statuses or 'none'} ({r.waiting} waiting for money); "
-        f"{r.suspended} bank and district pairs suspended by the circuit breaker"
+        f"{r.suspended} bank and district pairs suspended by the circuit breaker; "
+        f"{r.deferrals} deferrals granted, {r.subsidies} interest subsidies paid"
     )
     out.print("\n[bold]Users[/bold] (password for all: " + DEMO_PASSWORD + ")")
     for c in r.credentials:

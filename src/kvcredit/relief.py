@@ -26,9 +26,11 @@ DAY = dt.timedelta(days=1)
 
 @dataclass(frozen=True)
 class ReliefRules:
-    source: str  # id@version#hash of the rulebook (empty: none)
+    source: str  # id@version#hash16 of the rulebook (empty: none)
     subsidies: list[ds.SubsidyRule] = field(default_factory=list)
     deferrals: list[dd.DeferralRule] = field(default_factory=list)
+
+    content_hash: str = ""  # the rulebook's full content hash (as every decision records)
 
     def deferral(self, key: str) -> dd.DeferralRule | None:
         return next((r for r in self.deferrals if r.key == key), None)
@@ -108,4 +110,5 @@ def rules_on(day: dt.date) -> ReliefRules:
         source_of(book),
         [subsidy_rule(s) for s in book.subsidies],
         [deferral_rule(d) for d in book.deferrals],
+        book.content_hash,
     )

@@ -37,6 +37,13 @@ def test_a_small_demo_balances_its_books_and_shows_claims_at_every_step() -> Non
     report = demo.load(seed=11, enterprises=300, until=until, years=3, default_rate=0.15)
     assert demo.books_balance()
     assert verify().ok
+    # the rulebook's windows (chongqing-2022): 2022 Q4 deferral granted, subsidies to 2022-12-31
+    from kvcredit.fund.models import Subsidy
+    from kvcredit.lending.models import Deferral
+
+    assert report.deferrals == 1 and Deferral.objects.get().status == "GRANTED"
+    assert report.subsidies > 0 and Subsidy.objects.count() == report.subsidies
+    assert not Subsidy.objects.filter(period_from__gt=dt.date(2022, 12, 31)).exists()
     assert report.loans > 0 and report.repayments > 0
     assert Loan.objects.count() == report.loans
     assert Repayment.objects.count() == report.repayments

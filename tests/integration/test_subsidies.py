@@ -146,3 +146,26 @@ def test_the_shipped_chongqing_2022_subsidy_ends_on_2022_12_31_pro_rata(world):
     # 2023-02-15's instalment lies after the window: nothing more
     pay_instalment_on_due_date(world, loan, dt.date(2023, 2, 15))
     assert subsidies.pay_subsidies(admin, on=dt.date(2023, 2, 15)).paid == []
+
+
+@pytest.mark.usefixtures("_rules")
+def test_the_books_with_subsidies_pass_beancount(world, tmp_path):
+    from decimal import Decimal
+
+    from beancount import loader
+    from beancount.core import realization
+
+    from kvcredit.fund.domain.beancount import bean_account
+    from kvcredit.fund.export import write_beancount
+
+    loan = make_loan(world, method="MONTHLY_INTEREST", term=6)
+    pay_instalment_on_due_date(world, loan, dt.date(2022, 8, 15))
+    assert subsidies.pay_subsidies(world.users["admin"], on=dt.date(2022, 8, 15)).paid
+    out = tmp_path / "fund.beancount"
+    write_beancount(out)
+    entries, errors, _options = loader.load_file(str(out))
+    assert errors == []
+    real = realization.realize(entries)
+    for code, fen in books.balances().items():
+        node = realization.get(real, bean_account(code))
+        assert node.balance.get_currency_units("CNY").number == Decimal(fen) / 100, code

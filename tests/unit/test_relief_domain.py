@@ -184,3 +184,34 @@ def test_the_end_of_day_waives_penalty_and_pauses_days_past_due_during_a_deferra
     else:
         assert dpds[D(2023, 6, 29)] == (D(2023, 6, 29) - D(2022, 10, 15)).days
         assert pens[D(2023, 6, 29)] > 4 * 152
+
+
+def test_the_shipped_rulebooks_subsidy_and_deferral_rules_convert():
+    from importlib import resources
+
+    from kvcredit import relief
+    from kvcredit.rulebook.domain import parse_rulebook
+
+    def book(name):
+        text = resources.files("kvcredit.data").joinpath("rulebooks", f"{name}.toml").read_text()
+        return parse_rulebook(text)
+
+    hubei = [relief.subsidy_rule(s) for s in book("hubei-2025").subsidies]
+    assert [r.basis for r in hubei] == [ds.Basis.INTEREST]
+    inst = ds.PaidInstalment(
+        1, hubei[0].window_from, hubei[0].window_from + dt.timedelta(31), 10_001, 3_000_000
+    )
+    assert ds.instalment_subsidy(hubei[0], inst).amount_fen == round_half_up(
+        Fraction(10_001) * hubei[0].share
+    )
+    cq = book("chongqing-2022")
+    (q4,) = [relief.deferral_rule(d) for d in cq.deferrals]
+    assert (q4.window_from, q4.window_to, q4.defer_to) == (
+        D(2022, 10, 1),
+        D(2023, 1, 1),
+        D(2023, 6, 30),
+    )
+    assert q4.defers is dd.Defers.PRINCIPAL_AND_INTEREST and q4.penalty_waived and q4.dpd_paused
+    (sub,) = [relief.subsidy_rule(s) for s in cq.subsidies]
+    assert sub.window_to == D(2023, 1, 1) and sub.benchmark == "PBOC_BENCHMARK"
+    assert not book("chongqing-2017").subsidies

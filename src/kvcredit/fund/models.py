@@ -551,7 +551,8 @@ class Subsidy(models.Model):
     bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="+")
     pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="subsidies")
     rule_key = models.CharField(max_length=80)
-    rulebook = models.CharField(max_length=80, blank=True)  # id@version#hash applied
+    rulebook = models.CharField(max_length=80, blank=True)  # id@version#hash16 applied
+    rulebook_hash = models.CharField(max_length=64, blank=True, default="")  # its content hash
     payer = models.CharField(max_length=10)  # POOL or BUDGET
     payee = models.CharField(max_length=12)  # ENTERPRISE or BANK
     period_from = models.DateField()

@@ -43,6 +43,7 @@ from kvcredit.lending.domain import subsidy as ds
 class SubsidyRun:
     day: dt.date
     rulebook: str
+    rulebook_hash: str = ""
     paid: list[Subsidy] = field(default_factory=list)
     waiting: int = 0  # instalments a pool could not cover yet
 
@@ -59,13 +60,16 @@ def pay_subsidies(
         actor, OrgKind.ADMINISTRATOR, OrgKind.TRUSTEE, action=gettext_noop("pay interest subsidies")
     )
     found = rules or relief.rules_on(on)
-    run = SubsidyRun(on, found.source)
+    run = SubsidyRun(on, found.source, found.content_hash)
     if not found.subsidies:
         return run
     due_after = min(r.window_from for r in found.subsidies) - dt.timedelta(days=1)
+    ends = [r.window_to for r in found.subsidies]
+    # an instalment's period is far shorter than a year, a deferred one included (ours)
+    due_before = None if None in ends else max(e for e in ends if e) + dt.timedelta(days=366)
     with transaction.atomic():
         pools: dict[int, Pool] = {}
-        for row in lending.paid_interest(on=on, due_after=due_after):
+        for row in lending.paid_interest(on=on, due_after=due_after, due_before=due_before):
             for rule in ds.rules_touching(found.subsidies, row.period_from, row.due_date):
                 ok = rule.applies_to(
                     district=row.district_code,
@@ -78,7 +82,7 @@ def pay_subsidies(
                 if row.district_id not in pools:  # lock the pool: runs of the day serialise
                     district = District.objects.get(pk=row.district_id)
                     pools[row.district_id] = books.pool_of(district, lock=True)
-                paid = _pay_one(actor, pools[row.district_id], row, rule, on, found.source)
+                paid = _pay_one(actor, pools[row.district_id], row, rule, on, found)
                 if paid is None:
                     run.waiting += 1
                 elif paid is not False:
@@ -87,7 +91,12 @@ def pay_subsidies(
 
 
 def _pay_one(
-    actor: Any, pool: Pool, row: lending.PaidInterest, rule: ds.SubsidyRule, on: dt.date, src: str
+    actor: Any,
+    pool: Pool,
+    row: lending.PaidInterest,
+    rule: ds.SubsidyRule,
+    on: dt.date,
+    rules: relief.ReliefRules,
 ) -> Subsidy | bool | None:
     """The subsidy row, None when the pool cannot cover it yet, False when nothing is due
     (zero, or paid already)."""
@@ -128,7 +137,8 @@ def _pay_one(
                 bank_id=row.bank_id,
                 pool=pool,
                 rule_key=rule.key,
-                rulebook=src,
+                rulebook=rules.source,
+                rulebook_hash=rules.content_hash,
                 payer=rule.payer.value,
                 payee=rule.payee.value,
                 period_from=row.period_from,
@@ -155,7 +165,7 @@ def _pay_one(
             "loan": row.loan_id,
             "seq": row.seq,
             "rule": rule.key,
-            "rulebook": src,
+            "rulebook": rules.content_hash or rules.source,
             "amount_fen": calc.amount_fen,
             "on": on,
         },

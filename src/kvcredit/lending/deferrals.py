@@ -166,6 +166,7 @@ def request(
                     status=status,
                     rule_key=found.key,
                     rulebook=rules.source,
+                    rulebook_hash=rules.content_hash,
                     window_from=found.window_from,
                     window_to=found.window_to,
                     defer_to=found.defer_to,

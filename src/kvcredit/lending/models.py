@@ -331,7 +331,8 @@ class Deferral(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="deferrals")
     status = models.CharField(max_length=12, choices=DeferralStatus.choices)
     rule_key = models.CharField(max_length=80)
-    rulebook = models.CharField(max_length=80, blank=True)  # id@version#hash applied
+    rulebook = models.CharField(max_length=80, blank=True)  # id@version#hash16 applied
+    rulebook_hash = models.CharField(max_length=64, blank=True, default="")  # its content hash
     window_from = models.DateField()
     window_to = models.DateField()
     defer_to = models.DateField()

@@ -267,9 +267,12 @@ class PaidInterest:
     bank_id: int
 
 
-def paid_interest(*, on: dt.date, due_after: dt.date) -> list[PaidInterest]:
-    """Instalments due after ``due_after`` and on or before ``on`` whose interest (more than
-    zero) is met in full and that no interest subsidy has been paid on yet."""
+def paid_interest(
+    *, on: dt.date, due_after: dt.date, due_before: dt.date | None = None
+) -> list[PaidInterest]:
+    """Instalments due after ``due_after``, on or before ``on`` (and before ``due_before``)
+    whose interest (more than zero) is met in full and that no interest subsidy has been paid
+    on yet."""
     from django.db.models import OuterRef, Subquery
     from django.db.models.functions import Coalesce
 
@@ -282,6 +285,7 @@ def paid_interest(*, on: dt.date, due_after: dt.date) -> list[PaidInterest]:
             interest_paid_fen=F("interest_due_fen"),
             subsidies__isnull=True,
         )
+        .filter(Q() if due_before is None else Q(due_date__lt=due_before))
         .annotate(
             period_from=Coalesce(Subquery(previous.values("due_date")[:1]), "loan__disbursed_on")
         )

@@ -7,7 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fund', '0003_claim_filed_amount'),
+        ('fund', '0005_fundrules_stages_sharing'),
+        ('fund', '0005_sub_subsidies'),
     ]
 
     operations = [
