@@ -189,6 +189,17 @@ LISTS = [
         "limit_fen",
     ),
     ("users", "admin", "kind=BANK", "用户名", "username", None, None),
+    ("districts", "admin", "q=5001", "代码", "code", None, None),
+    ("banks", "admin", "q=BANK", "代码", "code", None, None),
+    (
+        "rates",
+        "admin",
+        "date_from=2015-01-01&sort=-effective_date",
+        "生效日期",
+        "effective_date",
+        None,
+        None,
+    ),
 ]
 
 
@@ -210,7 +221,9 @@ def test_the_export_holds_exactly_the_filtered_rows_of_the_page(  # type: ignore
     for fmt in ("xlsx", "csv"):
         headers, rows = (xlsx_rows if fmt == "xlsx" else csv_rows)(c, url)
         assert len(rows) == len(shown) == c.get(url).context["count"]
-        keys = [str(v) for v in column(headers, rows, key)]
+        keys = [
+            str(v.date() if isinstance(v, dt.datetime) else v) for v in column(headers, rows, key)
+        ]
         assert keys == [str(_attr(r, attr)) for r in shown]  # the same rows, in the same order
         if money:
             assert [fen(v) for v in column(headers, rows, money)] == [

@@ -486,7 +486,7 @@ def _xlsx(t: tables.Table) -> bytes:
             elif isinstance(value, bool):
                 ws.write_string(r, c, _text(value))
             elif isinstance(value, int | float | Decimal):
-                ws.write_number(r, c, value)
+                ws.write_number(r, c, float(value) if isinstance(value, Decimal) else value)
             else:
                 ws.write_string(r, c, _text(value))
     ws.freeze_panes(1, 0)
