@@ -135,6 +135,7 @@ class LoanTable(ListTable):
 
     class Meta(ListTable.Meta):
         model = Loan
+        empty_text = _("No loan.")
         fields: list[str] = []
         sequence = (
             "id", "enterprise", "uscc", "district", "bank", "amount_fen",
@@ -231,6 +232,7 @@ class ClaimTable(ListTable):
 
     class Meta(ListTable.Meta):
         model = Claim
+        empty_text = _("No claim.")
         fields: list[str] = []
         sequence = (
             "id", "loan", "enterprise", "bank", "district", "registered_on", "days_overdue",
@@ -279,6 +281,7 @@ class CreditLineTable(ListTable):
 
     class Meta(ListTable.Meta):
         model = CreditLine
+        empty_text = _("No enterprise matches.")
         fields: list[str] = []
         sequence = (
             "enterprise", "uscc", "district", "grade", "limit_fen", "used_fen",
@@ -335,6 +338,7 @@ class FeeTable(ListTable):
 
     class Meta(ListTable.Meta):
         model = ServiceFee
+        empty_text = _("No fee yet.")
         fields: list[str] = []
         sequence = (
             "loan", "enterprise", "bank", "district", "charged_on", "base_fen", "rate",
