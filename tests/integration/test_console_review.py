@@ -84,7 +84,9 @@ def test_a_claim_shows_its_figures_once_filed(world, loan) -> None:  # type: ign
     bank = login(world, "bank_a")
     detail = bank.get(reverse("console:claim", args=[c.pk])).content.decode()
     assert "申请代偿时确定" in detail and "逾期本金（元）" not in detail
-    row = re.search(rf'<tr><td><a href="/fund/claims/{c.pk}/">.*?</tr>', _listing(bank))
+    row = re.search(
+        rf'<tr>\s*<td[^>]*><a href="/fund/claims/{c.pk}/">.*?</tr>', _listing(bank), re.S
+    )
     assert row is not None and ">—</td>" in row.group(0)
     claims.file(world.users["bank_a"], claim_id=c.pk, on=DAY)
     detail = bank.get(reverse("console:claim", args=[c.pk])).content.decode()
