@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import inspect
 import io
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -346,15 +347,80 @@ def _columns(t: tables.Table) -> list[Any]:
 
 
 def cells(t: tables.Table) -> tuple[list[str], Iterator[list[tuple[Any, Any]]]]:
-    """The header row and, for each row, (column, value) pairs as the export writes them."""
+    """The header row and, for each row, (column, value) pairs as the export writes them:
+    the value each column's ``value`` gives (as django-tables2's ``get_cell_value``), worked
+    out once per column rather than looked up again for every cell."""
     cols = _columns(t)
     headers = [str(c.header) for c in cols]
+    getters = [_getter(t, c) for c in cols]
 
     def rows() -> Iterator[list[tuple[Any, Any]]]:
-        for row in t.rows:
-            yield [(c.column, row.get_cell_value(c.name)) for c in cols]
+        data = t.data.data
+        records = data.iterator(chunk_size=2000) if isinstance(data, QuerySet) else iter(data)
+        for record in records:
+            yield [(c.column, get(record)) for c, get in zip(cols, getters, strict=True)]
 
     return headers, rows()
+
+
+def _getter(t: tables.Table, bound: Any) -> Callable[[Any], Any]:
+    """record -> the export's value of one column."""
+    path = str(bound.accessor).replace(".", "__").split("__")
+    labels = _choice_labels(t, path)
+    column = bound.column
+    empty = column.empty_values
+    value = bound.value  # the table's value_<name>, else its render_<name>, else the column's
+    wanted = set(inspect.signature(value).parameters)
+    fast: Callable[[Any], Any] | None = None  # the column's own value, without a lookup
+    if value == column.value:
+        own = type(column).value
+        if own in (MoneyColumn.value, NumberColumn.value):
+            fast = _same
+        elif own is DayColumn.value:
+            fast = column.value
+        elif own is TextColumn.value:
+            fast = str
+        elif own is tables.Column.value and type(column).render is tables.Column.render:
+            fast = _same
+
+    def resolve(record: Any) -> Any:
+        v = record
+        for part in path:
+            if v is None:
+                return None
+            v = getattr(v, part, None)
+        return labels.get(v, v) if labels is not None else v
+
+    def get(record: Any) -> Any:
+        v = resolve(record)
+        if v in empty:
+            return None
+        if fast is not None:
+            return fast(v)
+        kwargs = {"value": v, "record": record, "column": column, "bound_column": bound}
+        return value(**{k: kwargs[k] for k in wanted if k in kwargs})
+
+    return get
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+def _choice_labels(t: tables.Table, path: list[str]) -> dict[Any, str] | None:
+    """The labels of a field with choices at the end of ``path`` (a status: its words)."""
+    model = getattr(t._meta, "model", None)
+    field = None
+    try:
+        for part in path:
+            if model is None:
+                return None
+            field = model._meta.get_field(part)
+            model = field.related_model
+    except Exception:
+        return None
+    choices = getattr(field, "choices", None)
+    return {k: str(label) for k, label in field.flatchoices} if choices and field else None
 
 
 def export(t: tables.Table, fmt: str, name: str) -> HttpResponse:
@@ -420,7 +486,7 @@ def _xlsx(t: tables.Table) -> bytes:
             elif isinstance(value, bool):
                 ws.write_string(r, c, _text(value))
             elif isinstance(value, int | float | Decimal):
-                ws.write_number(r, c, value)
+                ws.write_number(r, c, float(value) if isinstance(value, Decimal) else value)
             else:
                 ws.write_string(r, c, _text(value))
     ws.freeze_panes(1, 0)

@@ -27,7 +27,7 @@ from kvcredit.console.lists import (
     yes_no_filter,
 )
 from kvcredit.console.templatetags.console import yuan
-from kvcredit.enterprises.models import CreditLine
+from kvcredit.enterprises.models import Bank, CreditLine, District
 from kvcredit.fund.models import (
     BridgeLoan,
     Claim,
@@ -43,6 +43,7 @@ from kvcredit.lending.models import (
     Category,
     Loan,
     LoanStatus,
+    Rate,
     Repayment,
     RepaymentKind,
 )
@@ -134,6 +135,7 @@ class LoanTable(ListTable):
 
     class Meta(ListTable.Meta):
         model = Loan
+        empty_text = _("No loan.")
         fields: list[str] = []
         sequence = (
             "id", "enterprise", "uscc", "district", "bank", "amount_fen",
@@ -230,6 +232,7 @@ class ClaimTable(ListTable):
 
     class Meta(ListTable.Meta):
         model = Claim
+        empty_text = _("No claim.")
         fields: list[str] = []
         sequence = (
             "id", "loan", "enterprise", "bank", "district", "registered_on", "days_overdue",
@@ -278,6 +281,7 @@ class CreditLineTable(ListTable):
 
     class Meta(ListTable.Meta):
         model = CreditLine
+        empty_text = _("No enterprise matches.")
         fields: list[str] = []
         sequence = (
             "enterprise", "uscc", "district", "grade", "limit_fen", "used_fen",
@@ -358,6 +362,7 @@ class FeeTable(ListTable):
 
     class Meta(ListTable.Meta):
         model = ServiceFee
+        empty_text = _("No fee yet.")
         fields: list[str] = []
         sequence = (
             "loan", "enterprise", "bank", "district", "charged_on", "base_fen", "rate",
@@ -537,3 +542,119 @@ class UserTable(ListTable):
             "username", "email", "organisation", "kind", "is_active", "date_joined",
             "last_login",
         )  # fmt: skip
+
+
+# -- set-up: districts, banks, rates ----------------------------------------------------------
+def _code_or_name(qs: Any, _name: str, value: Any) -> Any:
+    from django.db.models import Q
+
+    text = (value or "").strip()
+    if not text:
+        return qs
+    return qs.filter(Q(code__icontains=text) | Q(name__icontains=text))
+
+
+class DistrictFilter(ListFilter):
+    q = df.CharFilter(label=_("Code or name"), method=_code_or_name, max_length=100)
+    date_from = _from("participating_since", _("Participating from"))
+    date_to = _to("participating_since", _("Participating to"))
+
+    class Meta:
+        model = District
+        fields: list[str] = []
+
+
+class DistrictTable(ListTable):
+    code = tables.Column(verbose_name=_("Code"))
+    name = TextColumn(verbose_name=_("Name"))
+    name_en = TextColumn(verbose_name=_("English name"), default="")
+    participating_since = DayColumn(verbose_name=_("Participating since"))
+
+    class Meta(ListTable.Meta):
+        model = District
+        fields: list[str] = []
+        sequence = ("code", "name", "name_en", "participating_since")
+
+
+class BankFilter(ListFilter):
+    q = df.CharFilter(label=_("Code or name"), method=_code_or_name, max_length=100)
+    district = df.ModelChoiceFilter(
+        field_name="admissions__district",
+        label=_("Admitted to"),
+        queryset=districts_of,
+        distinct=True,
+    )
+
+    class Meta:
+        model = Bank
+        fields: list[str] = []
+
+
+class BankTable(ListTable):
+    code = TextColumn(verbose_name=_("Code"))
+    name = TextColumn(verbose_name=_("Name"))
+    admitted = tables.Column(
+        accessor="pk", verbose_name=_("Admitted to"), orderable=False, empty_values=()
+    )
+
+    def value_admitted(self, record: Any) -> str:
+        names = [d.name for d in record.districts.all()]
+        return str(_(", ")).join(names) if names else ""
+
+    def render_admitted(self, record: Any) -> str:
+        return self.value_admitted(record) or "—"
+
+    class Meta(ListTable.Meta):
+        model = Bank
+        fields: list[str] = []
+        sequence = ("code", "name", "admitted")
+
+
+def rate_type_choices() -> list[tuple[str, Any]]:
+    from kvcredit.console.templatetags.console import rate_type
+    from kvcredit.lending.models import Rate
+
+    codes = Rate.objects.order_by("rate_type").values_list("rate_type", flat=True).distinct()
+    return [(c, rate_type(c)) for c in codes]
+
+
+class RateFilter(ListFilter):
+    rate_type = df.ChoiceFilter(label=_("Rate type"), choices=rate_type_choices)
+    date_from = _from("effective_date", _("In force from, from"))
+    date_to = _to("effective_date", _("In force from, to"))
+
+    class Meta:
+        model = Rate
+        fields: list[str] = []
+
+
+class RateTable(ListTable):
+    rate_type = tables.Column(verbose_name=_("Rate type"))
+    effective_date = DayColumn(verbose_name=_("In force from"))
+    annual_rate_ppm = tables.Column(
+        verbose_name=_("Annual rate (%)"), attrs={"th": {"class": "num"}, "td": {"class": "num"}}
+    )
+    note = TextColumn(verbose_name=_("Note"), default="")
+
+    def render_rate_type(self, value: Any) -> str:
+        from kvcredit.console.templatetags.console import rate_type
+
+        return str(rate_type(value))
+
+    def value_rate_type(self, value: Any) -> str:
+        return self.render_rate_type(value)
+
+    def render_annual_rate_ppm(self, value: Any) -> str:
+        from kvcredit.console.templatetags.console import percent_from_ppm
+
+        return percent_from_ppm(value)
+
+    def value_annual_rate_ppm(self, value: Any) -> Any:
+        from kvcredit.lending.domain.rates import ppm_to_percent
+
+        return ppm_to_percent(int(value))
+
+    class Meta(ListTable.Meta):
+        model = Rate
+        fields: list[str] = []
+        sequence = ("rate_type", "effective_date", "annual_rate_ppm", "note")

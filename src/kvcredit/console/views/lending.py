@@ -57,6 +57,10 @@ def loans(request: HttpRequest) -> HttpResponse:
     """Loans the user may see (its own, its bank's, its district's, or all): filtered, sorted,
     paged over the whole history and exported (``console.lists``)."""
     rows = selectors.loans(request.user).select_related("district").order_by("-id")
+    waiting = []  # an enterprise lands here after applying: its applications still open
+    if kind_of(request.user) == OrgKind.ENTERPRISE:
+        open_ = selectors.applications(request.user).filter(status__in=lc.HOLDING)
+        waiting = list(open_.order_by("-id"))
     return listing(
         request,
         rows,
@@ -65,6 +69,7 @@ def loans(request: HttpRequest) -> HttpResponse:
         template="console/lending/loans.html",
         name="loans",
         title=_("Loans"),
+        context={"waiting": waiting},
     )
 
 

@@ -60,8 +60,16 @@ def districts(request: HttpRequest) -> HttpResponse:
         )
         if done:
             return done
-    rows = selectors.districts(request.user)
-    return render(request, "console/setup/districts.html", {"form": form, "districts": rows})
+    return listing(
+        request,
+        selectors.districts(request.user).order_by("code", "id"),
+        tables.DistrictFilter,
+        tables.DistrictTable,
+        template="console/setup/districts.html",
+        name="districts",
+        title=_("Districts"),
+        context={"form": form},
+    )
 
 
 @role_required(ADMIN)
@@ -93,8 +101,16 @@ def banks(request: HttpRequest) -> HttpResponse:
         )
         if done:
             return done
-    context = {"banks": all_banks, "bank_form": bank_form, "admit_form": admit_form}
-    return render(request, "console/setup/banks.html", context)
+    return listing(
+        request,
+        all_banks.prefetch_related("districts").order_by("code", "id"),
+        tables.BankFilter,
+        tables.BankTable,
+        template="console/setup/banks.html",
+        name="banks",
+        title=_("Banks"),
+        context={"bank_form": bank_form, "admit_form": admit_form},
+    )
 
 
 @role_required(ADMIN)
@@ -142,8 +158,16 @@ def rates(request: HttpRequest) -> HttpResponse:
         )
         if done:
             return done
-    rows = lending_selectors.rates(request.user).order_by("rate_type", "-effective_date")
-    return render(request, "console/setup/rates.html", {"form": form, "rates": rows})
+    return listing(
+        request,
+        lending_selectors.rates(request.user).order_by("rate_type", "-effective_date"),
+        tables.RateFilter,
+        tables.RateTable,
+        template="console/setup/rates.html",
+        name="rates",
+        title=_("Reference rates"),
+        context={"form": form},
+    )
 
 
 @role_required(ADMIN)
