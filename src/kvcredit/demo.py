@@ -11,19 +11,34 @@ state is what the service would hold after running the programme for three years
   a pool per district with its target, paid in by the city and the district 4 : 6 each year
   (the district's part in two halves), smaller in the counties; a service-fee reduction window
   in the second year;
-* every month: applications (some rejected), approvals and disbursements on the 14th;
-  repayments of what fell due, the service fees and the trustee's breaker recompute on the
-  15th; the end of day for every day (``lending.endofday``), caught up before each day on which
-  something happens;
-* defaults: about 4 % of the loans stop paying (bullet loans at maturity, instalment loans
-  from a random instalment). The bank registers a claim once the loan is a month overdue and
-  files it the day the loan is 90 days overdue; ``trustee`` checks it (or rejects it, about one
-  in twelve) days to weeks later and ``trustee2`` pays it some days after. A claim its pool
-  cannot cover waits; after three months the city and the district top the pool up. The bank
-  reports partial recoveries (shared pool : bank 80 : 20) and within about a year the trustee
-  closes the claim (recovered) or writes it off; either way the loan is written off the bank's
-  book (WRITTEN_OFF) and counts in no exposure after. The last defaults are timed so that at
-  the end claims are in process at each step: registered, filed, checked and waiting for
+* every month: applications (some rejected), approvals and disbursements on the 14th, about
+  1.7 M yuan a loan on average (the press: 15.116 bn lent in 8,762 enterprise-times); a
+  first-time borrower (首贷) while those are under the published share of enterprise-times
+  (1,488 of 8,762, 17 %); beside a loan, the bank often draws in a commercial loan
+  (``lending.services.record_commercial_loan``) while those are under the published 0.7 of
+  the amount lent (10.552 bn beside 15.116 bn); repayments of what fell due, the service
+  fees and the trustee's breaker recompute on the 15th; the end of day for every day
+  (``lending.endofday``), caught up before each day on which something happens;
+* at maturity, a performing borrower renews (续贷, ``lending.loans.renew``: a new loan linked
+  to the old, counted as another enterprise-time) about 45 % of the time, or repays with a
+  bridge loan from its district's pool (过桥, ``fund.services.lend_bridge``), borrows anew from
+  the bank and repays the bridge loan with its fee ten days later; renewed loans fall due on
+  the day after (the 15th, 16th...), and are repaid on the day after that;
+* defaults: about 6 % of the loans in a book of at least ``MIN_BOOK`` live loans of their bank
+  in their district stop paying (bullet loans at maturity, instalment loans from a random
+  instalment), a few percent of all; and a downturn: in the last year ``FOCUS_DEFAULTS`` loans
+  of the *focus pair* stop paying, two a month. The focus pair is the demo's ``bank``
+  (重庆农村商业银行)
+  in the ``district`` user's district, which gets 30 % of each month's loans: a book of some 60
+  loans, whose non-performing share then passes the breaker's warning and suspension thresholds
+  for a real reason (not a book of one loan). The bank registers a claim once the loan is a
+  month overdue and files it the day the loan is 90 days overdue; ``trustee`` checks it (or
+  rejects it, about one in twelve) days to weeks later and ``trustee2`` pays it some days after.
+  A claim its pool cannot cover waits; after three months the city and the district top the pool
+  up. The bank reports partial recoveries (shared pool : bank 80 : 20) and within about a year
+  the trustee closes the claim (recovered) or writes it off; either way the loan is written off
+  the bank's book (WRITTEN_OFF) and counts in no exposure after. The last defaults are timed so
+  that at the end claims are in process at each step: registered, filed, checked and waiting for
   ``trustee2``;
 * one user per role, with a printed password.
 
@@ -31,15 +46,15 @@ The business day (``kvcredit.day``) runs lending's end of day and then the circu
 which recompute every pair's exposure from the whole book; over the history the demo runs
 lending's end of day alone (``lending.endofday.run_eod``) and the trustee's monthly recompute
 (same rules, same service) stands in for the breakers; the last days are whole business days.
-A default makes a bank's few loans in a district non-performing, so breakers do trip: the
-suspended pairs take no new applications or claims.
+The suspended pairs take no new applications, renewals or claims.
 
-The volume of loans scales with ``N`` (about one loan a month per 500 enterprises), so a
-demo of 5,000 enterprises loads in well under two minutes on SQLite.
+The volume of loans scales with ``N`` (about one new loan a month per 500 enterprises, and
+their renewals), so a demo of 5,000 enterprises loads in under two minutes on SQLite.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import tempfile
@@ -63,7 +78,20 @@ BANKS = (
 LOAN_DAY = 14  # applications, approvals and disbursements; instalments fall due on this day
 PAY_DAY = 15  # repayments, fees, recoveries and closings, the breaker recompute
 RETRY_DAY = 5  # trustee2 retries the claims waiting for money
-DEFAULT_RATE = 0.04  # loans that stop paying
+DEFAULT_RATE = 0.06  # loans that stop paying in a book of MIN_BOOK (and the focus pair's cluster)
+# The programme's published shape (press figures, Chongqing): enterprise-times (家次) count every
+# loan, renewals too; 1,488 of 8,762 were first-time borrowers (17 %); 10.552 bn of commercial
+# loans drawn in beside 15.116 bn lent (0.7); about 1.7 M yuan a loan.
+FIRST_TIME_SHARE = 1488 / 8762
+COMMERCIAL_SHARE = 10.552 / 15.116
+AMOUNTS_WAN = (50, 80, 100, 150, 200, 300, 500)  # a loan's request, in 10,000 yuan
+AMOUNT_WEIGHTS = (1, 4, 10, 17, 22, 23, 23)
+RENEW_SHARE = 0.45  # performing loans renewed at maturity (续贷) ...
+BRIDGE_SHARE = 0.15  # ... and repaid with a bridge loan from the pool, then lent anew (过桥)
+BRIDGE_DAYS = 10
+FOCUS_SHARE = 0.3  # of the month's loans go to the focus pair (the demo bank in its district)
+FOCUS_DEFAULTS = 7  # loans of the focus pair that stop paying in the last year (a downturn)
+MIN_BOOK = 5  # live loans a bank holds in a district before one of them defaults there
 REGISTER_AFTER = 31  # days overdue before the bank registers a claim (and up to 20 more)
 FILE_AFTER = 91  # the day after the end of day that has the loan 90 days overdue
 TOP_UP_AFTER = 90  # days a claim waits before the city and the district top the pool up
@@ -87,6 +115,12 @@ class DemoReport:
     loans: int = 0
     repayments: int = 0
     defaulted: int = 0
+    renewals: int = 0  # loans renewed at maturity (renew: a new loan linked to the old)
+    bridges: int = 0  # bridge loans from a pool to repay a matured loan, then a new loan
+    commercial: int = 0  # commercial loans the banks drew in alongside
+    first_time: int = 0  # loans to first-time borrowers
+    lent_fen: int = 0
+    commercial_fen: int = 0
     claims_paid: int = 0
     recoveries: int = 0
     eod_days: int = 0
@@ -107,6 +141,11 @@ def month_starts(start: dt.date, months: int) -> list[dt.date]:
         out.append(dt.date(y, m, 1))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(y, m + 1, 1)
 
 
 def _loan_day_on_or_before(day: dt.date) -> dt.date:
@@ -297,6 +336,14 @@ class _Programme:
         self.bank_users, self.product_id = bank_users, product_id
         self.demo_bank_id = users["bank"].organisation.bank.pk
         self.lines, self.admitted, self.per_month = lines, admitted, per_month
+        # the focus pair: the demo's bank in the demo's district user's district, a real book
+        # (a share of every month's loans) in which the last year's downturn trips the breaker
+        self.focus_bank_id = self.demo_bank_id
+        self.focus_district_id = users["district"].organisation.district.pk
+        self.focus_lines = [x for x in lines if x.enterprise.district_id == self.focus_district_id]
+        self.lines = [x for x in lines if x.enterprise.district_id != self.focus_district_id]
+        self.due_days = {LOAN_DAY}  # the days of the month on which some loan falls due
+        self.downturn = _months_before(end, 11)  # the focus pair's loans stop from here on
         self.yearly, self.data_file = yearly, data_file
         self.start, self.end, self.default_rate = start, end, default_rate
         self.borrowed: set[int] = set()
@@ -305,11 +352,14 @@ class _Programme:
         self.defaulted: set[int] = set()  # loans whose claim is scheduled
         self.stop_pairs: set[tuple[int, int]] = set()  # (bank, district) of stopping loans
         self.today = start
-        self.agenda: dict[dt.date, list[tuple[str, _Case]]] = defaultdict(list)
+        self.agenda: dict[dt.date, list[tuple[str, Any]]] = defaultdict(list)
         self.waiting: list[_Case] = []
         self.paid: list[_Case] = []
         self.slots = self._slots()
         self.forborne: set[str] = set()  # deferral rules a demo borrower was granted
+        self.struck = 0  # focus loans stopped by the downturn
+        # a small demo's books are all small: there any loan may default
+        self.min_book = min(MIN_BOOK, max(1, per_month // 2))
 
     # -- the calendar ------------------------------------------------------------------------
     def _slots(self) -> dict[dt.date, str]:
@@ -320,6 +370,13 @@ class _Programme:
         registered = _loan_day_on_or_before(self.end - dt.timedelta(days=REGISTER_AFTER))
         first_due = month_starts(self.start, 2)[1].replace(day=LOAN_DAY)
         plan = {checked: "CHECKED", filed: "FILED", registered: "REGISTERED"}
+        # and early ones, which run their whole course (paid, recovered, closed or written off)
+        late = _months_before(self.end, 7).replace(day=LOAN_DAY)  # paid, still open at the end
+        plan.setdefault(late, "EARLY")
+        for months in (4, 7, 10):
+            plan.setdefault(
+                month_starts(self.start, months + 1)[months].replace(day=LOAN_DAY), "EARLY"
+            )
         return {d: kind for d, kind in plan.items() if d >= first_due}
 
     def _anniversary(self, day: dt.date) -> bool:
@@ -332,6 +389,7 @@ class _Programme:
         """Whether anything happens on ``day`` (the end of day is caught up only for those)."""
         return (
             day.day in (LOAN_DAY, PAY_DAY)
+            or (day.day - 1) in self.due_days
             or (day.day == RETRY_DAY and bool(self.waiting))
             or self._anniversary(day)
             or self._half_year(day)
@@ -352,8 +410,10 @@ class _Programme:
             self._lend(day)
         if day.day == PAY_DAY:
             self._pay_day(day)
+        elif (day.day - 1) in self.due_days:  # renewed and bridged loans fall due later
+            self._repay_due(day)
 
-    def _at(self, day: dt.date, kind: str, case: _Case) -> None:
+    def _at(self, day: dt.date, kind: str, case: Any) -> None:
         """Schedule a step of a claim (on a later day: today's agenda has been read)."""
         self.agenda[max(day, self.today + dt.timedelta(days=1))].append((kind, case))
 
@@ -399,59 +459,117 @@ class _Programme:
             self.ent_users[ent.pk] = u
         return self.ent_users[ent.pk]
 
+    def _next_line(self) -> tuple[Any, bool]:
+        """The next borrower: from the focus district a share of the time (and from the
+        demo's bank there), else from anywhere."""
+        if self.focus_lines and (self.rng.random() < FOCUS_SHARE or not self.lines):
+            return self.focus_lines.pop(), True
+        return (self.lines.pop(), False) if self.lines else (None, False)
+
+    def _first_time(self) -> bool:
+        """A first-time borrower (首贷) while their share of enterprise-times is under the
+        published one."""
+        return self.report.first_time < FIRST_TIME_SHARE * (self.report.loans + 1)
+
     def _lend(self, day: dt.date) -> None:
         from kvcredit.errors import ServiceError
-        from kvcredit.lending import loans as lending
         from kvcredit.lending.models import Method
 
-        rng, report = self.rng, self.report
-        stamp = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
+        rng = self.rng
         for _ in range(self.per_month):
-            if not self.lines:
+            line, focus = self._next_line()
+            if line is None:
                 break
-            line = self.lines.pop()
             ent = line.enterprise
             choices = self.admitted.get(ent.district_id)
             if not choices:
                 continue
-            bank_id = rng.choice(choices)
-            amount = min(line.limit_fen, rng.choice([50, 100, 150, 200, 300, 500]) * 10_000_00)
+            bank_id = self.focus_bank_id if focus else rng.choice(choices)
+            wan = rng.choices(AMOUNTS_WAN, weights=AMOUNT_WEIGHTS)[0]
+            amount = min(line.limit_fen, wan * 10_000_00)
             method = rng.choice([Method.QUARTERLY_INTEREST] * 3 + [Method.EQUAL_INSTALMENT])
             try:
-                app = lending.apply(
-                    self._ent_user(ent),
-                    bank_id=bank_id,
-                    product_id=self.product_id,
-                    amount_fen=amount,
-                    term_months=12,
-                    method=method.value,
-                    purpose=rng.choice(["研发投入", "设备采购", "流动资金", "技术改造"]),
-                    first_time_borrower=ent.pk not in self.borrowed and rng.random() < 0.6,
-                    today=day,
-                    now=stamp,
-                )
+                loan = self._new_loan(ent, bank_id, amount, method, day, first=self._first_time())
             except ServiceError:
                 continue  # e.g. the bank is suspended in the district by the breaker
-            report.applications += 1
-            banker = self.bank_users[bank_id]
-            if rng.random() < 0.1:
-                lending.reject(banker, application_id=app.pk, reason="经营数据不足", now=stamp)
-                report.rejected += 1
+            if loan is None:
                 continue
-            lending.approve(
-                banker, application_id=app.pk, amount_fen=app.amount_fen, today=day, now=stamp
-            )
-            loan = lending.disburse(
-                banker, application_id=app.pk, disbursed_on=day, today=day, now=stamp
-            )
-            self.borrowed.add(ent.pk)
-            report.loans += 1
-            if rng.random() < self.default_rate:
+            if rng.random() < self.default_rate and self._book(loan) >= self.min_book:
                 # a bullet loan fails at maturity; an instalment loan from a random instalment
                 seq = 12 if method == Method.QUARTERLY_INTEREST else rng.randint(3, 12)
                 due = loan.instalments.filter(seq__lte=seq).order_by("-seq").first()
                 self.stops[loan.pk] = due.due_date if due else loan.maturity_date
                 self.stop_pairs.add((loan.bank_id, loan.district_id))
+
+    @staticmethod
+    def _book(loan: Any) -> int:
+        """The live loans of the loan's bank in its district (a default in a book of one or
+        two would be a breaker's noise, not a story)."""
+        from kvcredit.lending.models import LIVE_STATUSES, Loan
+
+        return Loan.objects.filter(
+            bank_id=loan.bank_id, district_id=loan.district_id, status__in=LIVE_STATUSES
+        ).count()
+
+    def _new_loan(
+        self, ent: Any, bank_id: int, amount: int, method: Any, day: dt.date, *, first: bool
+    ) -> Any:
+        """Apply, and (nine times in ten) approve and disburse; the bank draws a commercial
+        loan in beside it while those are under their published share of the amount lent."""
+        from kvcredit.lending import loans as lending
+
+        rng, report = self.rng, self.report
+        stamp = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
+        app = lending.apply(
+            self._ent_user(ent),
+            bank_id=bank_id,
+            product_id=self.product_id,
+            amount_fen=amount,
+            term_months=12,
+            method=method.value,
+            purpose=rng.choice(["研发投入", "设备采购", "流动资金", "技术改造"]),
+            first_time_borrower=first,
+            today=day,
+            now=stamp,
+        )
+        report.applications += 1
+        banker = self.bank_users[bank_id]
+        if rng.random() < 0.1:
+            lending.reject(banker, application_id=app.pk, reason="经营数据不足", now=stamp)
+            report.rejected += 1
+            return None
+        lending.approve(
+            banker, application_id=app.pk, amount_fen=app.amount_fen, today=day, now=stamp
+        )
+        loan = lending.disburse(
+            banker, application_id=app.pk, disbursed_on=day, today=day, now=stamp
+        )
+        self.borrowed.add(ent.pk)
+        self._count(loan, first=first)
+        return loan
+
+    def _count(self, loan: Any, *, first: bool = False) -> None:
+        from kvcredit.lending import services as lending_services
+
+        rng, report = self.rng, self.report
+        report.loans += 1
+        report.first_time += first
+        report.lent_fen += loan.amount_fen
+        self.due_days.add(loan.disbursed_on.day)
+        if report.commercial_fen < COMMERCIAL_SHARE * report.lent_fen and rng.random() < 0.6:
+            amount = max(10, round(loan.amount_fen * rng.uniform(0.6, 1.8) / 10_000_00)) * 10_000_00
+            lending_services.record_commercial_loan(
+                self.bank_users[loan.bank_id],
+                enterprise_id=loan.enterprise_id,
+                amount_fen=amount,
+                loan_date=loan.disbursed_on,
+                term_months=rng.choice([6, 12, 12, 24, 36]),
+                reference=f"CL-{loan.pk}",
+                today=loan.disbursed_on,
+                now=dt.datetime.combine(loan.disbursed_on, dt.time(10, 30), tzinfo=dt.UTC),
+            )
+            report.commercial += 1
+            report.commercial_fen += amount
 
     # -- the 15th: repayments, fees, recoveries and closings, the breakers --------------------
     def _pay_day(self, day: dt.date) -> None:
@@ -469,7 +587,6 @@ class _Programme:
     def _repay_due(self, day: dt.date) -> None:
         """Each performing borrower pays what fell due; a defaulter from its stop date on."""
         from kvcredit.fund.models import Breaker, BreakerLevel
-        from kvcredit.lending import repayments
         from kvcredit.lending.models import Loan, LoanStatus
 
         fell_due = day - dt.timedelta(days=1)
@@ -503,6 +620,8 @@ class _Programme:
                 self.stops[chosen.pk] = fell_due
                 self.stop_pairs.add((chosen.bank_id, chosen.district_id))
                 self._default(chosen, planned=slot)
+        if day >= self.downturn:
+            self._strike(due, fell_due)
         stamp = dt.datetime.combine(day, dt.time(11), tzinfo=dt.UTC)
         for loan in due:
             stop = self.stops.get(loan.pk)
@@ -510,17 +629,117 @@ class _Programme:
                 if loan.pk not in self.defaulted:
                     self._default(loan)
                 continue
-            owed = loan.due_principal_fen + loan.due_interest_fen + loan.penalty_fen
-            repayments.repay(
-                self.bank_users[loan.bank_id],
-                loan_id=loan.pk,
-                amount_fen=owed,
-                paid_on=day,
-                today=day,
-                reference=f"DEMO-{loan.pk}-{day:%Y%m%d}",
-                now=stamp,
+            if loan.maturity_date == fell_due and self._roll_over(loan, day, stamp):
+                continue
+            self._repay(loan, day, stamp)
+
+    def _repay(
+        self, loan: Any, day: dt.date, stamp: dt.datetime, *, only_interest: bool = False
+    ) -> None:
+        from kvcredit.lending import repayments
+
+        owed = loan.due_interest_fen + loan.penalty_fen
+        if not only_interest:
+            owed += loan.due_principal_fen
+        if owed <= 0:
+            return
+        repayments.repay(
+            self.bank_users[loan.bank_id],
+            loan_id=loan.pk,
+            amount_fen=owed,
+            paid_on=day,
+            today=day,
+            reference=f"DEMO-{loan.pk}-{day:%Y%m%d}" + ("-I" if only_interest else ""),
+            now=stamp,
+        )
+        self.report.repayments += 1
+
+    def _strike(self, due: list[Any], fell_due: dt.date) -> None:
+        """The downturn: loans of the focus pair stop paying, two a month, until
+        ``FOCUS_DEFAULTS`` have: their non-performing share of the pair's book trips its
+        breaker (warning, then suspension)."""
+        pair = (self.focus_bank_id, self.focus_district_id)
+        hit = [
+            loan
+            for loan in due
+            if (loan.bank_id, loan.district_id) == pair
+            and loan.pk not in self.stops
+            and loan.due_principal_fen + loan.due_interest_fen > 0
+            and loan.oldest_unpaid_due_date == fell_due
+        ]
+        self.rng.shuffle(hit)
+        for loan in hit[: min(2, FOCUS_DEFAULTS - self.struck)]:
+            self.stops[loan.pk] = fell_due
+            self.stop_pairs.add(pair)
+            self.struck += 1
+
+    def _roll_over(self, loan: Any, day: dt.date, stamp: dt.datetime) -> bool:
+        """At maturity a performing borrower may renew (续贷) or repay with a bridge loan and
+        borrow anew; False: it repays as usual."""
+        if loan.due_principal_fen <= 0:
+            return False
+        r = self.rng.random()
+        if r < RENEW_SHARE:
+            return self._renew(loan, day, stamp)
+        if r < RENEW_SHARE + BRIDGE_SHARE:
+            return self._bridge(loan, day, stamp)
+        return False
+
+    def _renew(self, loan: Any, day: dt.date, stamp: dt.datetime) -> bool:
+        """The interest and any penalty first, then the principal rolls into a new loan."""
+        from kvcredit.errors import ServiceError
+        from kvcredit.lending import loans as lending
+
+        self._repay(loan, day, stamp, only_interest=True)
+        try:
+            new = lending.renew(
+                self.bank_users[loan.bank_id], loan_id=loan.pk, today=day, now=stamp
             )
-            self.report.repayments += 1
+        except ServiceError:  # no valid evaluation, over the limit, suspended: repaid instead
+            loan.refresh_from_db()
+            self._repay(loan, day, stamp)
+            return True
+        self.report.renewals += 1
+        self.report.repayments += 1  # the old loan's principal, paid off by the renewal
+        self._count(new)
+        return True
+
+    def _bridge(self, loan: Any, day: dt.date, stamp: dt.datetime) -> bool:
+        """The pool lends the principal for a few days (过桥); the borrower repays the loan,
+        borrows anew from the bank and repays the bridge loan with its fee."""
+        from kvcredit.errors import ServiceError
+        from kvcredit.fund import services as fund
+        from kvcredit.lending.models import Method
+
+        try:
+            bridge = fund.lend_bridge(
+                self.trustee_a,
+                enterprise_id=loan.enterprise_id,
+                principal_fen=loan.due_principal_fen,
+                term_days=BRIDGE_DAYS,
+                on=day,
+                bank_id=loan.bank_id,
+                purpose="续贷过桥：归还到期贷款本金",
+            )
+        except ServiceError:  # the pool cannot lend so much now: the borrower repays itself
+            return False
+        self._repay(loan, day, stamp)
+        self.report.bridges += 1
+        ent, method = loan.enterprise, Method(loan.method)
+        # the bank may lend no more: the borrower repays the bridge loan all the same
+        with contextlib.suppress(ServiceError):
+            self._new_loan(ent, loan.bank_id, loan.amount_fen, method, day, first=False)
+        self._at(day + dt.timedelta(days=BRIDGE_DAYS - 2), "bridge_back", bridge.pk)
+        return True
+
+    def _bridge_back(self, bridge_id: int, day: dt.date) -> None:
+        from kvcredit.fund import services as fund
+        from kvcredit.fund.models import BridgeLoan
+
+        b = BridgeLoan.objects.get(pk=bridge_id)
+        fund.repay_bridge(
+            self.trustee_a, bridge_id=b.pk, amount_fen=b.outstanding_fen + b.fee_due_fen, on=day
+        )
 
     def _forbear(self, day: dt.date) -> None:
         """While a deferral rule of the rulebook in force can be granted, one performing
@@ -850,6 +1069,13 @@ def cli_load(seed: int, enterprises: int, until: str | None, years: int) -> None
         f"({r.start} to {r.end}); fund books balance: {books_balance()}"
     )
     statuses = ", ".join(f"{n} {status.lower()}" for status, n in sorted(r.claims.items()))
+    say(
+        f"{r.renewals} renewals and {r.bridges} bridge loans at maturity; "
+        f"{r.first_time} first-time borrowers ({r.first_time / max(r.loans, 1):.0%} of the "
+        f"enterprise-times); average loan {r.lent_fen / max(r.loans, 1) / 100:,.0f} yuan; "
+        f"{r.commercial} commercial loans drawn in, {r.commercial_fen / max(r.lent_fen, 1):.2f} "
+        "of the amount lent"
+    )
     say(
         f"claims: {statuses or 'none'} ({r.waiting} waiting for money); "
         f"{r.suspended} bank and district pairs suspended by the circuit breaker; "

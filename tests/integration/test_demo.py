@@ -132,3 +132,42 @@ def test_a_small_demo_balances_its_books_and_shows_claims_at_every_step() -> Non
     assert total.recovered_fen == sum(r.amount_fen for r in recoveries)
     assert sum(fen for _d, fen in stats["pools"]) == account("BANK")
     assert any(fen > 0 for _d, fen in stats["pools"])
+
+
+def test_the_demo_tells_the_programmes_story() -> None:
+    """Renewals at maturity (some through a bridge loan), commercial loans drawn in at about
+    0.7 of the amount lent, first-time borrowers near the published 17 % of enterprise-times,
+    loans of about 1.7 M yuan, and a breaker tripped in a real book, not a book of one loan."""
+    from django.db.models import Sum
+
+    from kvcredit import demo
+    from kvcredit.accounts.models import User
+    from kvcredit.fund.models import Breaker, BridgeLoan
+    from kvcredit.lending.models import CommercialLoan, Loan
+
+    report = demo.load(seed=2017, enterprises=1500, until=dt.date(2025, 6, 30), years=3)
+    loans = Loan.objects.count()
+    assert loans == report.loans > 100
+    renewed = Loan.objects.filter(renewal_of__isnull=False)
+    assert renewed.count() == report.renewals > 0
+    assert all(r.renewal_of.status == "RENEWED" for r in renewed.select_related("renewal_of"))
+    bridges = BridgeLoan.objects.all()
+    assert bridges.count() == report.bridges > 0
+    assert all(
+        b.outstanding_fen == 0 and b.fee_due_fen == 0 for b in bridges if b.due_on < report.end
+    )
+    lent = Loan.objects.aggregate(s=Sum("amount_fen"))["s"]
+    commercial = CommercialLoan.objects.aggregate(s=Sum("amount_fen"))["s"]
+    assert 0.55 <= commercial / lent <= 0.85
+    first = Loan.objects.filter(first_time_borrower=True).count()
+    assert 0.12 <= first / loans <= 0.22
+    assert 1_400_000_00 <= lent / loans <= 2_000_000_00
+    # a few percent (3 % at the demo's 5,000); a small book's planned defaults weigh more
+    assert 0.01 <= report.defaulted / loans <= 0.12
+    # the focus pair (the demo's bank in its district user's district) holds a real book, and
+    # its non-performing share trips its breaker
+    district = User.objects.get(username="district").organisation.district
+    focus = Breaker.objects.get(bank__code=demo.BANKS[0][0], district=district)
+    book = Loan.objects.filter(bank_id=focus.bank_id, district_id=focus.district_id).count()
+    assert book >= 5  # at 1,500 enterprises; some 60 live at the demo's 5,000
+    assert focus.non_performing_fen > 0

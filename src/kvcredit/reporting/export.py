@@ -111,7 +111,7 @@ def to_xlsx(
         )
         chart.set_title({"name": f"amount lent by {by} 贷款金额"})
         ws.insert_chart(n + 2, 0, chart)
-    if by_month:
+    if by_month and by != "month":  # by month, the first sheet is the monthly series
         ms, m = sheet("month", "month", by_month, False)
         line = wb.add_chart({"type": "line"})
         line.add_series(
