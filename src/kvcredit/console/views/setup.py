@@ -118,6 +118,13 @@ def users(request: HttpRequest) -> HttpResponse:
         )
         if done:
             return done
+    # The choice lists the programme's organisations, not its (hundreds of thousands of)
+    # enterprises: a POST is still validated against every organisation.
+    field: Any = form.fields["organisation"]
+    field.queryset = reads.organisations(user).exclude(kind=OrgKind.ENTERPRISE)
+    field.help_text = _(
+        "Enterprises are not listed: an enterprise's users are added with kvcredit user add."
+    )
     page = Paginator(reads.users(user), USERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "console/setup/users.html", {"form": form, "page": page})
 
