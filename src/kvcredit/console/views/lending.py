@@ -85,10 +85,12 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(OrgKind.BANK)
 def queue(request: HttpRequest) -> HttpResponse:
     """The bank's open applications: submitted (approve or reject) and approved (disburse)."""
-    open_ = list(selectors.applications(request.user).filter(status__in=lc.HOLDING))
-    for a in open_:  # what the bank may do with each, from the application's table
+    open_ = selectors.applications(request.user).filter(status__in=lc.HOLDING)
+    page = Paginator(open_, PER_PAGE).get_page(request.GET.get("page"))  # oldest first
+    for a in page.object_list:  # what the bank may do with each, from the application's table
         a.steps = lc.APPLICATION.allowed_steps(a.status, Role.BANK)
-    return render(request, "console/lending/queue.html", {"applications": open_})
+    context = {"applications": page.object_list, "page": page}
+    return render(request, "console/lending/queue.html", context)
 
 
 @require_POST
