@@ -21,6 +21,48 @@ M = TypeVar("M", bound=models.Model)
 COPY_ABOVE = 200  # rows; below this bulk_create is as fast
 
 
+# Fields whose Python value psycopg sends as it is (what get_db_prep_save would return, at a
+# tenth of the cost per value): numbers, text, booleans, dates, aware datetimes, foreign ids.
+_AS_IS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+    models.SmallIntegerField,
+    models.CharField,
+    models.TextField,
+    models.BooleanField,
+    models.DateField,  # DateTimeField too (a subclass); values are aware (USE_TZ)
+    models.ForeignKey,
+)
+
+
+def preparer(field: models.Field[Any, Any]) -> Any:
+    """A function from an attribute's value to what the database is sent (PostgreSQL: as it
+    is for the plain fields; elsewhere always Django's own preparation)."""
+    if connection.vendor != "postgresql":
+        return lambda v: field.get_db_prep_save(v, connection)
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        if isinstance(target, _AS_IS) and not isinstance(target, models.ForeignKey):
+            return lambda v: v
+    elif isinstance(field, _AS_IS) and type(field).get_db_prep_save in _PLAIN_PREP:
+        return lambda v: v
+    return lambda v: field.get_db_prep_save(v, connection)
+
+
+_PLAIN_PREP = {
+    models.Field.get_db_prep_save,
+}
+
+
+def prepared_rows(objs: Sequence[Any], fields: Sequence[models.Field[Any, Any]]) -> list[list[Any]]:
+    """Each object's values of ``fields``, as the database is sent them."""
+    pairs = [(f.attname, preparer(f)) for f in fields]
+    return [[prep(getattr(obj, name)) for name, prep in pairs] for obj in objs]
+
+
 def uses_copy(n: int) -> bool:
     return connection.vendor == "postgresql" and n > COPY_ABOVE
 
@@ -61,10 +103,8 @@ def copy_create(model: type[M], objs: Sequence[M], *, with_ids: bool = True) -> 
             connection.wrap_database_errors,
             raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
-            for obj in objs:
-                copy.write_row(
-                    [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-                )
+            for row in prepared_rows(objs, fields):
+                copy.write_row(row)
         if not with_ids:
             cur.execute(
                 f"SELECT {connection.ops.quote_name(pk.column)} FROM {table} "

@@ -268,3 +268,25 @@ def test_breaker_lift_needs_a_reason_and_is_for_the_trustee(world) -> None:  # t
     login(world, "trustee").post(reverse("console:breaker_lift", args=[b.pk]), {"reason": ""})
     b.refresh_from_db()
     assert b.state == "SUSPENDED"
+
+
+def test_the_application_queue_is_paginated_oldest_first(
+    world, product, today, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from kvcredit.console.views import lending as views
+    from kvcredit.lending.models import Application
+
+    first = apply_through_console(world, product)
+    second = Application.objects.create(
+        **{
+            f.attname: getattr(Application.objects.get(pk=first), f.attname)
+            for f in Application._meta.concrete_fields
+            if not f.primary_key
+        }
+    ).pk
+    monkeypatch.setattr(views, "PER_PAGE", 1)
+    bank = login(world, "bank_a")
+    one = bank.get(reverse("console:queue")).content.decode()
+    two = bank.get(reverse("console:queue") + "?page=2").content.decode()
+    assert f"application-{first}" in one and f"application-{second}" not in one
+    assert f"application-{second}" in two and 'rel="prev"' in two

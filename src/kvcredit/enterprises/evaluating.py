@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 from django.db import connection
 
+from kvcredit.bulk import prepared_rows
 from kvcredit.enterprises.models import (
     CreditLine,
     DataSubmission,
@@ -128,10 +129,7 @@ def save_limits(lines: list[CreditLine]) -> None:
     q = connection.ops.quote_name
     sets = ", ".join(f"{q(f.column)} = %s" for f in fields)
     sql = f"UPDATE {q(meta.db_table)} SET {sets} WHERE {q(meta.pk.column)} = %s"
-    rows = [
-        [f.get_db_prep_save(getattr(line, f.attname), connection) for f in fields] + [line.pk]
-        for line in lines
-    ]
+    rows = [[*row, line.pk] for row, line in zip(prepared_rows(lines, fields), lines, strict=True)]
     with connection.cursor() as cur:
         cur.executemany(sql, rows)
 

@@ -4,6 +4,7 @@ history (every role, scoped by ``lending.selectors``), repayment upload from Exc
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -32,6 +33,8 @@ from kvcredit.lending.domain import lifecycle as lc
 from kvcredit.lending.repayment_import import import_repayment_file, template_xlsx
 from kvcredit.money import fen_to_yuan
 from kvcredit.roles import Role
+
+PER_PAGE = 25  # the bank's queue, oldest first
 
 
 @role_required(OrgKind.ENTERPRISE)
@@ -163,14 +166,16 @@ def _why(exc: ServiceError) -> str:
 @role_required(OrgKind.BANK)
 def queue(request: HttpRequest) -> HttpResponse:
     """The bank's open applications: submitted (approve or reject) and approved (disburse)."""
-    open_ = list(
+    open_ = (
         selectors.applications(request.user)
         .filter(status__in=lc.HOLDING)
         .select_related("enterprise__credit_line__evaluation", "product")
     )
-    for a in open_:  # what the bank may do with each, from the application's table
+    page = Paginator(open_, PER_PAGE).get_page(request.GET.get("page"))  # oldest first
+    for a in page.object_list:  # what the bank may do with each, from the application's table
         a.steps = lc.APPLICATION.allowed_steps(a.status, Role.BANK)
-    return render(request, "console/lending/queue.html", {"applications": open_})
+    context = {"applications": page.object_list, "page": page}
+    return render(request, "console/lending/queue.html", context)
 
 
 @require_POST
