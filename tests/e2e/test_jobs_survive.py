@@ -316,3 +316,28 @@ def test_a_killed_end_of_day_resumes_and_closes_each_day_once(env, programme):
         worker.terminate()
         worker.wait(timeout=60)
     assert result(db, again)["days"] == []
+
+
+def test_a_failed_job_shows_its_reason_and_is_retried_from_the_command_line(
+    env, programme, tmp_path
+):
+    db = programme
+    bad = tmp_path / "not-repayments.csv"
+    bad.write_text("colour,size\nred,2\n", encoding="utf-8")
+    r = kvcredit(env, "jobs", "start", "repayments", "--file", str(bad), "--as", "bank",
+                 "--no-wait")  # fmt: skip
+    job_id = _queued(r)
+    assert kvcredit(env, "worker", "--batch", "--no-nightly").returncode == 0
+    shown = json.loads(kvcredit(env, "jobs", "show", str(job_id), "--json").stdout)
+    assert shown["state"] == "FAILED" and "loan_id" in shown["reason"]  # names the column
+    listed = kvcredit(env, "jobs", "list", "--state", "failed")
+    assert str(job_id) in listed.stdout
+    again = kvcredit(env, "jobs", "retry", str(job_id))
+    assert again.returncode == 0 and "queued again" in again.stdout
+    assert db.job(job_id)["state"] == "QUEUED"
+    assert kvcredit(env, "worker", "--batch", "--no-nightly").returncode == 0
+    assert db.job(job_id)["state"] == "FAILED" and db.job(job_id)["attempts"] == 2
+    # Only what failed is retried; a job of another organisation is not shown to a bank.
+    done = kvcredit(env, "jobs", "retry", "1")
+    assert done.returncode == 1 and "only a failed job" in done.stderr
+    assert kvcredit(env, "jobs", "show", "1", "--as", "bank").returncode == 2
