@@ -82,10 +82,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @role_required(*EVERY_ROLE)
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    kind = runner.kinds().get(job.kind)
     context = {
         "job": job,
-        "label": kind.label if kind else job.kind,
         "may_retry": JOB.may(job.state, "retry", runner.role_of(request.user)),
         "summary": [
             (k, v) for k, v in (job.result or {}).items() if not isinstance(v, list | dict)
