@@ -341,3 +341,35 @@ def test_a_failed_job_shows_its_reason_and_is_retried_from_the_command_line(
     done = kvcredit(env, "jobs", "retry", "1")
     assert done.returncode == 1 and "only a failed job" in done.stderr
     assert kvcredit(env, "jobs", "show", "1", "--as", "bank").returncode == 2
+
+
+def test_a_worker_stopped_at_once_puts_its_job_back_and_a_graceful_stop_finishes_it(env, programme):
+    db = programme
+    # Stopped twice (a restart that does not wait): the job goes back to the queue at once.
+    job_id = _queued(kvcredit(env, "jobs", "start", "export", "-p", "what=fund_books",
+                              "--as", "admin", "--no-wait"))  # fmt: skip
+    worker = _worker(env)
+    try:
+        _until(lambda: db.job(job_id)["done"] > 0, 240, "the export to be mid-way")
+        worker.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    left = db.job(job_id)
+    assert (left["state"], left["fence"]) == ("QUEUED", 2)  # no stale wait: queued again
+    resume(env, db, job_id)
+    # Stopped once (a graceful restart): the worker finishes the job it runs, then exits.
+    job_id = _queued(kvcredit(env, "jobs", "start", "export", "-p", "what=fund_books",
+                              "--as", "admin", "--no-wait"))  # fmt: skip
+    worker = _worker(env)
+    try:
+        _until(lambda: db.job(job_id)["done"] > 0, 240, "the export to be mid-way")
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert db.job(job_id)["state"] == "DONE" and db.job(job_id)["attempts"] == 1
