@@ -56,6 +56,10 @@ demo: install
 	$(DEMO_ENV) $(BIN)/kvcredit init
 	$(DEMO_ENV) $(BIN)/kvcredit demo load --seed $(DEMO_SEED) --enterprises $(DEMO_ENTERPRISES)
 	@echo "The console: http://$(DEMO_BIND)/  (users and password above; Ctrl-C stops it)"
+	@# A job worker beside the web server (docs/jobs.md); Ctrl-C (or the server ending) stops
+	@# both.
+	$(DEMO_ENV) $(BIN)/kvcredit worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/kvcredit serve --bind $(DEMO_BIND) --workers 2
 
 bench: install-test

@@ -23,6 +23,9 @@ def eod(
     catch_up: Annotated[
         bool, typer.Option("--catch-up", help="run the missing days before it, in order")
     ] = False,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="as a job for the workers; watch its progress")
+    ] = False,
 ) -> None:
     """Age the loan book to DATE: interest, due instalments, penalty, days past due, the five
     categories, closures and maturities. 日终批处理。"""
@@ -40,6 +43,17 @@ def eod(
     from kvcredit import clock
     from kvcredit.lending.dates import require_not_after_today
 
+    if queue:
+        from kvcredit.cli.jobs import watch_job
+        from kvcredit.jobs.services import queue_eod
+
+        try:
+            job = queue_eod(None, as_of=day, catch_up=catch_up)
+        except ServiceError as exc:
+            err.print(f"[red]{exc.detail}[/red]")
+            raise typer.Exit(1) from None
+        console.print(f"end of day: job {job.pk} queued")
+        raise typer.Exit(watch_job(job.pk))
     try:
         require_not_after_today(day, clock.today())  # the business date
         reports = run_day(as_of=day, catch_up=catch_up)

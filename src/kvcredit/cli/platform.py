@@ -250,6 +250,9 @@ def enterprises_import(
     year: Annotated[int, typer.Option(min=2000, max=2100, help="the data year")],
     as_user: Annotated[str | None, typer.Option("--as", help="acting user")] = None,
     errors: Annotated[Path | None, typer.Option(help="error report: .csv or .xlsx")] = None,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="as a job for the workers; watch its progress")
+    ] = False,
 ) -> None:
     """Register and submit every valid row (evaluated at once); report every bad row.
 
@@ -263,6 +266,16 @@ def enterprises_import(
     from kvcredit.errors import KvcreditError
     from kvcredit.scoring.io import write_errors
 
+    if queue:
+        from kvcredit.cli.jobs import watch_job
+        from kvcredit.jobs.services import queue_import
+
+        try:
+            job = queue_import(_actor(as_user), data=file.read_bytes(), name=file.name, year=year)
+        except KvcreditError as exc:
+            raise _fail(exc) from None
+        console.print(f"import: job {job.pk} queued")
+        raise typer.Exit(watch_job(job.pk))
     try:
         actor = _actor(as_user)
         with err.status("reading") as status:

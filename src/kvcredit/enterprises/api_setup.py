@@ -11,6 +11,7 @@ from ninja import Header, Path, Query, Router
 from kvcredit.api.common import Id, PageIn, idempotent, page, page_schema
 from kvcredit.api.problems import Problem
 from kvcredit.enterprises import policies, selectors, services
+from kvcredit.enterprises.models import ReevaluationJob
 from kvcredit.enterprises.schemas import (
     AdmissionIn,
     BankIn,
@@ -123,9 +124,13 @@ def publish_policy(
     """Publish a policy; every enterprise is re-evaluated by the job this answers (poll it)."""
 
     def run() -> tuple[int, Any]:
-        job = policies.publish_in_background(request.user, source_toml=payload.source_toml)
-        pol = job.policy
-        return 201, {**PolicyOut.of(pol, pol.id), "reevaluation": ReevaluationOut.of(job)}
+        pol, job = policies.publish_and_queue(request.user, source_toml=payload.source_toml)
+        rj = ReevaluationJob.objects.get(policy=pol)
+        return 201, {
+            **PolicyOut.of(pol, pol.id),
+            "reevaluation": ReevaluationOut.of(rj),
+            "job_id": job.pk,
+        }
 
     return idempotent(request, idempotency_key, run)
 

@@ -7,6 +7,9 @@ that also advances ``job.done``: the progress is visible (``kvcredit policy publ
 the API answers the job for polling). New submissions meanwhile are evaluated under the new
 policy already; a job whose policy is superseded stops; an interrupted job resumes where it
 stopped (``run_job``), skipping the credit lines already evaluated under its policy.
+
+The console and the API publish through ``publish_and_queue``: the re-evaluation is a job of
+``kvcredit.jobs`` (run by ``kvcredit worker``, resumable after a crash; docs/jobs.md).
 """
 
 from __future__ import annotations
@@ -73,13 +76,6 @@ def publish_policy(
 
 
 REEVALUATION_LOCK = "reevaluate:programme"  # one re-evaluation of the programme at a time
-
-
-def publish_in_background(actor: User, *, source_toml: str) -> ReevaluationJob:
-    """Publish a policy and queue its re-evaluation (the API's way); see ``publish_and_queue``."""
-    published, _job = publish_and_queue(actor, source_toml=source_toml)
-    rj = ReevaluationJob.objects.get(policy=published)
-    return rj
 
 
 def publish_and_queue(actor: User, *, source_toml: str) -> tuple[PublishedPolicy, Any]:

@@ -136,9 +136,10 @@ class ReevaluationOut(Schema):
 
 
 class PublishOut(PolicyOut):
-    """The published policy and its re-evaluation job (``reevaluation.id`` to poll)."""
+    """The published policy and its re-evaluation (``job_id``: poll ``/jobs/{job_id}``)."""
 
     reevaluation: ReevaluationOut
+    job_id: int | None = None
 
 
 class EnterpriseIn(Schema):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from kvcredit.accounts.models import Organisation
 from kvcredit.jobs.domain import HOLDING, JOB, JobState
@@ -19,7 +20,11 @@ class Job(models.Model):
     State = JobState
 
     kind = models.CharField(max_length=40)
-    state = models.CharField(max_length=16, choices=JOB.choices(), default=JobState.QUEUED)
+    state = models.CharField(
+        max_length=16,
+        choices=[(code, gettext_lazy(label)) for code, label in JOB.choices()],
+        default=JobState.QUEUED,
+    )
     params = models.JSONField(default=dict)
     # A file the job reads (an uploaded import), kept in the database so any worker can run it.
     payload = models.BinaryField(null=True, editable=False)
@@ -66,6 +71,13 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.pk} {self.kind} {self.state}"
+
+    @property
+    def kind_label(self) -> str:
+        from kvcredit.jobs.runner import kinds
+
+        kind = kinds().get(self.kind)
+        return str(gettext_lazy(kind.label)) if kind else self.kind
 
     @property
     def percent(self) -> int:

@@ -22,7 +22,6 @@ import datetime as dt
 import logging
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -187,9 +186,12 @@ def run_job(job_id: int, fence: int) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
-    where = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return f"{detail}"[:2000] if detail != where else where[:2000]
+    """Why a job failed, as its user reads it: a service's refusal, else the error itself."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return "; ".join(f"{f}: {m}" if f else str(m) for f, m in problems)[:2000]
+    detail = getattr(exc, "detail", None) or str(exc)
+    return (detail or type(exc).__name__)[:2000]
 
 
 def _worker_id() -> str:

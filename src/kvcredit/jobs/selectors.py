@@ -28,8 +28,22 @@ def jobs(user: Any) -> QuerySet[Job]:
 
 
 def nightly_runs(user: Any, n: int = 5) -> list[Job]:
-    """The last end-of-day runs (the nightly day's and any started by hand)."""
-    return list(jobs(user).filter(kind="eod").order_by("-id")[:n])
+    """The last end-of-day runs (the nightly day's and any started by hand), each with its
+    ``duration`` in seconds (None while it runs)."""
+    from kvcredit.jobs.domain import duration_seconds
+
+    runs = list(jobs(user).filter(kind="eod").order_by("-id")[:n])
+    for run in runs:
+        d = duration_seconds(run.started_at, run.finished_at)
+        run.duration = None if d is None else round(d, 1)  # type: ignore[attr-defined]
+    return runs
+
+
+def nightly_context(user: Any) -> dict[str, Any]:
+    """What the administrator's and the trustee's pages show of the nightly day."""
+    from django.conf import settings
+
+    return {"nightly_runs": nightly_runs(user), "nightly_at": settings.KVCREDIT_NIGHTLY_AT}
 
 
 def as_dict(job: Job) -> dict[str, Any]:

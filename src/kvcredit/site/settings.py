@@ -200,10 +200,6 @@ KVCREDIT_TOKEN_MAX_DAYS = int(os.environ.get("KVCREDIT_TOKEN_MAX_DAYS", "366"))
 # zip) and data rows. Over either the file is refused before it is parsed.
 KVCREDIT_UPLOAD_MAX_BYTES = int(os.environ.get("KVCREDIT_UPLOAD_MAX_BYTES", str(32 << 20)))
 KVCREDIT_UPLOAD_MAX_ROWS = int(os.environ.get("KVCREDIT_UPLOAD_MAX_ROWS", "50000"))
-# Publishing a policy through the API answers at once with a re-evaluation job and runs the job
-# in a background thread of the web worker (off: the job runs inside the request, as in tests).
-KVCREDIT_REEVALUATE_IN_BACKGROUND = _flag("KVCREDIT_REEVALUATE_IN_BACKGROUND", True)
-
 # Long jobs (docs/jobs.md): Django's tasks API (django-tasks) on its database backend, so the
 # queue is a table of the same database (one queue on SQLite and PostgreSQL, no broker).
 # `kvcredit worker` runs them; the queues: "default" (imports, exports) and "batch" (the

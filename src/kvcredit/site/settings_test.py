@@ -27,7 +27,6 @@ DATABASES = {
 if TEST_BACKEND == "postgresql" and os.environ.get("KVCREDIT_TEST_DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["KVCREDIT_TEST_DATABASE_URL"])}  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
-KVCREDIT_REEVALUATE_IN_BACKGROUND = False  # a published policy's job runs inside the request
 # Jobs run at once, inside the call that queues them (the kill-and-resume tests run real
 # workers on a database of their own, with the database backend).
 TASKS = {

@@ -15,6 +15,7 @@ from kvcredit.console.access import role_required
 from kvcredit.fund import selectors as fund
 from kvcredit.fund.domain import claim as dc
 from kvcredit.fund.models import BreakerLevel
+from kvcredit.jobs import selectors as jobs
 from kvcredit.reporting import programme
 
 START = {
@@ -46,7 +47,8 @@ def programme_overview(request: HttpRequest) -> HttpResponse:
         "waiting": claims.filter(waiting).count(),
         "suspended": fund.breakers(request.user).filter(state=BreakerLevel.SUSPENDED).count(),
     }
-    return render(request, "console/trustee/programme.html", {"figures": figures, "work": work})
+    context = {"figures": figures, "work": work, **jobs.nightly_context(request.user)}
+    return render(request, "console/trustee/programme.html", context)
 
 
 def plotly_version() -> str:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kvcredit import clock
 from kvcredit.accounts.models import OrgKind
+from kvcredit.console import reads
 from kvcredit.console.access import EVERY_ROLE, role_required
 from kvcredit.errors import NotFound, ServiceError
 from kvcredit.jobs import runner, selectors, services
@@ -73,6 +74,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "eod_form": EodForm(initial={"date": clock.today() - dt.timedelta(days=1)}),
         "import_form": ImportForm(initial={"year": clock.today().year - 1}),
         "export_form": ExportForm(),
+        **selectors.nightly_context(request.user),
     }
     return render(request, "console/jobs/list.html", context)
 
@@ -80,11 +82,14 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @role_required(*EVERY_ROLE)
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    kind = runner.kinds().get(job.kind)
     context = {
         "job": job,
-        "label": kind.label if kind else job.kind,
         "may_retry": JOB.may(job.state, "retry", runner.role_of(request.user)),
+        "summary": [
+            (k, v) for k, v in (job.result or {}).items() if not isinstance(v, list | dict)
+        ],
+        "errors": (job.result or {}).get("errors") or [],
+        "chinese": reads.chinese(),
     }
     return render(request, "console/jobs/detail.html", context)
 

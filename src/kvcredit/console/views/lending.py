@@ -3,6 +3,7 @@ history (every role, scoped by ``lending.selectors``), repayment upload from Exc
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,10 +28,11 @@ from kvcredit.console.views import repay, steps
 from kvcredit.enterprises import selectors as ent_selectors
 from kvcredit.errors import InvalidInput, ServiceError, UploadTooLarge
 from kvcredit.fund import subsidies
+from kvcredit.jobs.services import queue_repayments
 from kvcredit.lending import deferrals, repayments, selectors
 from kvcredit.lending import loans as lending
 from kvcredit.lending.domain import lifecycle as lc
-from kvcredit.lending.repayment_import import import_repayment_file, template_xlsx
+from kvcredit.lending.repayment_import import post_rows, read_file, template_xlsx
 from kvcredit.money import fen_to_yuan
 from kvcredit.roles import Role
 
@@ -231,20 +233,29 @@ def upload_repayments(request: HttpRequest) -> HttpResponse:
     """An Excel or CSV file of repayments; every row posted once or reported (row, field,
     reason); see ``lending.repayment_import``."""
     form = RepaymentUploadForm(request.POST or None, request.FILES or None)
-    report = None
+    report = job = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            report = import_repayment_file(
-                request.user, upload.read(), upload.name or "", today=clock.today()
-            )
+            data, name = upload.read(), upload.name or ""
+            rows = read_file(data, name)
+            if len(rows) > settings.KVCREDIT_JOB_INLINE_ROWS:  # a large file: a job
+                job = queue_repayments(request.user, data=data, name=name, today=clock.today())
+            else:
+                report = post_rows(request.user, rows, today=clock.today())
         except UploadTooLarge as exc:  # over the bounds: said, with the file's name
             form.add_error("file", str(exc))
         except InvalidInput as exc:
             for _field, message in exc.problems:
                 form.add_error("file", message)
     chinese = reads.chinese()
-    context = {"form": form, "report": report, "chinese": chinese, "kind": kind_of(request.user)}
+    context = {
+        "form": form,
+        "report": report,
+        "job": job,
+        "chinese": chinese,
+        "kind": kind_of(request.user),
+    }
     return render(request, "console/lending/upload.html", context)
 
 
