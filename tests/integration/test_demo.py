@@ -142,10 +142,10 @@ def test_the_demo_tells_the_programmes_story() -> None:
 
     from kvcredit import demo
     from kvcredit.accounts.models import User
-    from kvcredit.fund.models import Breaker, BridgeLoan
+    from kvcredit.fund.models import Breaker, BreakerLevel, BridgeLoan
     from kvcredit.lending.models import CommercialLoan, Loan
 
-    report = demo.load(seed=2017, enterprises=1500, until=dt.date(2025, 6, 30), years=3)
+    report = demo.load(seed=2017, enterprises=3000, until=dt.date(2025, 6, 30), years=3)
     loans = Loan.objects.count()
     assert loans == report.loans > 100
     renewed = Loan.objects.filter(renewal_of__isnull=False)
@@ -169,5 +169,5 @@ def test_the_demo_tells_the_programmes_story() -> None:
     district = User.objects.get(username="district").organisation.district
     focus = Breaker.objects.get(bank__code=demo.BANKS[0][0], district=district)
     book = Loan.objects.filter(bank_id=focus.bank_id, district_id=focus.district_id).count()
-    assert book >= 5  # at 1,500 enterprises; some 60 live at the demo's 5,000
-    assert focus.non_performing_fen > 0
+    assert book >= 20
+    assert focus.state in (BreakerLevel.WARNING, BreakerLevel.SUSPENDED)
