@@ -130,7 +130,7 @@ def test_the_application_page_shows_its_audit_trail_in_scope(world, loan) -> Non
         login(world, "bank_a")
         .get(reverse("console:loan", args=[loan.pk]))
         .content.decode()
-        .count(url)
+        .count(f'href="{url}"')
         == 1
     )
     for who in ("bank_b", "enterprise_b", "district_b"):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from test_console_i18n import english_words
 
 pytestmark = pytest.mark.django_db
-FILE_FORMATS = {"CSV", "XLSX"}  # named as such in Chinese too, like TOML
+FILE_FORMATS = {"CSV", "XLSX", "API"}  # named as such in Chinese too, like TOML
 DAY = dt.date(2025, 3, 14)
 
 

@@ -86,12 +86,12 @@ def test_an_interrupted_job_resumes_without_evaluating_anyone_twice(world, monke
         return real(*args, **kwargs)
 
     monkeypatch.setattr(policies, "_batch", fail_second)
-    with pytest.raises(RuntimeError):
-        policies.run_job(world.system, pub.reevaluation)
+    with pytest.raises(RuntimeError):  # batch=: run_job's default is bound when it is defined
+        policies.run_job(world.system, pub.reevaluation, batch=1)
     job = ReevaluationJob.objects.get(policy=pub)
     assert (job.status, job.done) == ("FAILED", 1)
     monkeypatch.setattr(policies, "_batch", real)
-    job = policies.run_job(world.system, job)
+    job = policies.run_job(world.system, job, batch=1)
     assert (job.status, job.done, job.total) == ("DONE", 2, 2)
     assert Evaluation.objects.filter(policy=pub).count() == 2
 

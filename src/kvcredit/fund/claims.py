@@ -19,6 +19,7 @@ unique constraint), and the loan row is locked while a claim on it is written.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -275,6 +276,68 @@ def check(actor: Any, *, claim_id: int, on: dt.date, note: str = "") -> Claim:
     return c
 
 
+@dataclass(frozen=True)
+class PaymentPlan:
+    """What paying a checked claim does (``pay``, and the console's confirmation before it):
+    the rulebook it was filed under, the state after, the loss and its parts, the fund's share
+    after the caps, and the stage amounts (the first is paid now)."""
+
+    rulebook: Any
+    stages: Any
+    to: dc.ClaimStatus
+    loan: Any
+    basis: int
+    parties: Any
+    parts: dict[str, int]
+    share: int
+    capped: Any
+    amounts: list[int]
+
+
+def plan_payment(actor: Any, c: Claim, on: dt.date, action: str, *, lock: bool) -> PaymentPlan:
+    """The payment of claim ``c`` on ``on`` by ``actor``, refused as ``pay`` refuses it. With
+    ``lock`` (inside ``pay``'s transaction) the loan and the bank's row are locked first: the
+    caps and the allowance are read and spent under that lock."""
+    # the rules the claim was filed under (``claim_rules``), whatever was published since
+    rb = applied.rulebook_of(c.rulebook_hash, c.filed_on or c.registered_on)
+    stages = applied.stages(rb)
+    to = _take(actor, c.status, Step.PAY, action, dc.pay_target(stages=len(stages), paid_stages=0))
+    if c.checked_by_id == actor.pk:
+        raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
+    loan = lending_port.loan_for_update(c.loan_id) if lock else c.loan
+    rules = claim_rules(c)
+    facts = selectors.claim_facts(actor, c, loan, on=on, rules=rules)
+    why = dc.unmet(Step.PAY, facts)
+    if why is not None:
+        raise Conflict(
+            _("this claim cannot be paid: %(why)s; the trustee can reject it")
+            % {"why": unmet_reason(why, facts)},
+            field="claim_id",
+        )
+    basis = min(c.overdue_principal_fen, max(loan.due_principal_fen, 0))
+    parties = applied.losses(rb)
+    parts = split(basis, [(p.id, p.compensation) for p in parties])
+    share = min(parts.get(FUND, 0), c.filed_amount_fen)
+    if lock:  # the bank's row: its caps and allowance are read and spent under its lock
+        Bank.objects.select_for_update().filter(pk=c.bank_id).first()
+    allowance = applied.allowance_of(c.bank_id, on, rb)
+    capd = dcomp.capped(
+        share,
+        per_loan_cap_fen=rb.fund.cap_per_loan_fen,
+        bank_year_cap_fen=rb.fund.cap_per_bank_per_year_fen,
+        bank_year_paid_fen=applied.bank_year_paid(c.bank_id, on),
+        allowance_left_fen=None if allowance is None else allowance.available_fen,
+    )
+    if capd.amount_fen == 0 and share > 0:
+        raise Conflict(
+            _("nothing can be paid on this claim: %(limits)s is used up")
+            % {"limits": ", ".join(limit_text(x) for x in capd.limited_by)},
+            field="claim_id",
+        )
+    amounts = dcomp.stage_amounts(capd.amount_fen, stages)
+    return PaymentPlan(rb, stages, to, loan, basis, parties, parts, share, capd, list(amounts))
+
+
 def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
     """A second trustee user approves and pays. When the pool cannot cover the claim it waits
     (``waiting_since``) and can be paid later, once contributions have come in.
@@ -296,45 +359,10 @@ def pay(actor: Any, *, claim_id: int, on: dt.date) -> Claim:
         c = _claim(claim_id)
         if c.status == S.PARTLY_PAID:
             return _pay_stage(actor, c, on, action)
-        # the rules the claim was filed under (``claim_rules``), whatever was published since
-        rb = applied.rulebook_of(c.rulebook_hash, c.filed_on or c.registered_on)
-        stages = applied.stages(rb)
-        to = _take(
-            actor, c.status, Step.PAY, action, dc.pay_target(stages=len(stages), paid_stages=0)
-        )
-        if c.checked_by_id == actor.pk:
-            raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
-        loan = lending_port.loan_for_update(c.loan_id)
-        rules = claim_rules(c)
-        facts = selectors.claim_facts(actor, c, loan, on=on, rules=rules)
-        why = dc.unmet(Step.PAY, facts)
-        if why is not None:
-            raise Conflict(
-                _("this claim cannot be paid: %(why)s; the trustee can reject it")
-                % {"why": unmet_reason(why, facts)},
-                field="claim_id",
-            )
-        basis = min(c.overdue_principal_fen, max(loan.due_principal_fen, 0))
-        parties = applied.losses(rb)
-        parts = split(basis, [(p.id, p.compensation) for p in parties])
-        share = min(parts.get(FUND, 0), c.filed_amount_fen)
-        # the bank's row: its caps and allowance are read and spent under its lock
-        Bank.objects.select_for_update().filter(pk=c.bank_id).first()
-        allowance = applied.allowance_of(c.bank_id, on, rb)
-        capd = dcomp.capped(
-            share,
-            per_loan_cap_fen=rb.fund.cap_per_loan_fen,
-            bank_year_cap_fen=rb.fund.cap_per_bank_per_year_fen,
-            bank_year_paid_fen=applied.bank_year_paid(c.bank_id, on),
-            allowance_left_fen=None if allowance is None else allowance.available_fen,
-        )
-        if capd.amount_fen == 0 and share > 0:
-            raise Conflict(
-                _("nothing can be paid on this claim: %(limits)s is used up")
-                % {"limits": ", ".join(limit_text(x) for x in capd.limited_by)},
-                field="claim_id",
-            )
-        amounts = dcomp.stage_amounts(capd.amount_fen, stages)
+        plan = plan_payment(actor, c, on, action, lock=True)
+        rb, stages, to, loan = plan.rulebook, plan.stages, plan.to, plan.loan
+        basis, parties, parts, share = plan.basis, plan.parties, plan.parts, plan.share
+        capd, amounts = plan.capped, plan.amounts
         pool = books.pool_of(c.pool.district, lock=True)
         entry = None
         if amounts[0]:

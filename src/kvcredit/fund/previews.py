@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import require
 from kvcredit.enterprises.models import Enterprise
-from kvcredit.errors import Conflict, InsufficientFunds, InvalidInput, NotFound, NotPermitted
+from kvcredit.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
 from kvcredit.fund import books, claims, config, selectors
 from kvcredit.fund.domain import breaker as db
 from kvcredit.fund.domain import claim as dc
@@ -55,32 +55,25 @@ def preview_claim_step(actor: Any, *, claim_id: int, step: str, on: dt.date) -> 
     claim = c.first()
     if claim is None:
         raise NotFound(_("no such claim"), field="claim_id")
-    to = claims._take(actor, claim.status, dc.Step(step), action)
     pool = claim.pool
     spendable = books.spendable(pool, on=on)
     loan = claim.loan
     amount, waits, loan_after = 0, False, loan.status
-    if step == dc.Step.PAY:
-        if claim.checked_by_id == actor.pk:
-            raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
-        facts = selectors.claim_facts(actor, claim, loan)
-        why = dc.unmet(dc.Step.PAY, facts)
-        if why is not None:
-            raise Conflict(
-                _("this claim cannot be paid: %(why)s; the trustee can reject it")
-                % {"why": claims.unmet_reason(why, facts)},
-                field="claim_id",
-            )
-        _basis, amount = dc.payment(
-            filed_fen=claim.filed_amount_fen,
-            filed_overdue_principal_fen=claim.overdue_principal_fen,
-            overdue_principal_fen=loan.due_principal_fen,
-            rules=config.rules(),
-        )
+    if step == dc.Step.PAY and claim.status == dc.ClaimStatus.PARTLY_PAID:
+        target = dc.pay_target(stages=claim.stages_total, paid_stages=claim.stages_paid)
+        to = claims._take(actor, claim.status, dc.Step.PAY, action, target)
+        nxt = claim.stages.filter(seq=claim.stages_paid).first()
+        amount = 0 if nxt is None else nxt.amount_fen
+        waits = amount > spendable
+    elif step == dc.Step.PAY:
+        plan = claims.plan_payment(actor, claim, on, action, lock=False)
+        to, amount = plan.to, plan.amounts[0]
         waits = amount > spendable
         if not waits:
             loan_after = "COMPENSATED"
-    elif step in (dc.Step.CLOSE, dc.Step.WRITE_OFF):
+    else:
+        to = claims._take(actor, claim.status, dc.Step(step), action)
+    if step in (dc.Step.CLOSE, dc.Step.WRITE_OFF):
         loan_after = "CLOSED" if loan.status == "CLOSED" else "WRITTEN_OFF"
     return ClaimChange(
         claim=claim,
