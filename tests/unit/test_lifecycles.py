@@ -31,6 +31,7 @@ LOAN_ALLOWED = {
     (None, "disburse"): ({L.ACTIVE}, {Role.BANK}),
     (None, "renew"): ({L.ACTIVE}, {Role.BANK}),
     (L.ACTIVE, "renew"): ({L.RENEWED}, {Role.BANK}),
+    (L.ACTIVE, "defer"): ({L.ACTIVE}, {Role.BANK}),  # forbearance re-cuts the plan
     (L.ACTIVE, "compensate"): ({L.COMPENSATED}, {Role.TRUSTEE}),
     (L.ACTIVE, "close"): ({L.CLOSED}, {Role.BANK, Role.SYSTEM}),
     (L.COMPENSATED, "close"): ({L.CLOSED}, {Role.BANK, Role.SYSTEM}),
