@@ -59,7 +59,8 @@ def _audit_guard(on: bool) -> None:
             )
             return
         for guard in guards:
-            for sql in guard.SQLITE_UP if on else guard.SQLITE_DOWN:
+            # down first: the fund's post_migrate (after the flush) may have made them again
+            for sql in (*guard.SQLITE_DOWN, *guard.SQLITE_UP) if on else guard.SQLITE_DOWN:
                 cur.execute(sql)
 
 

@@ -127,7 +127,7 @@ def test_administrator_deactivates_a_user_who_then_cannot_log_in(page, live_worl
     page.goto(f"/setup/users/{target.pk}/")
     page.get_by_role("button", name="停用…").click()
     page.locator("section.confirm.danger").wait_for()
-    assert "接口令牌" in page.get_by_test_id("confirm-facts").inner_text()
+    assert "API 令牌" in page.get_by_test_id("confirm-facts").inner_text()
     shot(page, "tasks", "deactivate-confirm")
     page.get_by_role("button", name="停用该用户").click()
     page.wait_for_url(re.compile(rf"/setup/users/{target.pk}/$"))
@@ -168,7 +168,7 @@ def test_trustee_lends_a_bridge_loan_then_finds_it_in_the_audit_log(  # type: ig
     assert BridgeLoan.objects.count() == 1
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="审计日志").click()
     field(page, "操作").fill("FUND_BRIDGE_LOAN")
-    page.get_by_role("button", name="搜索").click()
+    page.get_by_role("form", name="筛选").get_by_role("button", name="搜索").click()
     rows = page.get_by_test_id("audit-log").locator("tbody tr")
     assert rows.count() == 1 and "trustee" in rows.first.inner_text()
     shot(page, "tasks", "audit-log")

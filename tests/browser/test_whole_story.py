@@ -186,8 +186,9 @@ def test_a_loan_from_application_to_compensation(page, live_world, business_day)
     page.wait_for_load_state()
     assert re.fullmatch(r"申请 \d+ 已审批通过。", said(page))
     approved = [c.inner_text() for c in row.get_by_role("cell").all()]
-    assert approved[2:4] == ["150,000.00", "120,000.00"]  # asked for, approved
-    assert approved[7] == "已批准"
+    assert approved[8:10] == ["150,000.00", "120,000.00"]  # asked for, approved (after the
+    # application date, grade, limit, available credit, evaluation and method)
+    assert approved[13] == "已批准"
     shot(page, "story", "03-approved")
     page.get_by_role("row").filter(has_text=ENTERPRISE).get_by_role("button", name="放款").click()
     page.get_by_test_id("confirm").wait_for()  # what will happen, before it happens
