@@ -44,7 +44,9 @@ def env(tmp_path: Path, database_url: str) -> dict[str, str]:
         "KVCREDIT_ALLOWED_HOSTS": "credit.example.org",
         "DJANGO_SETTINGS_MODULE": "kvcredit.site.settings",
     }
-    for name in ("KVCREDIT_DEBUG", "KVCREDIT_DASK_ADDRESS"):
+    # a deployment's environment: not the test run's (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE, which Django's deployment checks rightly refuse: async.E001)
+    for name in ("KVCREDIT_DEBUG", "KVCREDIT_DASK_ADDRESS", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         environ.pop(name, None)
     return environ
 
