@@ -40,6 +40,29 @@ def start_waiting(calls: Sequence[Callable[[], Any]]) -> tuple[list[threading.Th
     return threads, results
 
 
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run ``calls`` in threads, each on its own connection, released together by a barrier;
+    return each call's result or exception, in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def joined(threads: list[threading.Thread], results: list[Any]) -> list[Any]:
     for t in threads:
         t.join()

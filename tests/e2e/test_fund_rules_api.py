@@ -7,24 +7,13 @@ import datetime as dt
 
 import pytest
 
-from kvcredit.fund import claims, services
-from support.fund import make_loan
+from kvcredit.fund import services
+from support.fund import make_loan, paid_claim, staged_rules
 from support.rulebook import publish_rules
 
 pytestmark = pytest.mark.django_db
 V1 = "/api/v1"
 DAY = dt.date(2025, 6, 30)
-PARTIES = [
-    {"id": "fund", "name": "fund", "name_zh": "基金", "compensation": "0.54", "recoveries": "0.54"},
-    {"id": "bank", "name": "bank", "name_zh": "银行", "compensation": "0.26", "recoveries": "0.26"},
-    {
-        "id": "insurer",
-        "name": "insurer",
-        "name_zh": "保险",
-        "compensation": "0.2",
-        "recoveries": "0.2",
-    },
-]
 
 
 def test_stages_split_allowance_and_owed_are_shown(world, trustees, api_client):
@@ -32,38 +21,14 @@ def test_stages_split_allowance_and_owed_are_shown(world, trustees, api_client):
         world,
         "chongqing-2022",
         compensation_share="0.54",
-        **{
-            "fund.loss_sharing": {"parties": PARTIES},
-            "fund.stages": [
-                {"share": "0.75", "after_days": 0},
-                {"share": "0.25", "after_days": 30},
-            ],
-            "fund.allowance": {
-                "pct_of_loan": "0.5",
-                "carry_forward": True,
-                "cap_pct_of_balance": "0.5",
-            },
-            "fund.cap_per_bank_per_year_yuan": 1_000_000,
-        },
+        **staged_rules(
+            allowance={"pct_of_loan": "0.5", "carry_forward": True, "cap_pct_of_balance": "0.5"},
+            **{"fund.cap_per_bank_per_year_yuan": 1_000_000},
+        ),
     )
     t = trustees[0]
     d = world.district["a"]
-    services.set_pool_target(t, district_id=d.pk, target_fen=10**9)
-    services.record_contribution(
-        t, district_id=d.pk, contributor="CITY", amount_fen=10**8, paid_date=DAY
-    )
-    loan = make_loan(
-        enterprise=world.enterprise["a"],
-        bank=world.bank["a"],
-        amount_fen=10**7,
-        due_principal_fen=10**7,
-        days_past_due=120,
-    )
-    bank = world.users["bank_a"]
-    c = claims.register(bank, loan_id=loan.pk, on=DAY)
-    claims.file(bank, claim_id=c.pk, on=DAY)
-    claims.check(t, claim_id=c.pk, on=DAY)
-    claims.pay(trustees[1], claim_id=c.pk, on=DAY)
+    c = paid_claim(world, trustees, on=DAY)
     body = api_client.get(f"{V1}/fund/claims/{c.pk}", headers=world.auth("bank_a")).json()
     assert body["status"] == "PARTLY_PAID"
     # the fund's 54 % is 54,000 yuan; the allowance (50 % of the 100,000 lent) holds it to 50,000

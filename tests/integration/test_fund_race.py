@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 
 import pytest
-from django.db import connection
 
 from kvcredit.accounts.models import User
 from kvcredit.errors import Conflict
 from kvcredit.fund import books, claims, services
 from kvcredit.fund.models import Claim, Pool
+from races import at_once
 from support.fund import make_loan
 
 pytestmark = pytest.mark.skipif(
@@ -22,34 +21,13 @@ pytestmark = pytest.mark.skipif(
 DAY = dt.date(2025, 6, 30)
 
 
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 def test_two_claims_on_one_loan_at_the_same_moment_make_one_claim(committed_world):
     w = committed_world
     loan = make_loan(
         enterprise=w.enterprise["a"], bank=w.bank["a"], due_principal_fen=10**8, days_past_due=120
     )
     bank = w.users["bank_a"]
-    results = _race(*[lambda: claims.register(bank, loan_id=loan.pk, on=DAY)] * 2)
+    results = at_once(*[lambda: claims.register(bank, loan_id=loan.pk, on=DAY)] * 2)
     assert sorted(type(r).__name__ for r in results) == ["Claim", "Conflict"]
     assert Claim.objects.filter(loan=loan).count() == 1
 
@@ -72,7 +50,7 @@ def test_two_payments_the_pool_can_cover_only_once_pay_one_and_the_other_waits(c
         c = claims.register(w.users["bank_a"], loan_id=loan.pk, on=DAY)
         claims.file(w.users["bank_a"], claim_id=c.pk, on=DAY)
         ids.append(claims.check(t1, claim_id=c.pk, on=DAY).pk)
-    results = _race(*[lambda i=i: claims.pay(t2, claim_id=i, on=DAY) for i in ids])
+    results = at_once(*[lambda i=i: claims.pay(t2, claim_id=i, on=DAY) for i in ids])
     assert not any(isinstance(r, Exception) for r in results), results
     assert sorted(Claim.objects.values_list("status", flat=True)) == ["CHECKED", "PAID"]
     assert books.cash(Pool.objects.get(district=w.district["a"])) == 10**8 - 8 * 10**7
@@ -92,7 +70,7 @@ def test_a_paid_claim_cannot_be_paid_twice_by_two_trustees_at_once(committed_wor
     c = claims.register(w.users["bank_a"], loan_id=loan.pk, on=DAY)
     claims.file(w.users["bank_a"], claim_id=c.pk, on=DAY)
     claims.check(t1, claim_id=c.pk, on=DAY)
-    results = _race(*[lambda u=u: claims.pay(u, claim_id=c.pk, on=DAY) for u in (t2, t3)])
+    results = at_once(*[lambda u=u: claims.pay(u, claim_id=c.pk, on=DAY) for u in (t2, t3)])
     assert sorted(type(r).__name__ for r in results) == ["Claim", "Conflict"]
     assert isinstance(next(r for r in results if isinstance(r, Exception)), Conflict)
     assert books.cash(Pool.objects.get(district=w.district["a"])) == 10**9 - 8 * 10**7

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 
 import pytest
-from django.db import connection
 
 from kvcredit.accounts.models import User
 from kvcredit.fund import claims, services
 from kvcredit.fund.models import Claim
+from races import at_once
 from support.fund import make_loan
 from support.rulebook import publish_rules
 
@@ -21,27 +20,6 @@ pytestmark = pytest.mark.skipif(
     reason="row locks and concurrent connections are tested on PostgreSQL",
 )
 DAY = dt.date(2025, 6, 30)
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_two_payments_in_two_districts_share_the_banks_cap_for_the_year(committed_world):
@@ -63,7 +41,7 @@ def test_two_payments_in_two_districts_share_the_banks_cap_for_the_year(committe
         c = claims.register(w.users["bank_a"], loan_id=loan.pk, on=DAY)
         claims.file(w.users["bank_a"], claim_id=c.pk, on=DAY)
         ids.append(claims.check(t1, claim_id=c.pk, on=DAY).pk)
-    results = _race(*[lambda i=i: claims.pay(t2, claim_id=i, on=DAY) for i in ids])
+    results = at_once(*[lambda i=i: claims.pay(t2, claim_id=i, on=DAY) for i in ids])
     assert not any(isinstance(r, Exception) for r in results), results
     paid = sorted(Claim.objects.filter(pk__in=ids).values_list("amount_fen", "limited_by"))
     assert paid == [(200_000_00, "BANK_YEAR"), (800_000_00, "")]
