@@ -137,7 +137,7 @@ def test_ip_quantity_bands(changes, expected):
 
 @pytest.mark.parametrize(
     ("conversions", "expected"),
-    [(15, 25), (14, 19), (12, 19), (11, 13), (9, 13), (8, 7), (6, 7), (5, 1), (3, 1), (2, 0), (0, 0)],
+    [(15, 25), (14, 19), (12, 19), (11, 13), (9, 13), (8, 7), (6, 7), (5, 1), (3, 1), (2, 0)],
 )
 def test_conversion_bands_by_the_yearly_average(conversions, expected):
     ev = hte(conversions_3y=conversions)
@@ -173,20 +173,34 @@ def test_negative_net_assets_score_no_growth_at_all():
 
 def test_the_pass_mark_is_71():
     # 93 less management 20 = 73; less 2 of growth (0.25 and 0.35: 7 + 9) = 71: recognised
-    ev = hte(mgmt_rd_system_points=0, mgmt_rd_institution_points=0,
-             mgmt_conversion_system_points=0, mgmt_talent_system_points=0, net_asset_growth="0.25")
+    ev = hte(
+        mgmt_rd_system_points=0,
+        mgmt_rd_institution_points=0,
+        mgmt_conversion_system_points=0,
+        mgmt_talent_system_points=0,
+        net_asset_growth="0.25",
+    )
     assert ev.score == 71 and ev.eligible and ev.qualified_by == "score"
     # one point less: 70 is not enough (指引: 70分以上（不含70分）)
-    ev = hte(mgmt_rd_system_points=0, mgmt_rd_institution_points=0,
-             mgmt_conversion_system_points=0, mgmt_talent_system_points=0,
-             net_asset_growth="0.25", ip_standards_points=0)
+    ev = hte(
+        mgmt_rd_system_points=0,
+        mgmt_rd_institution_points=0,
+        mgmt_conversion_system_points=0,
+        mgmt_talent_system_points=0,
+        net_asset_growth="0.25",
+        ip_standards_points=0,
+    )
     assert ev.groups["ip"] == 29 and ev.score == 70 and not ev.eligible
 
 
 @pytest.mark.parametrize(
     ("field", "value", "code"),
-    [("ip_advancement_points", 9, "above_max"), ("mgmt_talent_system_points", 5, "above_max"),
-     ("conversions_3y", "1.5", "not_integer"), ("net_asset_growth", "abc", "not_number")],
+    [
+        ("ip_advancement_points", 9, "above_max"),
+        ("mgmt_talent_system_points", 5, "above_max"),
+        ("conversions_3y", "1.5", "not_integer"),
+        ("net_asset_growth", "abc", "not_number"),
+    ],
 )
 def test_an_assessor_score_above_its_items_maximum_is_refused_by_field(field, value, code):
     with pytest.raises(RecordError) as caught:
