@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 import pytest
 from engine_support import enterprise, evaluate_both
 
+from kvcredit.errors import PolicyError
 from kvcredit.scoring import load_policy
+from kvcredit.scoring.policy import parse_policy
 from kvcredit.scoring.records import RecordError, normalize_record
 
 HTE = load_policy("high-tech-enterprise")
@@ -208,3 +211,52 @@ def test_an_assessor_score_above_its_items_maximum_is_refused_by_field(field, va
     [problem] = caught.value.problems
     assert problem.field == field and problem.message_zh and problem.message_en
     assert problem.code == code, problem
+
+
+SHIPPED_SOURCE = (
+    resources.files("kvcredit.scoring.policies")
+    .joinpath("high-tech-enterprise.toml")
+    .read_text("utf-8")
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "fragment"),
+    [
+        # a misspelt field
+        (
+            '"hitech_income_share >= 0.60"',
+            '"hitech_incme_share >= 0.60"',
+            "basic.6.when.0",
+            "unknown input 'hitech_incme_share'",
+        ),
+        # a date where a number is needed
+        (
+            'input = "mgmt_talent_system_points"',
+            'input = "registration_date"',
+            "indicators.9.input",
+            "unknown input 'registration_date'",
+        ),
+        # overlapping (repeated) band edges
+        (
+            "{ from = 6, points = 6 },\n  { from = 5, points = 5 },",
+            "{ from = 5, points = 6 },\n  { from = 5, points = 5 },",
+            "indicators.0.bands",
+            "from the highest 'from' down",
+        ),
+        # a kind the language does not have
+        (
+            'kind = "count"\nzh = "技术先进程度得分"',
+            'kind = "points"\nzh = "技术先进程度得分"',
+            "fields.14.kind",
+            "'money', 'count'",
+        ),
+    ],
+)
+def test_an_authors_likely_mistake_is_named_by_key_path(old, new, path, fragment):
+    assert old in SHIPPED_SOURCE
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(SHIPPED_SOURCE.replace(old, new, 1))
+    found = dict(caught.value.problems)
+    assert path in found, found
+    assert fragment in found[path]
