@@ -29,3 +29,19 @@ def test_the_quoted_national_policy_is_the_shipped_one():
     blocks = re.findall(r"```toml\n(.*?)```", text, re.S)
     block = max((b for b in blocks if 'id = "most-tech-sme"' in b), key=len)  # the full quote
     assert parse_policy(block).content_hash == HASHES["most-tech-sme"]
+
+
+def test_the_high_tech_example_quotes_the_shipped_policy():
+    from importlib import resources
+
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## Worked example 4: high-tech-enterprise") :]
+    shipped = (
+        resources.files("kvcredit.scoring.policies")
+        .joinpath("high-tech-enterprise.toml")
+        .read_text(encoding="utf-8")
+    )
+    blocks = re.findall(r"```toml\n(.*?)```", section, re.S)
+    assert len(blocks) >= 4
+    for block in blocks:
+        assert block.strip() in shipped, block

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kvcredit.money import fen_to_yuan
-from kvcredit.scoring.policy import Band, Condition, Indicator, Policy, Rule
+from kvcredit.scoring.policy import AllOf, AnyOf, Band, Cond, Indicator, NotOf, Policy, Rule
 from kvcredit.scoring.report import Migration, Summary
 
 SHOWN_ERRORS = 10
@@ -47,7 +47,13 @@ def errors_table(errors: pl.DataFrame, report: Path | None) -> Group:
     return Group(t, where)
 
 
-def _cond(c: Condition) -> str:
+def _cond(c: Cond) -> str:
+    if isinstance(c, AnyOf):
+        return "any(" + " | ".join(_cond(x) for x in c.any) + ")"
+    if isinstance(c, AllOf):
+        return "all(" + " & ".join(_cond(x) for x in c.all) + ")"
+    if isinstance(c, NotOf):
+        return f"not({_cond(c.not_)})"
     value = c.value
     if isinstance(value, list):
         shown = ", ".join(value[:6]) + (f", … ({len(value)} values)" if len(value) > 6 else "")
@@ -69,13 +75,19 @@ def _rules(title: str, rules: list[Rule]) -> Table | None:
 
 
 def _bands(bands: list[Band]) -> str:
-    return " · ".join(f"≥{b.from_}: {b.points}" for b in bands)
+    return " · ".join(
+        f"≥{b.from_}: {b.points}" if b.from_ is not None else f"<{b.below}: {b.points}"
+        for b in bands
+    )
 
 
 def _indicator(ind: Indicator) -> list[str]:
     if ind.ladder is not None:
         return [
-            " · ".join(f"{' & '.join(_cond(c) for c in r.when)}: {r.points}" for r in ind.ladder)
+            " · ".join(
+                f"{' & '.join(_cond(c) for c in r.when) if r.when else 'else'}: {r.points}"
+                for r in ind.ladder
+            )
         ]
     return [f"{alt.input} ({alt.format}): {_bands(alt.bands)}" for alt in ind.alternatives]
 
