@@ -143,3 +143,41 @@ def test_a_partner_pays_in_partly_then_fully_and_the_fund_pays_it_on(world, trus
     assert res.exit_code == 0, res.output
     _entries, errors, _ = loader.load_file(str(out))
     assert errors == []
+
+
+def test_the_cli_lists_and_settles_a_partners_part(world, trustees):
+    _paid_claim(world, trustees)
+    code = world.district["a"].code
+    run = CliRunner().invoke
+    args = ["fund", "settle-partner", "--district", code, "--party", "appraiser"]
+    args += ["--amount", "40000.00", "--reference", "CLI-1", "--on", "2025-07-01"]
+    ok = run(app, [*args, "--as", "trustee"])
+    assert ok.exit_code == 0, ok.output
+    again = run(app, [*args, "--as", "trustee"])
+    assert again.exit_code == 0, again.output
+    assert PartnerSettlement.objects.count() == 1
+    refused = run(app, [*args, "--as", "bank_a"])
+    assert refused.exit_code == 1
+    over = run(
+        app,
+        [
+            "fund",
+            "settle-partner",
+            "--district",
+            code,
+            "--party",
+            "appraiser",
+            "--amount",
+            "0.01",
+            "--reference",
+            "CLI-2",
+            "--as",
+            "trustee",
+            "--on",
+            "2025-07-01",
+        ],
+    )
+    assert over.exit_code == 1
+    shown = run(app, ["fund", "partners", "--district", code, "--as", "trustee"])
+    assert shown.exit_code == 0, shown.output
+    assert "insurer" in shown.output and "160000.00" in shown.output
