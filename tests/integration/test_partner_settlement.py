@@ -181,3 +181,38 @@ def test_the_cli_lists_and_settles_a_partners_part(world, trustees):
     shown = run(app, ["fund", "partners", "--district", code, "--as", "trustee"])
     assert shown.exit_code == 0, shown.output
     assert "insurer" in shown.output and "160000.00" in shown.output
+
+
+def test_a_recovery_after_the_partner_paid_is_paid_back_to_it(world, trustees, tmp_path):
+    c = _paid_claim(world, trustees)
+    t = world.users["trustee"]
+    d = world.district["a"]
+
+    def settle(ref, fen, direction):
+        return settlements.settle(
+            t,
+            district_id=d.pk,
+            party="insurer",
+            direction=direction,
+            amount_fen=fen,
+            on=LATER,
+            reference=ref,
+        )
+
+    settle("R-IN", 160_000_00, "RECEIVED")
+    claims.recover(trustees[0], claim_id=c.pk, amount_fen=10_003, on=LATER)
+    row = _open(world, "insurer")
+    assert (row["owed_fen"], row["refundable_fen"], row["payable_fen"]) == (0, 1_600, 159_984_00)
+    with pytest.raises(InvalidInput):
+        settle("R-BACK", 1_601, "REFUNDED")
+    settle("R-BACK", 1_600, "REFUNDED")
+    settle("R-OUT", 159_984_00, "PAID_OUT")
+    row = _open(world, "insurer")
+    assert (row["owed_fen"], row["refundable_fen"], row["payable_fen"]) == (0, 0, 0)
+    bal = books.balances()
+    assert bal.get(dl.account(d.code, dl.PoolAccount.DUE_FROM_PARTNER, "insurer"), 0) == 0
+    _balanced()
+    out = tmp_path / "fund.beancount"
+    res = CliRunner().invoke(app, ["fund", "export", "--format", "beancount", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert loader.load_file(str(out))[1] == []

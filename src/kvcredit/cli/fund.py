@@ -177,7 +177,7 @@ def partners(
         raise typer.Exit(1) from None
     t = Table(title=_("Owed by partners") + f" {district}")
     heads = ("Party", "Shares (yuan)", "Recovered (yuan)", "Paid in (yuan)", "Paid on (yuan)")
-    for head in (*heads, "Owed (yuan)", "Payable (yuan)"):
+    for head in (*heads, "Owed (yuan)", "Payable (yuan)", "Owed back (yuan)"):
         t.add_column(_(head))
     for r in rows:
         t.add_row(
@@ -191,6 +191,7 @@ def partners(
                     "paid_out_fen",
                     "owed_fen",
                     "payable_fen",
+                    "refundable_fen",
                 )
             ),
         )

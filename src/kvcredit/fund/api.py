@@ -438,7 +438,16 @@ def partners_owed(request: HttpRequest, district_id: Path[Id]) -> Any:
                 "name_zh": r["name_zh"],
                 **{
                     k: yuan(r[f"{k}_fen"])
-                    for k in ("shares", "recovered", "received", "paid_out", "owed", "payable")
+                    for k in (
+                        "shares",
+                        "recovered",
+                        "received",
+                        "paid_out",
+                        "refunded",
+                        "owed",
+                        "refundable",
+                        "payable",
+                    )
                 },
             }
             for r in rows

@@ -493,6 +493,7 @@ class LossShare(models.Model):
 class SettlementDirection(models.TextChoices):
     RECEIVED = ds.Direction.RECEIVED.value, _("paid in by the partner")
     PAID_OUT = ds.Direction.PAID_OUT.value, _("paid on by the fund")
+    REFUNDED = ds.Direction.REFUNDED.value, _("paid back to the partner")
 
 
 class PartnerSettlement(models.Model):

@@ -596,7 +596,7 @@ Ref = Annotated[
 
 class PartnerSettlementIn(Schema):
     party: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    direction: Literal["RECEIVED", "PAID_OUT"]
+    direction: Literal["RECEIVED", "PAID_OUT", "REFUNDED"]
     amount: Yuan
     on: Day
     reference: Ref
@@ -637,7 +637,9 @@ class PartnerOwedOut(Schema):
     recovered: YuanOut  # its parts of recoveries
     received: YuanOut  # what it has paid in
     paid_out: YuanOut  # what of it the fund has paid on
+    refunded: YuanOut  # what the fund paid it back of later recoveries
     owed: YuanOut  # what it still owes
+    refundable: YuanOut  # what the fund owes it back
     payable: YuanOut  # what the fund may pay on now
 
 

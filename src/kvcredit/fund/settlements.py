@@ -3,7 +3,9 @@
     positions(user, district_id, on)    each partner of a pool: its parts, what it owes, what
                                         of its part may be paid on (scoped like the pool)
     settle(actor, ...)                  the trustee records that a partner paid its part in
-                                        (RECEIVED) or that the fund paid that part on (PAID_OUT)
+                                        (RECEIVED), that the fund paid that part on (PAID_OUT),
+                                        or paid the partner back its part of a later recovery
+                                        (REFUNDED)
 
 A settlement is atomic and idempotent: its reference is unique, and a retried request with the
 same figures returns the settlement already made without posting again (with other figures it
@@ -57,7 +59,11 @@ def _positions(pool: Pool) -> tuple[dict[str, ds.PartnerPosition], dict[str, dt.
         .annotate(s=Sum("amount_fen"), last=Max("settled_on"))
     )
     for r in paid:
-        key = "received_fen" if r["direction"] == ds.Direction.RECEIVED else "paid_out_fen"
+        key = {
+            ds.Direction.RECEIVED: "received_fen",
+            ds.Direction.PAID_OUT: "paid_out_fen",
+            ds.Direction.REFUNDED: "refunded_fen",
+        }[ds.Direction(r["direction"])]
         got.setdefault(r["party"], {})[key] = int(r["s"])
         if r["party"] not in last or r["last"] > last[r["party"]]:
             last[r["party"]] = r["last"]
@@ -94,7 +100,9 @@ def positions(user: Any, *, district_id: int) -> tuple[Pool, list[dict[str, Any]
             "recovered_fen": p.recovered_fen,
             "received_fen": p.received_fen,
             "paid_out_fen": p.paid_out_fen,
+            "refunded_fen": p.refunded_fen,
             "owed_fen": p.owed_fen,
+            "refundable_fen": p.refundable_fen,
             "payable_fen": p.payable_fen,
         }
         for p in found.values()
@@ -144,7 +152,7 @@ def settle(
     if not reference:
         raise InvalidInput([("reference", _("a settlement needs a reference (unique)"))])
     if direction not in ds.Direction.__members__:
-        raise InvalidInput([("direction", _("RECEIVED or PAID_OUT"))])
+        raise InvalidInput([("direction", _("RECEIVED, PAID_OUT or REFUNDED"))])
     way = ds.Direction(direction)
     want = {"party": party, "direction": way.value, "amount_fen": amount_fen, "settled_on": on}
     with transaction.atomic():

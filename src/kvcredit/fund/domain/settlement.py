@@ -7,11 +7,13 @@ lowers both. A settlement closes them with cash:
 
     RECEIVED   the partner paid its part     Dr BANK                    Cr DUE_FROM_PARTNER:<party>
     PAID_OUT   the fund paid that part on    Dr PARTNER_SHARES_PAYABLE  Cr BANK
+    REFUNDED   the fund paid the partner     Dr DUE_FROM_PARTNER:<party> Cr BANK
+               back its part of a recovery made after it had paid in
 
 ``refusal`` is the one rule of a settlement: a positive amount, never more than is open for
-the party (what it still owes, or what of its part is still payable and has come in), and a
-payment out never more than the pool's cash. Pure: the service computes the figures under the
-pool's lock and asks this module.
+the party (what it still owes, what of its part is still payable and has come in, or what it
+is owed back), and a payment out never more than the pool's cash. Pure: the service computes
+the figures under the pool's lock and asks this module.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from kvcredit.fund.domain.ledger import JournalEntry, PoolAccount, Posting, acco
 class Direction(StrEnum):
     RECEIVED = "RECEIVED"  # the partner paid its part into the pool
     PAID_OUT = "PAID_OUT"  # the pool paid the partner's part on
+    REFUNDED = "REFUNDED"  # the pool paid the partner back its part of a later recovery
 
 
 class Refusal(StrEnum):
@@ -46,21 +49,37 @@ class PartnerPosition:
     recovered_fen: int = 0
     received_fen: int = 0
     paid_out_fen: int = 0
+    refunded_fen: int = 0
+
+    @property
+    def due_fen(self) -> int:
+        """Its DUE_FROM_PARTNER balance: negative when a recovery came after it paid in."""
+        return self.shares_fen - self.recovered_fen - self.received_fen + self.refunded_fen
 
     @property
     def owed_fen(self) -> int:
-        """What the partner still owes the pool (its DUE_FROM_PARTNER balance, not below 0)."""
-        return max(self.shares_fen - self.recovered_fen - self.received_fen, 0)
+        """What the partner still owes the pool."""
+        return max(self.due_fen, 0)
+
+    @property
+    def refundable_fen(self) -> int:
+        """What the pool owes the partner back (its part of recoveries beyond what it owes)."""
+        return max(-self.due_fen, 0)
 
     @property
     def payable_fen(self) -> int:
-        """What of the partner's part the pool may pay on now: what came in and is still
-        payable (its part of PARTNER_SHARES_PAYABLE, never more than it paid in)."""
+        """What of the partner's part the pool may pay on now: what came in (less refunds) and
+        is still payable (its part of PARTNER_SHARES_PAYABLE)."""
         still_payable = self.shares_fen - self.recovered_fen - self.paid_out_fen
-        return max(min(self.received_fen - self.paid_out_fen, still_payable), 0)
+        came_in = self.received_fen - self.refunded_fen - self.paid_out_fen
+        return max(min(came_in, still_payable), 0)
 
     def open_fen(self, direction: Direction) -> int:
-        return self.owed_fen if direction is Direction.RECEIVED else self.payable_fen
+        if direction is Direction.RECEIVED:
+            return self.owed_fen
+        if direction is Direction.REFUNDED:
+            return self.refundable_fen
+        return self.payable_fen
 
 
 def refusal(
@@ -84,7 +103,7 @@ def refusal(
         return Refusal.BEFORE_HISTORY
     if amount_fen > position.open_fen(direction):
         return Refusal.MORE_THAN_OPEN
-    if direction is Direction.PAID_OUT and amount_fen > cash_fen:
+    if direction is not Direction.RECEIVED and amount_fen > cash_fen:
         return Refusal.NO_CASH
     return None
 
@@ -100,6 +119,10 @@ def entry(
         due = account(district, PoolAccount.DUE_FROM_PARTNER, party)
         postings = (Posting(cash, amount_fen), Posting(due, -amount_fen))
         why = f"partner {party} paid its part {ref}"
+    elif direction is Direction.REFUNDED:
+        due = account(district, PoolAccount.DUE_FROM_PARTNER, party)
+        postings = (Posting(due, amount_fen), Posting(cash, -amount_fen))
+        why = f"partner {party} paid back its part of a recovery {ref}"
     else:
         payable = account(district, PoolAccount.PARTNER_SHARES_PAYABLE)
         postings = (Posting(payable, amount_fen), Posting(cash, -amount_fen))
