@@ -178,7 +178,9 @@ def test_the_cli_lists_and_settles_a_partners_part(world, trustees):
         ],
     )
     assert over.exit_code == 1
-    shown = run(app, ["fund", "partners", "--district", code, "--as", "trustee"])
+    shown = run(
+        app, ["fund", "partners", "--district", code, "--as", "trustee"], env={"COLUMNS": "200"}
+    )
     assert shown.exit_code == 0, shown.output
     assert "insurer" in shown.output and "160000.00" in shown.output
 
