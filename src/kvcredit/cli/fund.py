@@ -145,3 +145,106 @@ def owed(as_of: Annotated[str | None, AS_OF] = None) -> None:
                 ),
             )
     console.print(t)
+
+
+@app.command("partners")
+def partners(
+    district: Annotated[str, typer.Option("--district", help="the pool's district code")],
+    as_user: Annotated[str | None, typer.Option("--as", help="acting user")] = None,
+) -> None:
+    """What each loss-sharing partner of a pool owes of the claims paid, has paid in, and what
+    the fund has paid on."""
+    from kvcredit.site.bootstrap import django_setup
+
+    django_setup()
+    from django.utils.translation import gettext as _
+    from rich.table import Table
+
+    from kvcredit.cli.platform import _actor
+    from kvcredit.enterprises.models import District
+    from kvcredit.errors import ServiceError
+    from kvcredit.fund import settlements
+    from kvcredit.money import fen_to_yuan
+
+    d = District.objects.filter(code=district).first()
+    if d is None:
+        err.print(f"[red]--district: no district {district!r}[/red]")
+        raise typer.Exit(2)
+    try:
+        _pool, rows = settlements.positions(_actor(as_user), district_id=d.pk)
+    except ServiceError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    t = Table(title=_("Owed by partners") + f" {district}")
+    heads = ("Party", "Shares (yuan)", "Recovered (yuan)", "Paid in (yuan)", "Paid on (yuan)")
+    for head in (*heads, "Owed (yuan)", "Payable (yuan)", "Owed back (yuan)"):
+        t.add_column(_(head))
+    for r in rows:
+        t.add_row(
+            r["party"],
+            *(
+                str(fen_to_yuan(r[k]))
+                for k in (
+                    "shares_fen",
+                    "recovered_fen",
+                    "received_fen",
+                    "paid_out_fen",
+                    "owed_fen",
+                    "payable_fen",
+                    "refundable_fen",
+                )
+            ),
+        )
+    console.print(t)
+
+
+@app.command("settle-partner")
+def settle_partner(
+    district: Annotated[str, typer.Option("--district", help="the pool's district code")],
+    party: Annotated[str, typer.Option("--party", help="the rulebook's party id")],
+    amount: Annotated[str, typer.Option("--amount", help="yuan, to the fen")],
+    reference: Annotated[str, typer.Option("--reference", help="unique; a retry posts once")],
+    direction: Annotated[
+        str, typer.Option("--direction", help="RECEIVED (paid in) or PAID_OUT (paid on)")
+    ] = "RECEIVED",
+    on: Annotated[str | None, typer.Option("--on", help="YYYY-MM-DD; default today")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="acting trustee")] = None,
+) -> None:
+    """Record a loss-sharing partner's part settled in cash."""
+    day = _day(on)
+    from kvcredit.site.bootstrap import django_setup
+
+    django_setup()
+    from kvcredit import clock
+    from kvcredit.cli.platform import _actor
+    from kvcredit.enterprises.models import District
+    from kvcredit.errors import ServiceError
+    from kvcredit.fund import settlements
+    from kvcredit.money import format_yuan, yuan_to_fen
+
+    d = District.objects.filter(code=district).first()
+    if d is None:
+        err.print(f"[red]--district: no district {district!r}[/red]")
+        raise typer.Exit(2)
+    try:
+        fen = yuan_to_fen(amount)
+    except ValueError:
+        err.print(f"[red]--amount: not an amount in yuan to the fen: {amount!r}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        s = settlements.settle(
+            _actor(as_user),
+            district_id=d.pk,
+            party=party,
+            direction=direction,
+            amount_fen=fen,
+            on=day or clock.today(),
+            reference=reference,
+        )
+    except ServiceError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(
+        f"settlement {s.pk}: {s.party} {s.direction} {format_yuan(s.amount_fen)} "
+        f"on {s.settled_on} (entry {s.entry_id})"
+    )

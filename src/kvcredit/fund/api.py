@@ -16,7 +16,7 @@ from kvcredit import clock
 from kvcredit.api.common import Id, PageIn, filtered, idempotent, page, page_schema, yuan
 from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
-from kvcredit.fund import applied, config, selectors, services, subsidies
+from kvcredit.fund import applied, config, selectors, services, settlements, subsidies
 from kvcredit.fund.api_claims import router as claims_router
 from kvcredit.fund.schemas import (
     BalancesOut,
@@ -33,6 +33,9 @@ from kvcredit.fund.schemas import (
     FeeReductionIn,
     FeeReductionOut,
     FeesOut,
+    PartnerSettlementIn,
+    PartnerSettlementOut,
+    PartnersOwedOut,
     PoolOut,
     PoolTargetIn,
     RepaymentIn,
@@ -417,3 +420,67 @@ def list_subsidies(request: HttpRequest, p: Query[PageIn], f: Query[SubsidyFilte
     if f.paid_to is not None:
         qs = qs.filter(paid_on__lte=f.paid_to)
     return page(qs, p, SubsidyOut.of)
+
+
+@router.get("/fund/pools/{district_id}/partners-owed", response={200: PartnersOwedOut, **ERRORS})
+def partners_owed(request: HttpRequest, district_id: Path[Id]) -> Any:
+    """What each loss-sharing partner (a guarantee company, an insurer ...) of the pool owes
+    of the claims paid, what it has paid in and what the fund has paid on; with the
+    settlements recorded. The trustee sees every pool, a district its own."""
+    pool, rows = settlements.positions(request.user, district_id=district_id)
+    done = pool.partner_settlements.select_related("pool").order_by("settled_on", "id")
+    return {
+        "district_id": pool.district_id,
+        "partners": [
+            {
+                "party": r["party"],
+                "name": r["name"],
+                "name_zh": r["name_zh"],
+                **{
+                    k: yuan(r[f"{k}_fen"])
+                    for k in (
+                        "shares",
+                        "recovered",
+                        "received",
+                        "paid_out",
+                        "refunded",
+                        "owed",
+                        "refundable",
+                        "payable",
+                    )
+                },
+            }
+            for r in rows
+        ],
+        "settlements": [PartnerSettlementOut.of(s) for s in done],
+    }
+
+
+@router.post(
+    "/fund/pools/{district_id}/partner-settlements",
+    response={201: PartnerSettlementOut, **ERRORS},
+)
+def settle_partner(
+    request: HttpRequest,
+    district_id: Path[Id],
+    payload: PartnerSettlementIn,
+    idempotency_key: str | None = IdemKey,
+) -> Any:
+    """The trustee records a partner's part settled: paid in by the partner (RECEIVED) or paid
+    on by the fund (PAID_OUT). The reference is unique: the same request again returns the
+    settlement made, without posting twice."""
+
+    def run() -> tuple[int, Any]:
+        s = settlements.settle(
+            request.user,
+            district_id=district_id,
+            party=payload.party,
+            direction=payload.direction,
+            amount_fen=fen(payload.amount),
+            on=payload.on,
+            reference=payload.reference,
+            note=payload.note,
+        )
+        return 201, PartnerSettlementOut.of(s)
+
+    return idempotent(request, idempotency_key, run)

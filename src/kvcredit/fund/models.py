@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kvcredit.enterprises.models import Bank, District, Enterprise
 from kvcredit.fund.domain import claim as dc
+from kvcredit.fund.domain import settlement as ds
 from kvcredit.fund.domain.ledger import ACCOUNT_TYPES, PoolAccount
 
 USER = settings.AUTH_USER_MODEL
@@ -49,6 +50,7 @@ class EntryKind(models.TextChoices):
     BRIDGE_LOAN = "BRIDGE_LOAN", _("bridge loan")
     BRIDGE_REPAYMENT = "BRIDGE_REPAYMENT", _("bridge loan repayment")
     SUBSIDY = "SUBSIDY", _("interest subsidy")
+    PARTNER_SETTLEMENT = "PARTNER_SETTLEMENT", _("partner settlement")
     REVERSAL = "REVERSAL", _("reversal")
 
 
@@ -485,6 +487,42 @@ class LossShare(models.Model):
         ordering = ["claim_id", "recovery_id", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gte=0), name="loss_share_nonneg"),
+        ]
+
+
+class SettlementDirection(models.TextChoices):
+    RECEIVED = ds.Direction.RECEIVED.value, _("paid in by the partner")
+    PAID_OUT = ds.Direction.PAID_OUT.value, _("paid on by the fund")
+    REFUNDED = ds.Direction.REFUNDED.value, _("paid back to the partner")
+
+
+class PartnerSettlement(models.Model):
+    """A loss-sharing partner's part settled in cash (``fund.domain.settlement``): the partner
+    paid in what it owed (RECEIVED), or the fund paid that part on (PAID_OUT). ``reference``
+    is unique: a retried request finds its settlement and posts nothing again."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="partner_settlements")
+    party = models.CharField(max_length=40)  # the rulebook's party id
+    direction = models.CharField(max_length=10, choices=SettlementDirection.choices)
+    amount_fen = models.BigIntegerField()
+    settled_on = models.DateField()
+    reference = models.CharField(max_length=100, unique=True)
+    note = models.CharField(max_length=300, blank=True)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    rulebook_hash = models.CharField(max_length=64)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["settled_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0), name="partner_settlement_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=SettlementDirection.values),
+                name="partner_settlement_direction_valid",
+            ),
         ]
 
 

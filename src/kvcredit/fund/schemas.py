@@ -587,3 +587,63 @@ class ContributionsOwedOut(Schema):
     min_initial_paid_in: str
     top_up_target: str
     parties: list[PartyOwedOut]
+
+
+Ref = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")
+]
+
+
+class PartnerSettlementIn(Schema):
+    party: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    direction: Literal["RECEIVED", "PAID_OUT", "REFUNDED"]
+    amount: Yuan
+    on: Day
+    reference: Ref
+    note: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class PartnerSettlementOut(Schema):
+    id: int
+    district_id: int
+    party: str
+    direction: str
+    amount: YuanOut
+    on: dt.date
+    reference: str
+    entry_id: int
+    rulebook_hash: str
+
+    @staticmethod
+    def of(s: Any) -> dict[str, Any]:
+        return {
+            "id": s.pk,
+            "district_id": s.pool.district_id,
+            "party": s.party,
+            "direction": s.direction,
+            "amount": yuan(s.amount_fen),
+            "on": s.settled_on.isoformat(),
+            "reference": s.reference,
+            "entry_id": s.entry_id,
+            "rulebook_hash": s.rulebook_hash,
+        }
+
+
+class PartnerOwedOut(Schema):
+    party: str
+    name: str
+    name_zh: str
+    shares: YuanOut  # its parts of paid losses
+    recovered: YuanOut  # its parts of recoveries
+    received: YuanOut  # what it has paid in
+    paid_out: YuanOut  # what of it the fund has paid on
+    refunded: YuanOut  # what the fund paid it back of later recoveries
+    owed: YuanOut  # what it still owes
+    refundable: YuanOut  # what the fund owes it back
+    payable: YuanOut  # what the fund may pay on now
+
+
+class PartnersOwedOut(Schema):
+    district_id: int
+    partners: list[PartnerOwedOut]
+    settlements: list[PartnerSettlementOut]
