@@ -47,3 +47,37 @@ def test_no_template_runs_a_script_inline_so_the_policy_needs_no_unsafe_inline()
         for pattern in (_INLINE_SCRIPT, _HANDLER, _JS_URL):
             found += [f"{template.relative_to(SRC)}: {m.group(0)}" for m in pattern.finditer(text)]
     assert found == []
+
+
+def test_a_forged_forwarded_address_does_not_reset_the_lockout(world):
+    """The lockout counts failures per user name and client address; the address is the
+    socket's, so a new X-Forwarded-For on each try buys the attacker nothing."""
+    from django.test import Client
+
+    c = Client()
+    codes = []
+    for i in range(6):
+        forged = {"HTTP_X_FORWARDED_FOR": f"10.0.0.{i}", "HTTP_X_REAL_IP": f"10.0.1.{i}"}
+        r = c.post("/accounts/login/", {"username": "bank_a", "password": "wrong"}, **forged)
+        codes.append(r.status_code)
+    assert codes[-1] == 429
+
+
+HUGE = "9" * 25  # past every integer column: SQLite and PostgreSQL both refuse it as a key
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/loans/{}/",
+        "/applications/{}/",
+        "/fund/claims/{}/",
+        "/enterprises/{}/",
+        "/jobs/{}.json",
+        "/documents/application/{}/1/v1/",
+        "/setup/users/{}/",
+    ],
+)
+def test_an_id_too_large_for_the_database_is_not_found_not_an_error(client, world, url):
+    client.force_login(world.users["admin"])
+    assert client.get(url.format(HUGE)).status_code == 404
