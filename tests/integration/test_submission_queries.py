@@ -52,3 +52,27 @@ def test_an_idempotent_submission_adds_only_its_key(world, api_client) -> None: 
     assert body == ["SELECT", *use_case, "INSERT"], body
     again = _submit(api_client, world, 2025, **{"Idempotency-Key": "k-1"})
     assert again.status_code == 201 and again.json()["id"] == r.json()["id"]
+
+
+def test_a_credit_line_read_is_two_statements(world, api_client) -> None:  # type: ignore[no-untyped-def]
+    from kvcredit.enterprises.models import CreditLine
+
+    line = CreditLine.objects.get(enterprise=world.enterprise["a"])
+    auth = world.auth("enterprise_a")
+    with CaptureQueriesContext(connection) as q:
+        r = api_client.get(f"/api/v1/credit-lines/{line.pk}", headers=auth)
+        url = f"/api/v1/enterprises/{line.enterprise_id}/credit-line"
+        by_ent = api_client.get(url, headers=auth)
+    assert r.status_code == 200 and by_ent.status_code == 200, r.content
+    assert r.json() == by_ent.json()
+    body = r.json()
+    assert (body["uscc"], body["district_id"]) == (
+        world.enterprise["a"].uscc,
+        world.enterprise["a"].district_id,
+    )
+    # the token, the line with its enterprise (no district row): twice
+    assert len(q.captured_queries) == 4, [x["sql"] for x in q.captured_queries]
+    selects = [x["sql"].split("WHERE")[0] for x in q.captured_queries[1::2]]
+    assert not any("enterprises_district" in s for s in selects), selects
+    other = world.enterprise["b"].credit_line.pk
+    assert api_client.get(f"/api/v1/credit-lines/{other}", headers=auth).status_code == 404
