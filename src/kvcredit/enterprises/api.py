@@ -158,9 +158,22 @@ def list_credit_lines(request: HttpRequest, p: Query[PageIn], f: Query[CreditLin
     return page(qs, p, lambda c: CreditLineOut.of(c, today))
 
 
+# What CreditLineOut shows of a line: the enterprise's USCC and district id, no district row.
+_LINE_READ = (
+    *("id", "enterprise", "evaluation", "limit_fen", "reserved_fen", "used_fen"),
+    *("valid_until", "updated_at", "enterprise__uscc", "enterprise__district"),
+)
+
+
+def _for_reading(qs: Any) -> Any:
+    """One credit line's query narrowed to what its API shape reads (one join, few columns):
+    the scope's filters stay as the selector wrote them."""
+    return qs.select_related(None).select_related("enterprise").only(*_LINE_READ)
+
+
 @router.get("/credit-lines/{credit_line_id}", response={200: CreditLineOut, **ERRORS})
 def get_credit_line(request: HttpRequest, credit_line_id: Path[Id]) -> Any:
-    line = one(selectors.credit_lines(request.user).filter(pk=credit_line_id))
+    line = one(_for_reading(selectors.credit_lines(request.user)).filter(pk=credit_line_id))
     if line is None:
         raise NotFound(_("no such credit line"), field="credit_line_id")
     return CreditLineOut.of(line, clock.today())
@@ -168,7 +181,8 @@ def get_credit_line(request: HttpRequest, credit_line_id: Path[Id]) -> Any:
 
 @router.get("/enterprises/{enterprise_id}/credit-line", response={200: CreditLineOut, **ERRORS})
 def get_enterprise_credit_line(request: HttpRequest, enterprise_id: Path[Id]) -> Any:
-    line = one(selectors.credit_lines(request.user).filter(enterprise_id=enterprise_id))
+    qs = _for_reading(selectors.credit_lines(request.user))
+    line = one(qs.filter(enterprise_id=enterprise_id))
     if line is None:
         raise NotFound(_("no such enterprise"), field="enterprise_id")
     return CreditLineOut.of(line, clock.today())
