@@ -209,3 +209,36 @@ def test_the_lifecycle_refuses_concluding_twice():
     assert dc.unmet("conclude_recovery", f) is dc.Unmet.RECOVERY_CONCLUDED
     assert dc.unmet("conclude_recovery", dc.ClaimFacts(dc.ClaimStatus.PARTLY_PAID)) is None
     assert "conclude_recovery" not in dc.CLAIM.allowed_steps(dc.ClaimStatus.PAID, "TRUSTEE")
+
+
+def test_the_console_shows_the_stages_records_the_conclusion_and_lists_a_payable_stage(
+    world, trustees, monkeypatch
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    publish_rules(world, "chongqing-2022", **{"fund.stages": CGTMSE})
+    fund(world)
+    c = claim_paid(world, trustees, bad_loan(world, 100_000_00))
+    late = DAY + dt.timedelta(days=31)
+    monkeypatch.setattr("kvcredit.clock.today", lambda: late)
+    payer = Client(HTTP_ACCEPT_LANGUAGE="en")
+    payer.force_login(trustees[1])
+    home = payer.get(reverse("console:programme")).content.decode()
+    assert "became payable" not in home
+    page = payer.get(reverse("console:claim", args=[c.pk])).content.decode()
+    assert "Waits for" in page and "and the recovery proceedings concluded" in page
+    assert "waits for the recovery proceedings to conclude" in page  # why it cannot be paid
+    maker = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    maker.force_login(trustees[0])
+    res = maker.post(reverse("console:claim_step", args=[c.pk, "conclude_recovery"]), {"note": ""})
+    assert res.status_code == 302
+    c.refresh_from_db()
+    assert c.recovery_concluded_on == late
+    zh = maker.get(reverse("console:claim", args=[c.pk])).content.decode()
+    assert "且追偿程序已终结" in zh and late.isoformat() in zh
+    home = payer.get(reverse("console:programme")).content.decode()
+    assert "1 stage of a staged payment became payable" in home
+    # the confirmation shows the amount the payment pays, from the same plan
+    ask = payer.post(reverse("console:claim_step", args=[c.pk, "pay"]))
+    assert ask.status_code == 200 and "20,000.00" in ask.content.decode()

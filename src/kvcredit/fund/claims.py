@@ -536,9 +536,22 @@ def conclude_recovery(actor: Any, *, claim_id: int, on: dt.date, note: str = "")
     return c
 
 
-def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
-    """The next stage of a partly paid claim, as fixed when its first stage was paid: due once
-    its lock-in has passed; the denial conditions are asked again."""
+@dataclass(frozen=True)
+class StagePlan:
+    """What paying the next stage of a partly paid claim does (``pay``, and the console's
+    confirmation before it): the state after, the stage's row, its planned part and what it
+    pays now (``stage_amount``)."""
+
+    to: dc.ClaimStatus
+    stage: Any
+    planned_fen: int
+    amount_fen: int
+
+
+def plan_stage(actor: Any, c: Claim, on: dt.date, action: str, *, lock: bool) -> StagePlan:
+    """The next stage of claim ``c`` paid on ``on`` by ``actor``, refused as ``pay`` refuses
+    it (its lock-in or date not come, the recovery proceedings it waits for not concluded, a
+    denial condition, maker-checker). With ``lock`` the loan and the stage's row are locked."""
     to = _take(
         actor,
         c.status,
@@ -548,7 +561,7 @@ def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
     )
     if c.checked_by_id == actor.pk:
         raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
-    loan = lending_port.loan_for_update(c.loan_id)
+    loan = lending_port.loan_for_update(c.loan_id) if lock else c.loan
     facts = selectors.claim_facts(actor, c, loan, on=on)
     why = dc.unmet(Step.PAY, facts)
     if why is not None:
@@ -557,9 +570,18 @@ def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
             % {"why": unmet_reason(why, facts)},
             field="claim_id",
         )
-    stage = ClaimStage.objects.select_for_update().get(claim=c, seq=c.stages_paid)
-    planned_fen = stage.amount_fen
-    stage.amount_fen = stage_amount(c, stage)
+    rows = ClaimStage.objects.select_for_update() if lock else ClaimStage.objects
+    stage = rows.get(claim=c, seq=c.stages_paid)
+    return StagePlan(to, stage, stage.amount_fen, stage_amount(c, stage))
+
+
+def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
+    """The next stage of a partly paid claim, as ``plan_stage`` plans it: fixed when its first
+    stage was paid, or settled on the recoveries for a last stage that waited for the recovery
+    proceedings; the denial conditions are asked again."""
+    plan = plan_stage(actor, c, on, action, lock=True)
+    to, stage, planned_fen = plan.to, plan.stage, plan.planned_fen
+    stage.amount_fen = plan.amount_fen
     pool = books.pool_of(c.pool.district, lock=True)
     row = None
     if stage.amount_fen:

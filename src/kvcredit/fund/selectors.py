@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
@@ -88,6 +88,23 @@ def waiting_for_funds(prefix: str = "") -> Q:
     """Claims waiting for funds (``fund.domain.claim.is_waiting``), as a filter; ``prefix``
     leads to the claim from another model ("fund_claims__")."""
     return Q(**{f"{prefix}status__in": dc.WAITING, f"{prefix}waiting_since__isnull": False})
+
+
+def stage_payable(on: dt.date) -> Q:
+    """Partly paid claims whose next stage is payable on ``on`` (``fund.domain.compensation.
+    stage_wait`` is None: its lock-in or date has come, and a stage waiting for the recovery
+    proceedings finds them concluded), as a filter."""
+    from kvcredit.fund.models import ClaimStage
+
+    nxt = ClaimStage.objects.filter(
+        claim_id=OuterRef("pk"), seq=OuterRef("stages_paid"), due_on__lte=on
+    ).filter(
+        Q(after_recovery_concluded=False)
+        | Q(claim__recovery_concluded_on__isnull=False, claim__recovery_concluded_on__lte=on)
+    )
+    return (
+        Q(status=dc.ClaimStatus.PARTLY_PAID) & Q(Exists(nxt)) & Q(stages_paid__lt=F("stages_total"))
+    )
 
 
 def claimable_loans(loans: QuerySet[Any]) -> QuerySet[Any]:
