@@ -71,7 +71,7 @@ def claim_paid(world, trustees, loan, on=DAY):
 
 CGTMSE = [
     {"share": "0.75", "after_days": 0},
-    {"share": "0.25", "after_days": 30, "after_recovery_concluded": True},
+    {"share": "0.25", "after_days": 0, "after_recovery_concluded": True},
 ]
 # recoveries shared half and half, though the fund bears 80 % of the loss: the last stage then
 # differs from its planned part
@@ -162,7 +162,7 @@ def test_proportional_recoveries_leave_the_last_stage_as_planned(world, trustees
 def test_a_stage_not_before_a_date(world, trustees):
     stages = [
         {"share": "0.6", "after_days": 0},
-        {"share": "0.4", "after_days": 1, "not_before": "2025-09-01"},
+        {"share": "0.4", "after_days": 0, "not_before": "2025-09-01"},
     ]
     publish_rules(world, "chongqing-2022", **{"fund.stages": stages})
     fund(world)

@@ -521,7 +521,11 @@ class Fund(_Model):
             return stages
         _sum_to_one([s.share for s in stages], "stages' shares")
         days = [s.after_days for s in stages]
-        if days[0] != 0 or any(a >= b for a, b in itertools.pairwise(days)):
+        # days rising; a stage that also waits for a date or the proceedings may share its days
+        if days[0] != 0 or any(
+            a > b or (a == b and not (t.not_before or t.after_recovery_concluded))
+            for (a, b), t in zip(itertools.pairwise(days), stages[1:], strict=True)
+        ):
             raise RulebookValueError("stages_days")
         if stages[0].not_before is not None or stages[0].after_recovery_concluded:
             raise RulebookValueError("stages_first")
