@@ -575,12 +575,19 @@ class Subsidy(models.Model):
     )
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    # taken back: the repayment that paid the instalment's interest was reversed
+    clawed_back_on = models.DateField(null=True)
+    clawback_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["paid_on", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["instalment", "rule_key"], name="subsidy_once_per_instalment_rule"
+                fields=["instalment", "rule_key"],
+                condition=Q(clawed_back_on__isnull=True),
+                name="subsidy_once_per_instalment_rule",
             ),
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="subsidy_positive"),
             models.CheckConstraint(
