@@ -203,6 +203,15 @@ def test_a_reversed_repayment_takes_the_subsidy_back_and_paying_again_earns_it_o
     audit = AuditRecord.objects.get(action="FUND_SUBSIDY_CLAWED_BACK")
     assert audit.after["amount_fen"] == sub.amount_fen and audit.after["rulebook"]
     assert subsidies.totals(world.users["district_a"]) == {"count": 0, "amount_fen": 0}
+    from django.test import Client
+
+    from kvcredit.fund import notice
+
+    assert notice.rows(admin, start=None, end=None) == []  # not listed as paid
+    res = Client().get("/api/v1/fund/subsidies", headers=world.auth("enterprise_a"))
+    assert res.status_code == 200, res.content
+    (item,) = res.json()["items"]
+    assert item["clawed_back_on"] == (due + DAY).isoformat() and item["clawback_entry_id"]
     # idempotent: a second run takes nothing back again
     again = subsidies.pay_subsidies(admin, on=due + DAY)
     assert again.clawed_back == [] and again.paid == []
