@@ -169,3 +169,60 @@ def test_the_books_with_subsidies_pass_beancount(world, tmp_path):
     for code, fen in books.balances().items():
         node = realization.get(real, bean_account(code))
         assert node.balance.get_currency_units("CNY").number == Decimal(fen) / 100, code
+
+
+@pytest.mark.usefixtures("_rules")
+def test_a_reversed_repayment_takes_the_subsidy_back_and_paying_again_earns_it_once(
+    world, tmp_path
+):
+    from beancount import loader
+
+    from kvcredit.fund.export import write_beancount
+    from kvcredit.lending import repayments
+    from kvcredit.lending.models import Repayment
+    from support.relief import TODAY
+
+    loan = make_loan(world, method="MONTHLY_INTEREST", term=6)
+    due = dt.date(2022, 8, 15)
+    pay_instalment_on_due_date(world, loan, due)
+    admin = world.users["admin"]
+    (sub,) = subsidies.pay_subsidies(admin, on=due).paid
+    paid_account = f"POOL:{loan.district.code}:SUBSIDIES_PAID"
+    assert books.balances()[paid_account] == sub.amount_fen
+    # the bank reverses the repayment that paid the interest: the next run takes it back
+    rep = Repayment.objects.filter(loan=loan).order_by("-id").first()
+    repayments.reverse(world.users["bank_a"], repayment_id=rep.pk, today=TODAY)
+    run = subsidies.pay_subsidies(admin, on=due + DAY)
+    assert [s.pk for s in run.clawed_back] == [sub.pk] and run.paid == []
+    sub.refresh_from_db()
+    assert sub.clawed_back_on == due + DAY
+    assert books.balances()[paid_account] == 0  # exactly what it had earned, to the fen
+    assert sum(books.balances().values()) == 0
+    back = JournalEntry.objects.get(pk=sub.clawback_entry_id)
+    assert sum(p.amount_fen for p in Posting.objects.filter(entry=back)) == 0
+    audit = AuditRecord.objects.get(action="FUND_SUBSIDY_CLAWED_BACK")
+    assert audit.after["amount_fen"] == sub.amount_fen and audit.after["rulebook"]
+    assert subsidies.totals(world.users["district_a"]) == {"count": 0, "amount_fen": 0}
+    from django.test import Client
+
+    from kvcredit.fund import notice
+
+    assert notice.rows(admin, start=None, end=None) == []  # not listed as paid
+    res = Client().get("/api/v1/fund/subsidies", headers=world.auth("enterprise_a"))
+    assert res.status_code == 200, res.content
+    (item,) = res.json()["items"]
+    assert item["clawed_back_on"] == (due + DAY).isoformat() and item["clawback_entry_id"]
+    # idempotent: a second run takes nothing back again
+    again = subsidies.pay_subsidies(admin, on=due + DAY)
+    assert again.clawed_back == [] and again.paid == []
+    # the interest paid again: the subsidy is paid again, once
+    pay_instalment_on_due_date(world, loan, due)
+    first = subsidies.pay_subsidies(admin, on=due + 2 * DAY)
+    second = subsidies.pay_subsidies(admin, on=due + 2 * DAY)
+    assert len(first.paid) == 1 and second.paid == []
+    assert first.paid[0].amount_fen == sub.amount_fen
+    assert Subsidy.objects.filter(clawed_back_on__isnull=True).count() == 1
+    assert books.balances()[paid_account] == sub.amount_fen
+    out = tmp_path / "fund.beancount"
+    write_beancount(out)
+    assert loader.load_file(str(out))[1] == []

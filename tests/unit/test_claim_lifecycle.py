@@ -27,6 +27,7 @@ ALLOWED = [
     (C.PARTLY_PAID, S.PAY, C.PARTLY_PAID, {T}),
     (C.PARTLY_PAID, S.PAY, C.PAID, {T}),
     (C.PARTLY_PAID, S.RECOVER, C.PARTLY_PAID, {B, T}),
+    (C.PARTLY_PAID, S.CONCLUDE_RECOVERY, C.PARTLY_PAID, {T}),  # the recovery proceedings ended
     (C.PAID, S.RECOVER, C.RECOVERING, {B, T}),
     (C.RECOVERING, S.RECOVER, C.RECOVERING, {B, T}),
     (C.PAID, S.CLOSE, C.CLOSED, {T}),
@@ -236,7 +237,15 @@ def test_a_later_stage_waits_for_its_lock_in_not_for_the_loan():
     locked = dc.ClaimFacts(C.PARTLY_PAID, checked_by_id=1, actor_id=2, stage_wait="LOCK_IN")
     assert dc.unmet(S.PAY, locked) is dc.Unmet.STAGE_LOCKED_IN
     assert dc.allowed_steps(B, later) == [S.RECOVER]
-    assert dc.allowed_steps(T, later) == [S.PAY, S.RECOVER, S.CLOSE, S.WRITE_OFF]
+    assert dc.allowed_steps(T, later) == [
+        S.PAY,
+        S.RECOVER,
+        S.CONCLUDE_RECOVERY,
+        S.CLOSE,
+        S.WRITE_OFF,
+    ]
+    waiting = dc.ClaimFacts(C.PARTLY_PAID, checked_by_id=1, actor_id=2, stage_wait="RECOVERY")
+    assert dc.unmet(S.PAY, waiting) is dc.Unmet.STAGE_AWAITS_RECOVERY
 
 
 def test_a_denial_condition_refuses_registering_filing_and_paying():

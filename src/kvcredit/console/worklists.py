@@ -157,9 +157,7 @@ def _claims_trustee(items: list[Todo], user: Any) -> None:
     url = reverse("console:claims")
     n = claims.filter(status__in=dc.CLAIM.sources(dc.Step.CHECK)).count()
     _item(items, n, ngettext("%(n)d claim to check", "%(n)d claims to check", n) % {"n": n}, url)
-    to_pay = claims.filter(status__in=dc.CLAIM.sources(dc.Step.PAY)).exclude(
-        fund.waiting_for_funds()
-    )
+    to_pay = claims.filter(status=dc.ClaimStatus.CHECKED).exclude(fund.waiting_for_funds())
     mine = to_pay.filter(checked_by_id=user.pk).count()
     n = to_pay.count() - mine  # maker-checker: the one who checked a claim may not pay it
     _item(
@@ -184,6 +182,20 @@ def _claims_trustee(items: list[Todo], user: Any) -> None:
         )
         % {"n": mine},
         url,
+    )
+    stages = claims.filter(fund.stage_payable(clock.today())).exclude(fund.waiting_for_funds())
+    n = stages.exclude(checked_by_id=user.pk).count()  # maker-checker, as for the first stage
+    _item(
+        items,
+        n,
+        ngettext(
+            "%(n)d stage of a staged payment became payable",
+            "%(n)d stages of staged payments became payable",
+            n,
+        )
+        % {"n": n},
+        url,
+        "warn",
     )
     n = claims.filter(fund.waiting_for_funds()).count()
     _item(

@@ -376,6 +376,8 @@ class SubsidyOut(Schema):
     amount: str
     paid_on: dt.date
     entry_id: int | None
+    clawed_back_on: dt.date | None  # taken back: the repayment that paid the interest reversed
+    clawback_entry_id: int | None
 
     @staticmethod
     def of(s: Any) -> dict[str, Any]:
@@ -399,6 +401,8 @@ class SubsidyOut(Schema):
             "amount": yuan(s.amount_fen),
             "paid_on": s.paid_on,
             "entry_id": s.entry_id,
+            "clawed_back_on": s.clawed_back_on,
+            "clawback_entry_id": s.clawback_entry_id,
         }
 
 

@@ -149,6 +149,21 @@ def record_recovery(
     )
 
 
+@router.post("/fund/claims/{claim_id}/recovery-concluded", response={200: ClaimOut, **ERRORS})
+def conclude_recovery(
+    request: HttpRequest, claim_id: Path[Id], payload: NoteIn, idempotency_key: str | None = IdemKey
+) -> Any:
+    """A trustee user records that the recovery proceedings concluded: a last stage waiting
+    for them becomes payable (its amount settled on the recoveries received when paid)."""
+    on = payload.on or clock.today()
+    return _step(
+        request,
+        claim_id,
+        idempotency_key,
+        lambda: claims.conclude_recovery(request.user, claim_id=claim_id, on=on, note=payload.note),
+    )
+
+
 @router.post("/fund/claims/{claim_id}/close", response={200: ClaimOut, **ERRORS})
 def close_claim(
     request: HttpRequest,

@@ -77,7 +77,10 @@ def losses(rb: Rulebook) -> list[Part]:
 
 
 def stages(rb: Rulebook) -> tuple[dcomp.Stage, ...]:
-    got = tuple(dcomp.Stage(s.share, s.after_days) for s in rb.fund.stages)
+    got = tuple(
+        dcomp.Stage(s.share, s.after_days, s.not_before, s.after_recovery_concluded)
+        for s in rb.fund.stages
+    )
     return got or dcomp.ONE_STAGE
 
 

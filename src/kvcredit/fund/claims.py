@@ -135,6 +135,12 @@ def unmet_reason(why: dc.Unmet, facts: dc.ClaimFacts) -> str:
         }
     if why is dc.Unmet.STAGE_LOCKED_IN:
         return _("the next stage of this claim's payment is not due yet (its lock-in)")
+    if why is dc.Unmet.STAGE_AWAITS_RECOVERY:
+        return _(
+            "the next stage of this claim's payment waits for the recovery proceedings to conclude"
+        )
+    if why is dc.Unmet.RECOVERY_CONCLUDED:
+        return _("the recovery proceedings of this claim were recorded as concluded already")
     return _("the user who checked a claim may not approve it (maker-checker)")
 
 
@@ -438,6 +444,8 @@ def _record_stages(
             share=str(stage.share),
             amount_fen=amount,
             due_on=due[i],
+            not_before=stage.not_before,
+            after_recovery_concluded=stage.after_recovery_concluded,
             paid_on=on if i == 0 else None,
             entry=c.payment_entry if i == 0 else None,
             paid_by=actor if i == 0 else None,
@@ -473,9 +481,77 @@ def _share_loss(
         )
 
 
-def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
-    """The next stage of a partly paid claim, as fixed when its first stage was paid: due once
-    its lock-in has passed; the denial conditions are asked again."""
+def stage_amount(c: Claim, stage: ClaimStage) -> int:
+    """What a later stage pays when paid now: the part fixed at the first payment, or, for a
+    last stage that waited for the recovery proceedings, the settlement on the loss left after
+    the recoveries (``fund.domain.compensation.final_stage_fen``). The payment and the
+    console's confirmation both ask this."""
+    if not stage.after_recovery_concluded:
+        return stage.amount_fen
+    return dcomp.final_stage_fen(
+        amount_fen=c.amount_fen,
+        loss_fen=c.overdue_principal_fen,
+        recovered_fen=c.recovered_fen,
+        pool_recovered_fen=c.pool_recovered_fen,
+        paid_fen=c.paid_fen,
+    )
+
+
+def conclude_recovery(actor: Any, *, claim_id: int, on: dt.date, note: str = "") -> Claim:
+    """The trustee records that the recovery proceedings on a partly paid claim concluded
+    (once): a last stage waiting for them is payable from ``on``, its amount settled on the
+    recoveries received by then."""
+    action = gettext_noop("record the end of recovery proceedings")
+    require(actor, OrgKind.TRUSTEE, action=action)
+    with transaction.atomic():
+        c = _claim(claim_id)
+        to = _take(actor, c.status, Step.CONCLUDE_RECOVERY, action)
+        facts = selectors.claim_facts(actor, c, c.loan)
+        why = dc.unmet(Step.CONCLUDE_RECOVERY, facts)
+        if why is not None:
+            raise Conflict(unmet_reason(why, facts), field="claim_id")
+        if c.paid_on is not None and on < c.paid_on:
+            msg = _("the recovery proceedings cannot end before the claim was paid on %(day)s")
+            raise InvalidInput([("on", msg % {"day": c.paid_on})])
+        c.recovery_concluded_on = on
+        c.status = to
+        c.save(update_fields=["recovery_concluded_on", "status"])
+        ClaimEvent.objects.create(
+            claim=c,
+            from_status=to,
+            to_status=to,
+            on_date=on,
+            note=(note or "recovery proceedings concluded")[:500],
+            actor=actor,
+            at=timezone.now(),
+        )
+        audit.record(
+            actor,
+            "FUND_CLAIM_RECOVERY_CONCLUDED",
+            "claim",
+            c.pk,
+            before={"recovery_concluded_on": None},
+            after={"on": on, "recovered_fen": c.recovered_fen, "rulebook": c.rulebook_hash},
+        )
+    return c
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """What paying the next stage of a partly paid claim does (``pay``, and the console's
+    confirmation before it): the state after, the stage's row, its planned part and what it
+    pays now (``stage_amount``)."""
+
+    to: dc.ClaimStatus
+    stage: Any
+    planned_fen: int
+    amount_fen: int
+
+
+def plan_stage(actor: Any, c: Claim, on: dt.date, action: str, *, lock: bool) -> StagePlan:
+    """The next stage of claim ``c`` paid on ``on`` by ``actor``, refused as ``pay`` refuses
+    it (its lock-in or date not come, the recovery proceedings it waits for not concluded, a
+    denial condition, maker-checker). With ``lock`` the loan and the stage's row are locked."""
     to = _take(
         actor,
         c.status,
@@ -485,7 +561,7 @@ def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
     )
     if c.checked_by_id == actor.pk:
         raise NotPermitted(_("the user who checked a claim may not approve it (maker-checker)"))
-    loan = lending_port.loan_for_update(c.loan_id)
+    loan = lending_port.loan_for_update(c.loan_id) if lock else c.loan
     facts = selectors.claim_facts(actor, c, loan, on=on)
     why = dc.unmet(Step.PAY, facts)
     if why is not None:
@@ -494,7 +570,18 @@ def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
             % {"why": unmet_reason(why, facts)},
             field="claim_id",
         )
-    stage = ClaimStage.objects.select_for_update().get(claim=c, seq=c.stages_paid)
+    rows = ClaimStage.objects.select_for_update() if lock else ClaimStage.objects
+    stage = rows.get(claim=c, seq=c.stages_paid)
+    return StagePlan(to, stage, stage.amount_fen, stage_amount(c, stage))
+
+
+def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
+    """The next stage of a partly paid claim, as ``plan_stage`` plans it: fixed when its first
+    stage was paid, or settled on the recoveries for a last stage that waited for the recovery
+    proceedings; the denial conditions are asked again."""
+    plan = plan_stage(actor, c, on, action, lock=True)
+    to, stage, planned_fen = plan.to, plan.stage, plan.planned_fen
+    stage.amount_fen = plan.amount_fen
     pool = books.pool_of(c.pool.district, lock=True)
     row = None
     if stage.amount_fen:
@@ -510,7 +597,9 @@ def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
             _wait(actor, c, on, exc)
             return c
         row = books.book(pool, entry, kind=EntryKind.COMPENSATION, actor=actor)
-    ClaimStage.objects.filter(pk=stage.pk).update(paid_on=on, entry=row, paid_by=actor)
+    ClaimStage.objects.filter(pk=stage.pk).update(
+        paid_on=on, entry=row, paid_by=actor, amount_fen=stage.amount_fen
+    )
     c.stages_paid += 1
     c.paid_fen += stage.amount_fen
     c.waiting_since = None
@@ -521,6 +610,9 @@ def _pay_stage(actor: Any, c: Claim, on: dt.date, action: str) -> Claim:
         on,
         stage=stage.seq + 1,
         stage_fen=stage.amount_fen,
+        planned_fen=planned_fen,
+        recovered_fen=c.recovered_fen,
+        pool_recovered_fen=c.pool_recovered_fen,
         paid_fen=c.paid_fen,
         entry=None if row is None else row.pk,
         rulebook=stage.rulebook_hash,

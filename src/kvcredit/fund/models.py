@@ -325,6 +325,9 @@ class Claim(models.Model):
     limited_by = models.CharField(max_length=60, blank=True)  # Limit codes, comma separated
     stages_total = models.IntegerField(default=1)
     stages_paid = models.IntegerField(default=0)
+    # the trustee recorded that the recovery proceedings concluded (``conclude_recovery``): a
+    # last stage waiting for them is payable from that day
+    recovery_concluded_on = models.DateField(null=True)
     paid_fen = models.BigIntegerField(default=0)
     partner_recovered_fen = models.BigIntegerField(default=0)  # partners' parts of recoveries
     checked_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
@@ -452,6 +455,10 @@ class ClaimStage(models.Model):
     )
     paid_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
     rulebook_hash = models.CharField(max_length=64, blank=True)  # of the rulebook that fixed it
+    # what it waits for beyond ``due_on`` (the end of its lock-in, or its not-before date):
+    # the recovery proceedings concluded; its amount is then settled when paid
+    after_recovery_concluded = models.BooleanField(default=False)
+    not_before = models.DateField(null=True)
 
     class Meta:
         ordering = ["claim_id", "seq"]
@@ -606,12 +613,19 @@ class Subsidy(models.Model):
     )
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    # taken back: the repayment that paid the instalment's interest was reversed
+    clawed_back_on = models.DateField(null=True)
+    clawback_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["paid_on", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["instalment", "rule_key"], name="subsidy_once_per_instalment_rule"
+                fields=["instalment", "rule_key"],
+                condition=Q(clawed_back_on__isnull=True),
+                name="subsidy_once_per_instalment_rule",
             ),
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="subsidy_positive"),
             models.CheckConstraint(

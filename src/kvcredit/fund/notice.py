@@ -43,7 +43,7 @@ HEADER = [
 
 
 def rows(user: Any, *, start: dt.date | None, end: dt.date | None) -> list[list[Any]]:
-    qs = subsidies.subsidies(user)
+    qs = subsidies.subsidies(user).filter(clawed_back_on__isnull=True)  # clawed back: not paid
     if start:
         qs = qs.filter(paid_on__gte=start)
     if end:

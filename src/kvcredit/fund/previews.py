@@ -60,10 +60,8 @@ def preview_claim_step(actor: Any, *, claim_id: int, step: str, on: dt.date) -> 
     loan = claim.loan
     amount, waits, loan_after = 0, False, loan.status
     if step == dc.Step.PAY and claim.status == dc.ClaimStatus.PARTLY_PAID:
-        target = dc.pay_target(stages=claim.stages_total, paid_stages=claim.stages_paid)
-        to = claims._take(actor, claim.status, dc.Step.PAY, action, target)
-        nxt = claim.stages.filter(seq=claim.stages_paid).first()
-        amount = 0 if nxt is None else nxt.amount_fen
+        staged = claims.plan_stage(actor, claim, on, action, lock=False)
+        to, amount = staged.to, staged.amount_fen
         waits = amount > spendable
     elif step == dc.Step.PAY:
         plan = claims.plan_payment(actor, claim, on, action, lock=False)

@@ -11,6 +11,7 @@ from pydantic import StringConstraints
 from kvcredit.api.common import Id, Text, Yuan, YuanOut, yuan
 from kvcredit.fund import selectors
 from kvcredit.fund.domain import claim as dc
+from kvcredit.fund.domain import compensation as dcomp
 from kvcredit.fund.domain import ledger as dl
 from kvcredit.fund.models import (
     Breaker,
@@ -329,8 +330,11 @@ class ClaimEventOut(Schema):
 class ClaimStageOut(Schema):
     seq: int  # 1-based
     share: str
-    amount: YuanOut
-    due_on: dt.date
+    amount: YuanOut  # planned at the first payment; once paid, what was paid
+    due_on: dt.date  # the end of its lock-in, or its not-before date
+    not_before: dt.date | None
+    after_recovery_concluded: bool  # it waits for the recovery proceedings too
+    payable_since: dt.date | None  # when it became payable (None: waits for the proceedings)
     paid_on: dt.date | None
     entry_id: int | None
     rulebook_hash: str
@@ -375,6 +379,7 @@ class ClaimOut(Schema):
     limited_by: list[str]  # the caps that bound the amount (PER_LOAN, BANK_YEAR, ALLOWANCE)
     stages_total: int
     stages_paid: int
+    recovery_concluded_on: dt.date | None  # the trustee recorded the proceedings' end
     paid: YuanOut  # the stages paid so far
     partner_recovered: YuanOut
     stages: list[ClaimStageOut]
@@ -410,6 +415,7 @@ class ClaimOut(Schema):
             "limited_by": [x for x in c.limited_by.split(",") if x],
             "stages_total": c.stages_total,
             "stages_paid": c.stages_paid,
+            "recovery_concluded_on": c.recovery_concluded_on,
             "paid": yuan(c.paid_fen),
             "partner_recovered": yuan(c.partner_recovered_fen),
             "stages": [
@@ -418,6 +424,15 @@ class ClaimOut(Schema):
                     "share": st.share,
                     "amount": yuan(st.amount_fen),
                     "due_on": st.due_on,
+                    "not_before": st.not_before,
+                    "after_recovery_concluded": st.after_recovery_concluded,
+                    "payable_since": None
+                    if st.seq == 0
+                    else dcomp.payable_since(
+                        due_on=st.due_on,
+                        after_recovery_concluded=st.after_recovery_concluded,
+                        recovery_concluded_on=c.recovery_concluded_on,
+                    ),
                     "paid_on": st.paid_on,
                     "entry_id": st.entry_id,
                     "rulebook_hash": st.rulebook_hash,

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from kvcredit.accounts.models import OrgKind
 from kvcredit.accounts.permissions import kind_of
@@ -90,6 +90,23 @@ def waiting_for_funds(prefix: str = "") -> Q:
     return Q(**{f"{prefix}status__in": dc.WAITING, f"{prefix}waiting_since__isnull": False})
 
 
+def stage_payable(on: dt.date) -> Q:
+    """Partly paid claims whose next stage is payable on ``on`` (``fund.domain.compensation.
+    stage_wait`` is None: its lock-in or date has come, and a stage waiting for the recovery
+    proceedings finds them concluded), as a filter."""
+    from kvcredit.fund.models import ClaimStage
+
+    nxt = ClaimStage.objects.filter(
+        claim_id=OuterRef("pk"), seq=OuterRef("stages_paid"), due_on__lte=on
+    ).filter(
+        Q(after_recovery_concluded=False)
+        | Q(claim__recovery_concluded_on__isnull=False, claim__recovery_concluded_on__lte=on)
+    )
+    return (
+        Q(status=dc.ClaimStatus.PARTLY_PAID) & Q(Exists(nxt)) & Q(stages_paid__lt=F("stages_total"))
+    )
+
+
 def claimable_loans(loans: QuerySet[Any]) -> QuerySet[Any]:
     """The loans of ``loans`` a bank may register a claim on now: claimable by the loan's
     lifecycle (``lending.domain.lifecycle.claimable``: live, not compensated, overdue) and held
@@ -111,8 +128,8 @@ def claim_facts(
     """What the claim lifecycle asks of a claim (None: one not registered yet), the acting
     user, and the loan as it stands now, under ``rules`` (default: the rules in force on
     ``on``, itself by default today). With ``on``, also the rulebook's denial conditions the loan
-    meets (``fund.applied.denials``, under the rulebook in force on ``on``) and whether the next
-    stage of a staged payment waits for its lock-in."""
+    meets (``fund.applied.denials``, under the rulebook in force on ``on``) and what the next
+    stage of a staged payment waits for (its lock-in or date, the recovery proceedings)."""
     rules = rules or config.rules(on)
     denials: tuple[str, ...] = ()
     stage_wait = None
@@ -122,8 +139,14 @@ def claim_facts(
         denials = tuple(d.value for d in applied.denials(loan, rb))
         if c is not None and c.status == dc.ClaimStatus.PARTLY_PAID:
             nxt = c.stages.filter(seq=c.stages_paid).first()
-            if nxt is not None and on < nxt.due_on:
-                stage_wait = dcomp.StageWait.LOCK_IN.value
+            if nxt is not None:
+                wait = dcomp.stage_wait(
+                    due_on=nxt.due_on,
+                    after_recovery_concluded=nxt.after_recovery_concluded,
+                    recovery_concluded_on=c.recovery_concluded_on,
+                    on=on,
+                )
+                stage_wait = None if wait is None else wait.value
     return dc.ClaimFacts(
         status=None if c is None else dc.ClaimStatus(c.status),
         waiting_since=None if c is None else c.waiting_since,
@@ -135,6 +158,7 @@ def claim_facts(
         min_days_overdue=rules.min_days_overdue,
         denials=denials,
         stage_wait=stage_wait,
+        recovery_concluded_on=None if c is None else c.recovery_concluded_on,
     )
 
 

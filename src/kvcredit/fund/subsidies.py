@@ -46,6 +46,7 @@ class SubsidyRun:
     rulebook_hash: str = ""
     paid: list[Subsidy] = field(default_factory=list)
     waiting: int = 0  # instalments a pool could not cover yet
+    clawed_back: list[Subsidy] = field(default_factory=list)
 
     @property
     def total_fen(self) -> int:
@@ -69,6 +70,7 @@ def pay_subsidies(
     due_before = None if None in ends else max(e for e in ends if e) + dt.timedelta(days=366)
     with transaction.atomic():
         pools: dict[int, Pool] = {}
+        run.clawed_back = claw_back(actor, on=on)
         for row in lending.paid_interest(on=on, due_after=due_after, due_before=due_before):
             for rule in ds.rules_touching(found.subsidies, row.period_from, row.due_date):
                 ok = rule.applies_to(
@@ -100,7 +102,8 @@ def _pay_one(
 ) -> Subsidy | bool | None:
     """The subsidy row, None when the pool cannot cover it yet, False when nothing is due
     (zero, or paid already)."""
-    if Subsidy.objects.filter(instalment_id=row.instalment_id, rule_key=rule.key).exists():
+    live = Subsidy.objects.filter(clawed_back_on__isnull=True)
+    if live.filter(instalment_id=row.instalment_id, rule_key=rule.key).exists():
         return False  # re-checked under the pool's lock
     bench = None
     if rule.basis is ds.Basis.RATE:
@@ -173,6 +176,54 @@ def _pay_one(
     return sub
 
 
+def claw_back(actor: Any, *, on: dt.date) -> list[Subsidy]:
+    """Take back every subsidy whose instalment's interest is no longer paid in full (the
+    repayment that paid it was reversed): its entry reversed on ``on`` (``entries.
+    subsidy_clawback``: exactly its amount), the row marked ``clawed_back_on``, audited with
+    the rulebook's hash it was paid under. Idempotent: a clawed-back subsidy is not live; the
+    interest paid again later earns the subsidy again, once (a new row)."""
+    live = Subsidy.objects.filter(clawed_back_on__isnull=True)
+    ids = list(live.values_list("instalment_id", flat=True).distinct())
+    unpaid = lending.interest_unpaid(ids) if ids else set()
+    out: list[Subsidy] = []
+    if not unpaid:
+        return out
+    rows = (
+        Subsidy.objects.select_for_update()
+        .select_related("pool__district")
+        .filter(clawed_back_on__isnull=True, instalment_id__in=unpaid)
+        .order_by("id")
+    )
+    for sub in rows:
+        pool = books.pool_of(sub.pool.district, lock=True)
+        entry = de.subsidy_clawback(
+            pool.district.code,
+            sub.amount_fen,
+            on=on,
+            ref=f"loan {sub.loan_id} subsidy {sub.pk} {sub.rule_key}",
+            from_pool=sub.payer == ds.Payer.POOL.value,
+        )
+        sub.clawback_entry = books.book(pool, entry, kind=EntryKind.SUBSIDY, actor=actor)
+        sub.clawed_back_on = on
+        sub.save(update_fields=["clawback_entry", "clawed_back_on"])
+        audit.record(
+            actor,
+            "FUND_SUBSIDY_CLAWED_BACK",
+            "subsidy",
+            sub.pk,
+            before={"amount_fen": sub.amount_fen, "paid_on": sub.paid_on},
+            after={
+                "loan": sub.loan_id,
+                "rule": sub.rule_key,
+                "rulebook": sub.rulebook_hash or sub.rulebook,
+                "amount_fen": sub.amount_fen,
+                "on": on,
+            },
+        )
+        out.append(sub)
+    return out
+
+
 # -- reads -------------------------------------------------------------------------------------
 def subsidies(user: Any) -> Any:
     """The subsidies ``user`` may see: the programme for the administrator and the trustee, a
@@ -197,7 +248,7 @@ def totals(
     user: Any, *, start: dt.date | None = None, end: dt.date | None = None
 ) -> dict[str, int]:
     """Count and amount of the subsidies ``user`` sees, paid in [start, end]."""
-    qs = subsidies(user)
+    qs = subsidies(user).filter(clawed_back_on__isnull=True)  # a clawed-back one is not paid
     if start:
         qs = qs.filter(paid_on__gte=start)
     if end:

@@ -267,13 +267,23 @@ class PaidInterest:
     bank_id: int
 
 
+def interest_unpaid(instalment_ids: list[int]) -> set[int]:
+    """Of ``instalment_ids``, those whose interest is no longer met in full (a repayment was
+    reversed)."""
+    return set(
+        Instalment.objects.filter(pk__in=instalment_ids)
+        .exclude(interest_paid_fen=F("interest_due_fen"))
+        .values_list("pk", flat=True)
+    )
+
+
 def paid_interest(
     *, on: dt.date, due_after: dt.date, due_before: dt.date | None = None
 ) -> list[PaidInterest]:
     """Instalments due after ``due_after``, on or before ``on`` (and before ``due_before``)
     whose interest (more than zero) is met in full and that no interest subsidy has been paid
-    on yet."""
-    from django.db.models import OuterRef, Subquery
+    on yet (or only one clawed back since: the interest was paid again)."""
+    from django.db.models import Exists, OuterRef, Subquery
     from django.db.models.functions import Coalesce
 
     previous = Instalment.objects.filter(loan_id=OuterRef("loan_id"), seq=OuterRef("seq") - 1)
@@ -283,7 +293,14 @@ def paid_interest(
             due_date__lte=on,
             interest_due_fen__gt=0,
             interest_paid_fen=F("interest_due_fen"),
-            subsidies__isnull=True,
+        )
+        # no live subsidy (one clawed back since lets the interest paid again earn it again)
+        .exclude(
+            Exists(
+                Instalment.subsidies.rel.related_model.objects.filter(
+                    instalment_id=OuterRef("pk"), clawed_back_on__isnull=True
+                )
+            )
         )
         .filter(Q() if due_before is None else Q(due_date__lt=due_before))
         .annotate(

@@ -39,6 +39,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -91,6 +92,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stages_days": (
         "stages must be in order of after_days, the first after 0 days",
         "分期支付须按 after_days 递增排列，第一期为 0 天",
+    ),
+    "stages_first": (
+        "the first stage is paid when the claim is paid: it takes no not_before date and does "
+        "not wait for the recovery proceedings",
+        "第一期在代偿时支付：不能设置 not_before 日期，也不能等待追偿程序终结",
+    ),
+    "stages_recovery": (
+        "only the last stage may wait for the recovery proceedings to conclude "
+        "(after_recovery_concluded)",
+        "只有最后一期可以等待追偿程序终结（after_recovery_concluded）",
     ),
     "fund_share": (
         "the fund's compensation share in loss_sharing ({share}) differs from "
@@ -271,12 +282,29 @@ class Party(_Model):
 
 
 class Stage(_Model):
-    """One payment of a claim: ``share`` of the compensation, ``after_days`` after approval."""
+    """One payment of a claim: ``share`` of the compensation, paid ``after_days`` after the
+    first stage at the earliest (a lock-in), and not before ``not_before``; with
+    ``after_recovery_concluded`` (the last stage only) once the trustee has recorded that the
+    recovery proceedings concluded, its amount then accounting for the recoveries
+    (``fund.domain.compensation.final_stage_fen``)."""
 
     share: Decimal
     after_days: int = Field(ge=0)
+    not_before: dt.date | None = None
+    after_recovery_concluded: bool = False
 
     _share = field_validator("share", mode="before")(_ratio)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> Any:
+        # a rulebook that uses neither condition keeps the hash it had before they existed
+        out = handler(self)
+        if isinstance(out, dict):
+            if out.get("not_before") is None:
+                out.pop("not_before", None)
+            if not out.get("after_recovery_concluded"):
+                out.pop("after_recovery_concluded", None)
+        return out
 
 
 class Allowance(_Model):
@@ -493,8 +521,16 @@ class Fund(_Model):
             return stages
         _sum_to_one([s.share for s in stages], "stages' shares")
         days = [s.after_days for s in stages]
-        if days[0] != 0 or any(a >= b for a, b in itertools.pairwise(days)):
+        # days rising; a stage that also waits for a date or the proceedings may share its days
+        if days[0] != 0 or any(
+            a > b or (a == b and not (t.not_before or t.after_recovery_concluded))
+            for (a, b), t in zip(itertools.pairwise(days), stages[1:], strict=True)
+        ):
             raise RulebookValueError("stages_days")
+        if stages[0].not_before is not None or stages[0].after_recovery_concluded:
+            raise RulebookValueError("stages_first")
+        if any(s.after_recovery_concluded for s in stages[:-1]):
+            raise RulebookValueError("stages_recovery")
         return stages
 
     @field_validator("denials")

@@ -38,6 +38,7 @@ from kvcredit.errors import InvalidInput, NotPermitted, ServiceError
 from kvcredit.fund import applied, claims, config, selectors, services
 from kvcredit.fund.domain import breaker as db
 from kvcredit.fund.domain import claim as dc
+from kvcredit.fund.domain import compensation as dcomp
 from kvcredit.fund.domain.ledger import PoolAccount
 from kvcredit.lending import selectors as lending_selectors
 from kvcredit.roles import Role
@@ -191,7 +192,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "claim": c,
         "events": c.events.select_related("actor").order_by("id"),
         "recoveries": c.recoveries.order_by("id"),
-        "stages": c.stages.order_by("seq"),
+        "stages": _stages(c),
         "limits": [claims.limit_text(x) for x in c.limited_by.split(",") if x],
         "shares": _labelled(c.loss_shares.order_by("recovery_id", "id")),
         "note_form": NoteForm(),
@@ -204,6 +205,26 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "audit": trail(request.user, "claim", c.pk),
     }
     return render(request, "console/fund/claim.html", context)
+
+
+def _stages(c: Any) -> list[Any]:
+    """The claim's stages, each with what it waits for: its lock-in in days after the first
+    payment (or its not-before date, shown instead) and when it became (or becomes) payable
+    (``dcomp.payable_since``)."""
+    out = list(c.stages.order_by("seq"))
+    first = out[0].due_on if out else None
+    for st in out:
+        st.lock_in_days = 0 if first is None else (st.due_on - first).days
+        st.payable_since = (
+            first
+            if st.seq == 0
+            else dcomp.payable_since(
+                due_on=st.due_on,
+                after_recovery_concluded=st.after_recovery_concluded,
+                recovery_concluded_on=c.recovery_concluded_on,
+            )
+        )
+    return out
 
 
 @require_POST
@@ -228,6 +249,11 @@ def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             note = form.cleaned_data["note"] if form.is_valid() else ""
             claims.check(user, claim_id=pk, on=today, note=note)
             messages.success(request, _("The claim was checked; a second trustee approves it."))
+        elif step == dc.Step.CONCLUDE_RECOVERY:
+            form = NoteForm(request.POST)
+            note = form.cleaned_data["note"] if form.is_valid() else ""
+            claims.conclude_recovery(user, claim_id=pk, on=today, note=note)
+            messages.success(request, _("The end of the recovery proceedings was recorded."))
         else:  # recover
             amount = AmountForm(request.POST)
             if not amount.is_valid():

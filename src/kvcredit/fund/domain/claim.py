@@ -14,7 +14,9 @@ console, the API, the selectors and the demonstration ask ``allowed_steps``, ``i
 
 A staged payment (``fund.domain.compensation.Stage``) goes CHECKED ─pay─▶ PARTLY_PAID ─pay─▶
 … ─pay─▶ PAID (``pay_target`` says which); a partly paid claim can take recoveries and be
-closed or written off (the stages left are then not paid).
+closed or written off (the stages left are then not paid). A last stage may wait for the
+recovery proceedings: the trustee records their conclusion (``conclude_recovery``, once; the
+claim stays PARTLY_PAID) and the stage becomes payable.
 
 The bank registers and files; the trustee checks and pays with maker-checker (the user who
 checked a claim may not pay it); a checked claim the pool cannot cover yet *waits for funds*
@@ -74,6 +76,7 @@ class Step(StrEnum):
     CLOSE = "close"
     WRITE_OFF = "write_off"
     REJECT = "reject"
+    CONCLUDE_RECOVERY = "conclude_recovery"
 
 
 CLAIM = Machine(
@@ -89,6 +92,8 @@ CLAIM = Machine(
         t(C.PARTLY_PAID, Step.PAY, C.PARTLY_PAID, TRUSTEE),  # a middle stage
         t(C.PARTLY_PAID, Step.PAY, C.PAID, TRUSTEE),  # the last stage
         t(C.PARTLY_PAID, Step.RECOVER, C.PARTLY_PAID, BANK, TRUSTEE),
+        # the recovery proceedings concluded: a last stage waiting for them becomes payable
+        t(C.PARTLY_PAID, Step.CONCLUDE_RECOVERY, C.PARTLY_PAID, TRUSTEE),
         t(C.PAID, Step.RECOVER, C.RECOVERING, BANK, TRUSTEE),
         t(C.RECOVERING, Step.RECOVER, C.RECOVERING, BANK, TRUSTEE),
         t(C.PAID, Step.CLOSE, C.CLOSED, TRUSTEE),
@@ -143,7 +148,9 @@ class Unmet(StrEnum):
     NO_OVERDUE_PRINCIPAL = "NO_OVERDUE_PRINCIPAL"
     CHECKER_MAY_NOT_PAY = "CHECKER_MAY_NOT_PAY"  # maker-checker
     DENIED = "DENIED"  # a condition of the rulebook denies compensation (``denials`` say which)
-    STAGE_LOCKED_IN = "STAGE_LOCKED_IN"  # the next stage's lock-in has not passed
+    STAGE_LOCKED_IN = "STAGE_LOCKED_IN"  # the next stage's lock-in (or date) has not come
+    STAGE_AWAITS_RECOVERY = "STAGE_AWAITS_RECOVERY"  # it waits for the recovery proceedings
+    RECOVERY_CONCLUDED = "RECOVERY_CONCLUDED"  # (concluding) recorded already
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ class ClaimFacts:
     min_days_overdue: int = dr.FundRules().min_days_overdue
     denials: tuple[str, ...] = ()  # the rulebook's denial conditions the loan meets
     stage_wait: str | None = None  # why the next stage of a staged payment waits (a StageWait)
+    recovery_concluded_on: dt.date | None = None  # the trustee recorded the proceedings' end
 
 
 def _loan_unmet(f: ClaimFacts, *, registering: bool) -> Unmet | None:
@@ -190,7 +198,9 @@ def unmet(step: str, f: ClaimFacts) -> Unmet | None:
     file      the loan is live, not compensated, overdue by the rules, with overdue principal;
     pay       the same again, at the moment of payment, and the payer is not the checker; a
               later stage of a staged payment: its lock-in passed (the loan is compensated
-              already, so it is not asked again).
+              already, so it is not asked again), its date came, and a stage that waits for
+              the recovery proceedings finds them concluded;
+    conclude_recovery  not recorded before (once per claim).
     Registering, filing and paying are refused (DENIED) while a denial condition holds."""
     s = Step(step)
     if s is Step.REGISTER:
@@ -203,8 +213,12 @@ def unmet(step: str, f: ClaimFacts) -> Unmet | None:
         if f.status is C.PARTLY_PAID:  # a later stage: the loan is compensated already
             if f.stage_wait == "LOCK_IN":
                 return Unmet.STAGE_LOCKED_IN
+            if f.stage_wait == "RECOVERY":
+                return Unmet.STAGE_AWAITS_RECOVERY
             return _denied(f)
         return _loan_unmet(f, registering=False) or _denied(f)
+    if s is Step.CONCLUDE_RECOVERY and f.recovery_concluded_on is not None:
+        return Unmet.RECOVERY_CONCLUDED
     return None
 
 

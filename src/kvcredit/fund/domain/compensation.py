@@ -26,7 +26,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from kvcredit.fund.domain.sharing import split
-from kvcredit.money import round_half_up
+from kvcredit.money import div_half_up, round_half_up
 
 
 def _share(amount_fen: int, rate: Decimal) -> int:
@@ -119,11 +119,16 @@ def allowance(
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage of a claim's payment: ``share`` of the compensation, paid ``after_days`` after
-    the first stage at the earliest (a lock-in; the first stage has none)."""
+    """One stage of a claim's payment: ``share`` of the compensation, paid when its condition
+    holds. A later stage waits for any of: a lock-in of ``after_days`` after the first stage
+    was paid; ``not_before`` a date; the recovery proceedings concluded
+    (``after_recovery_concluded``: the trustee recorded their conclusion, ``conclude_recovery``
+    of the claim lifecycle). The first stage has none: it is paid when the claim is paid."""
 
     share: Decimal
     after_days: int = 0
+    not_before: dt.date | None = None
+    after_recovery_concluded: bool = False
 
 
 ONE_STAGE: tuple[Stage, ...] = (Stage(Decimal(1)),)
@@ -136,8 +141,11 @@ def check_stages(stages: Sequence[Stage]) -> None:
         raise ValueError("the stages' shares must add up to 1")
     if any(s.share <= 0 or s.after_days < 0 for s in stages):
         raise ValueError("each stage needs a positive share and no negative lock-in")
-    if stages[0].after_days:
+    first = stages[0]
+    if first.after_days or first.not_before is not None or first.after_recovery_concluded:
         raise ValueError("the first stage is paid when the claim is paid")
+    if any(s.after_recovery_concluded for s in stages[:-1]):
+        raise ValueError("only the last stage may wait for the recovery proceedings")
 
 
 def stage_amounts(total_fen: int, stages: Sequence[Stage]) -> list[int]:
@@ -148,28 +156,93 @@ def stage_amounts(total_fen: int, stages: Sequence[Stage]) -> list[int]:
 
 
 def stage_due_dates(stages: Sequence[Stage], first_paid_on: dt.date) -> list[dt.date]:
-    """The first day each stage may be paid, once the first was paid on ``first_paid_on``."""
-    return [first_paid_on + dt.timedelta(days=s.after_days) for s in stages]
+    """The first day each stage may be paid, once the first was paid on ``first_paid_on``: the
+    end of its lock-in, or its ``not_before`` date when later (a stage waiting for the recovery
+    proceedings waits for them as well)."""
+    out = []
+    for s in stages:
+        due = first_paid_on + dt.timedelta(days=s.after_days)
+        if s.not_before is not None and s.not_before > due:
+            due = s.not_before
+        out.append(due)
+    return out
 
 
 class StageWait(StrEnum):
     """Why the next stage cannot be paid yet."""
 
-    LOCK_IN = "LOCK_IN"
+    LOCK_IN = "LOCK_IN"  # its lock-in has not passed, or its not-before date has not come
+    RECOVERY = "RECOVERY"  # it waits for the recovery proceedings to conclude
     NO_STAGE_LEFT = "NO_STAGE_LEFT"
 
 
+def stage_wait(
+    *,
+    due_on: dt.date,
+    after_recovery_concluded: bool,
+    recovery_concluded_on: dt.date | None,
+    on: dt.date,
+) -> StageWait | None:
+    """What keeps a later stage (due on ``due_on``) from being paid on ``on``."""
+    if on < due_on:
+        return StageWait.LOCK_IN
+    if after_recovery_concluded and (recovery_concluded_on is None or on < recovery_concluded_on):
+        return StageWait.RECOVERY
+    return None
+
+
+def payable_since(
+    *, due_on: dt.date, after_recovery_concluded: bool, recovery_concluded_on: dt.date | None
+) -> dt.date | None:
+    """The day a later stage became (or becomes) payable; None: it waits for the recovery
+    proceedings, not concluded yet."""
+    if not after_recovery_concluded:
+        return due_on
+    if recovery_concluded_on is None:
+        return None
+    return max(due_on, recovery_concluded_on)
+
+
 def next_stage_wait(
-    stages: Sequence[Stage], *, paid_stages: int, first_paid_on: dt.date | None, on: dt.date
+    stages: Sequence[Stage],
+    *,
+    paid_stages: int,
+    first_paid_on: dt.date | None,
+    on: dt.date,
+    recovery_concluded_on: dt.date | None = None,
 ) -> StageWait | None:
     """What keeps stage number ``paid_stages`` (0-based) from being paid on ``on``."""
     if paid_stages >= len(stages):
         return StageWait.NO_STAGE_LEFT
     if paid_stages == 0 or first_paid_on is None:
         return None
-    if on < stage_due_dates(stages, first_paid_on)[paid_stages]:
-        return StageWait.LOCK_IN
-    return None
+    s = stages[paid_stages]
+    return stage_wait(
+        due_on=stage_due_dates(stages, first_paid_on)[paid_stages],
+        after_recovery_concluded=s.after_recovery_concluded,
+        recovery_concluded_on=recovery_concluded_on,
+        on=on,
+    )
+
+
+def final_stage_fen(
+    *, amount_fen: int, loss_fen: int, recovered_fen: int, pool_recovered_fen: int, paid_fen: int
+) -> int:
+    """The last stage of a claim that waited for the recovery proceedings, paid once they have
+    concluded: what makes the fund's net outlay on the claim its compensation on the loss left
+    after recoveries.
+
+    The fund owes ``amount × (loss − recovered) / loss`` in all (its compensation scaled to the
+    loss not recovered, rounded half up once, to the fen). It has paid ``paid_fen`` in earlier
+    stages and taken back ``pool_recovered_fen`` of the recoveries (its recovery share), so its
+    net outlay is ``paid − pool_recovered``; the last stage is the difference, never negative
+    and never more than the compensation left unpaid (``amount − paid``). With recoveries shared
+    as the compensation is (fund 80 %, bank 20 %), the last stage is its planned part: the
+    recoveries already came back to the pool in the same proportion."""
+    if loss_fen <= 0:
+        return 0
+    owed = div_half_up(amount_fen * max(loss_fen - recovered_fen, 0), loss_fen)
+    return max(0, min(amount_fen - paid_fen, owed - (paid_fen - pool_recovered_fen)))
 
 
 # ---------------------------------------------------------------- denials

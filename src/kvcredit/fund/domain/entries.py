@@ -121,6 +121,23 @@ def subsidy(
     )
 
 
+def subsidy_clawback(
+    district: str, amount_fen: int, *, on: dt.date, ref: str, from_pool: bool
+) -> JournalEntry:
+    """An interest subsidy taken back because the repayment that paid its interest was
+    reversed: the subsidy's entry reversed on ``on`` (SUBSIDIES_PAID credited; the pool's cash
+    debited when the pool paid it, the lending bank returning it with the reversal, else the
+    district's budget)."""
+    debit = PoolAccount.BANK if from_pool else PoolAccount.SUBSIDY_BUDGET
+    return transfer(
+        on,
+        f"interest subsidy clawed back {ref}",
+        debit=account(district, debit),
+        credit=account(district, PoolAccount.SUBSIDIES_PAID),
+        amount_fen=amount_fen,
+    )
+
+
 def partner_shares(
     district: str, parts_fen: dict[str, int], *, on: dt.date, ref: str
 ) -> JournalEntry | None:
