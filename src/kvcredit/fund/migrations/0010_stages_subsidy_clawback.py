@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('enterprises', '0003_declared_fields'),
-        ('fund', '0008_stages_recovery_condition'),
+        ('fund', '0009_stages_recovery_condition'),
         ('lending', '0007_sub_deferrals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fund', '0007_int_account_kinds'),
+        ('fund', '0008_parties_partner_settlements'),
     ]
 
     operations = [
