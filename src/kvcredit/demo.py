@@ -1,7 +1,20 @@
 """A demo programme from a seed: ``kvcredit demo load --seed S --enterprises N``.
 
 Everything is written through the apps' services, day by day in date order, so the stored
-state is what the service would hold after running the programme for three years:
+state is what the service would hold after running the programme from ``DEMO_START``
+(2021-01-01; ``years``: that many years before the end) to yesterday (``until``):
+
+* the rulebooks in date order (``RULEBOOKS``): chongqing-2017, in force from the start, is
+  published before anything happens (unless ``kvcredit init --rulebook chongqing-2017`` did);
+  chongqing-2022 is published through the rulebook service at the end of 2021-12-31, after that
+  day's end of day, in force from 2022-01-01 (publishing never rewrites the past). So the service
+  fees charged in 2021 are waived (the pilot's waiver), those of 2022 cut by 20 %, those from 2023
+  in full; the district interest subsidy (loans signed from 2020, instalments to 2022-12-31) is
+  paid from 2022-01-15 for the instalments of 2021 and 2022 and stops, pro rata, at the window's
+  edge; in 2022 Q4 one performing borrower asks for the deferral to 2023-06-30, its bank grants
+  it, and the borrower pays the merged instalment the day after. A database holding any other
+  rulebook (``kvcredit init`` publishes chongqing-2022) is refused (``DemoError``), nothing
+  written;
 
 * the shipped districts, rates and policy (``kvcredit init``), four banks each admitted to
   about half of the districts, one loan product;
@@ -9,8 +22,7 @@ state is what the service would hold after running the programme for three years
   bulk import path (``enterprises.importing``), their data submitted again each year;
 * two trustee users: ``trustee`` checks claims, ``trustee2`` approves them (maker-checker);
   a pool per district with its target, paid in by the city and the district 4 : 6 each year
-  (the district's part in two halves), smaller in the counties; a service-fee reduction window
-  in the second year;
+  (the district's part in two halves), smaller in the counties;
 * every month: applications (some rejected), approvals and disbursements on the 14th, about
   1.7 M yuan a loan on average (the press: 15.116 bn lent in 8,762 enterprise-times); a
   first-time borrower (首贷) while those are under the published share of enterprise-times
@@ -49,7 +61,8 @@ lending's end of day alone (``lending.endofday.run_eod``) and the trustee's mont
 The suspended pairs take no new applications, renewals or claims.
 
 The volume of loans scales with ``N`` (about one new loan a month per 500 enterprises, and
-their renewals), so a demo of 5,000 enterprises loads in under two minutes on SQLite.
+their renewals), so a demo of 5,000 enterprises (six years) loads in some three minutes on
+SQLite.
 """
 
 from __future__ import annotations
