@@ -46,14 +46,15 @@ test: lint
 	@# The database tests again on PostgreSQL (they skip, saying why, where there is none).
 	KVCREDIT_TEST_BACKEND=postgresql $(BIN)/pytest tests/integration tests/e2e
 
-# A fresh SQLite programme in $(DEMO_DIR) from a seed (kvcredit.demo), then the console.
+# A fresh SQLite programme in $(DEMO_DIR) from a seed (kvcredit.demo: it migrates, loads the
+# initial data and publishes its rulebooks in date order itself, so no `kvcredit init`), then
+# the console.
 DEMO_SEED ?= 2017
 DEMO_ENTERPRISES ?= 5000
 DEMO_BIND ?= 127.0.0.1:8000
 DEMO_ENV = KVCREDIT_DATA_DIR=$(abspath $(DEMO_DIR))
 demo: install
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	$(DEMO_ENV) $(BIN)/kvcredit init
 	$(DEMO_ENV) $(BIN)/kvcredit demo load --seed $(DEMO_SEED) --enterprises $(DEMO_ENTERPRISES)
 	@echo "The console: http://$(DEMO_BIND)/  (users and password above; Ctrl-C stops it)"
 	@# A job worker beside the web server (docs/jobs.md); Ctrl-C (or the server ending) stops

@@ -1,7 +1,20 @@
 """A demo programme from a seed: ``kvcredit demo load --seed S --enterprises N``.
 
 Everything is written through the apps' services, day by day in date order, so the stored
-state is what the service would hold after running the programme for three years:
+state is what the service would hold after running the programme from ``DEMO_START``
+(2021-01-01; ``years``: that many years before the end) to yesterday (``until``):
+
+* the rulebooks in date order (``RULEBOOKS``): chongqing-2017, in force from the start, is
+  published before anything happens (unless ``kvcredit init --rulebook chongqing-2017`` did);
+  chongqing-2022 is published through the rulebook service at the end of 2021-12-31, after that
+  day's end of day, in force from 2022-01-01 (publishing never rewrites the past). So the service
+  fees charged in 2021 are waived (the pilot's waiver), those of 2022 cut by 20 %, those from 2023
+  in full; the district interest subsidy (loans signed from 2020, instalments to 2022-12-31) is
+  paid from 2022-01-15 for the instalments of 2021 and 2022 and stops, pro rata, at the window's
+  edge; in 2022 Q4 one performing borrower asks for the deferral to 2023-06-30, its bank grants
+  it, and the borrower pays the merged instalment the day after. A database holding any other
+  rulebook (``kvcredit init`` publishes chongqing-2022) is refused (``DemoError``), nothing
+  written;
 
 * the shipped districts, rates and policy (``kvcredit init``), four banks each admitted to
   about half of the districts, one loan product;
@@ -9,8 +22,7 @@ state is what the service would hold after running the programme for three years
   bulk import path (``enterprises.importing``), their data submitted again each year;
 * two trustee users: ``trustee`` checks claims, ``trustee2`` approves them (maker-checker);
   a pool per district with its target, paid in by the city and the district 4 : 6 each year
-  (the district's part in two halves), smaller in the counties; a service-fee reduction window
-  in the second year;
+  (the district's part in two halves), smaller in the counties;
 * every month: applications (some rejected), approvals and disbursements on the 14th, about
   1.7 M yuan a loan on average (the press: 15.116 bn lent in 8,762 enterprise-times); a
   first-time borrower (首贷) while those are under the published share of enterprise-times
@@ -49,7 +61,8 @@ lending's end of day alone (``lending.endofday.run_eod``) and the trustee's mont
 The suspended pairs take no new applications, renewals or claims.
 
 The volume of loans scales with ``N`` (about one new loan a month per 500 enterprises, and
-their renewals), so a demo of 5,000 enterprises loads in under two minutes on SQLite.
+their renewals), so a demo of 5,000 enterprises (six years) loads in some three minutes on
+SQLite.
 """
 
 from __future__ import annotations
@@ -61,7 +74,6 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +108,17 @@ REGISTER_AFTER = 31  # days overdue before the bank registers a claim (and up to
 FILE_AFTER = 91  # the day after the end of day that has the loan 90 days overdue
 TOP_UP_AFTER = 90  # days a claim waits before the city and the district top the pool up
 POOL_YUAN = {"urban": 2_000_000, "county": 800_000}  # paid in a year
+# The programme's start and its rulebooks in date order: chongqing-2017 in force from the start
+# (the guarantee fee waived to the end of 2021); chongqing-2022 published on 2021-12-31, in force
+# from 2022-01-01 (the fee cut 20 % in 2022, district interest subsidies to 2022-12-31, the 2022
+# Q4 deferral to 2023-06-30).
+DEMO_START = dt.date(2021, 1, 1)
+RULEBOOKS = ("chongqing-2017", "chongqing-2022")
 Progress = Callable[[str], None]
+
+
+class DemoError(Exception):
+    """The demo cannot load into this database (nothing was written)."""
 
 
 @dataclass
@@ -181,14 +203,16 @@ def load(
     seed: int = 2017,
     enterprises: int = 5000,
     until: dt.date | None = None,
-    years: int = 3,
+    years: int | None = None,
     default_rate: float = DEFAULT_RATE,
     progress: Progress | None = None,
 ) -> DemoReport:
     """Generate the demo programme into the configured (empty) database; see the module doc.
 
-    ``default_rate`` is the share of loans that stop paying (a test's small book takes more, to
-    have claims to follow)."""
+    The history runs from ``DEMO_START`` (or, with ``years``, from that many years before its
+    end) to ``until`` (default yesterday). ``default_rate`` is the share of loans that stop
+    paying (a test's small book takes more, to have claims to follow). Raises DemoError, having
+    written nothing, when the rulebooks published already do not fit the demo's."""
     from kvcredit import clock
     from kvcredit.accounts.models import Organisation, OrgKind
     from kvcredit.accounts.services import ensure_system_user
@@ -201,20 +225,25 @@ def load(
     from kvcredit.lending.endofday import run_eod
     from kvcredit.lending.models import Method
     from kvcredit.lending.services import create_product
+    from kvcredit.rulebook import services as rulebook
     from kvcredit.scoring.io import write_enterprises
     from kvcredit.scoring.synth import generate
 
     say = progress or (lambda _msg: None)
     rng = random.Random(seed)
     report = DemoReport()
+    end = until or (clock.today() - dt.timedelta(days=1))
+    start = month_starts(dt.date(end.year - years, end.month, 1), 2)[1] if years else DEMO_START
+    if end < start:
+        raise DemoError(f"the demo runs from {start}: its last day {end} is before that")
+    later = _rulebooks_to_publish(start)
+    years = max(1, -(-((end.year - start.year) * 12 + end.month - start.month + 1) // 12))
     _fast_sqlite()
     system = ensure_system_user()
     load_initial_data(system, policy_id="chongqing-kvc")
-
-    end = until or (clock.today() - dt.timedelta(days=1))
-    start = month_starts(dt.date(end.year - years, end.month, 1), 2)[1]
     report.start, report.end = start, end
     now = dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC)
+    _publish_at_start(system, start, now, say)
 
     # -- organisations ---------------------------------------------------------------------
     say("banks and admissions")
@@ -244,16 +273,8 @@ def load(
     trustee_org = Organisation.objects.create(kind=OrgKind.TRUSTEE, name="风险补偿基金受托管理机构")
     users = _users(system, banks, districts, trustee_org, report)
 
-    # -- the fund: pool targets and a fee-reduction window ----------------------------------
-    say("pools and fee reduction")
-    year2 = month_starts(start, 13)[12]
-    fund.add_fee_reduction(
-        users["trustee"],
-        valid_from=year2,
-        valid_to=month_starts(year2, 13)[12],
-        percent_off=Decimal("20"),
-        reason="支持企业复工复产，担保服务费减免两成",
-    )
+    # -- the fund: pool targets (the fees' waivers and cuts are the rulebooks') -------------
+    say("pools")
     yearly = {d.pk: _pool_yuan(d) * 100 for d in districts}
     for d in districts:
         fund.set_pool_target(users["trustee"], district_id=d.pk, target_fen=yearly[d.pk] * years)
@@ -287,10 +308,18 @@ def load(
         report=report,
         say=say,
     )
-    say(f"{years * 12} months of lending, defaults and claims")
+    say(f"{start} to {end}: lending, defaults and claims")
     try:
         day = start
         while day <= end:
+            if later and day >= later[0].effective:  # at the end of its eve, through the service
+                rb = later.pop(0)
+                eve = rb.effective - dt.timedelta(days=1)
+                if report.loans:
+                    report.eod_days += len(run_eod(as_of=eve, catch_up=True, actor=system))
+                at = dt.datetime.combine(eve, dt.time(18), tzinfo=dt.UTC)
+                rulebook.publish(rb.source_text, users["admin"], now=at)
+                say(f"{eve}: rulebook {rb.id} {rb.version} published, in force from {rb.effective}")
             if sim.busy(day):
                 if report.loans:  # the end of day starts with the first loan
                     eve = day - dt.timedelta(days=1)
@@ -302,6 +331,48 @@ def load(
     report.eod_days += len(run_day(as_of=end, catch_up=True, actor=system))
     sim.summarise()
     return report
+
+
+def _rulebooks_to_publish(start: dt.date) -> list[Any]:
+    """The demo's rulebooks (``RULEBOOKS``) that take force after ``start``, to publish on the
+    eve of their effective date. DemoError unless every rulebook published already is one of
+    the demo's in force by ``start`` (none, or ``kvcredit init --rulebook chongqing-2017``)."""
+    from kvcredit.rulebook.domain import load_rulebook
+    from kvcredit.rulebook.models import PublishedRulebook
+
+    books = [load_rulebook(ref) for ref in RULEBOOKS]
+    plan = "; ".join(f"{b.id} in force from {b.effective}" for b in books)
+    if start < books[0].effective:
+        raise DemoError(f"the demo's rulebooks ({plan}) have none in force on {start}")
+    mine = {b.content_hash for b in books if b.effective <= start}
+    published = list(PublishedRulebook.objects.order_by("effective"))
+    if any(p.content_hash not in mine for p in published):
+        have = ", ".join(f"{p.rulebook_id} {p.version} (from {p.effective})" for p in published)
+        raise DemoError(
+            f"the demo runs from {start} under its rulebooks ({plan}), each published by the "
+            f"eve of its effective date, but this database has {have} published already. Load "
+            "the demo into an empty data directory: `kvcredit demo load` alone, or after "
+            f"`kvcredit init --rulebook {RULEBOOKS[0]}`. 演示数据须载入空数据目录：直接运行 "
+            f"`kvcredit demo load`，或先运行 `kvcredit init --rulebook {RULEBOOKS[0]}`。"
+        )
+    return [b for b in books if b.effective > start]
+
+
+def _publish_at_start(system: Any, start: dt.date, now: dt.datetime, say: Progress) -> None:
+    """Publish, in date order, the demo's rulebooks in force by ``start`` that come after the
+    last one published (so that the rulebook in force on ``start`` is the demo's)."""
+    from kvcredit.rulebook import services as rulebook
+    from kvcredit.rulebook.domain import load_rulebook
+    from kvcredit.rulebook.models import PublishedRulebook
+
+    last = PublishedRulebook.objects.order_by("-effective").values_list("effective", flat=True)
+    after = last.first()
+    for ref in RULEBOOKS:
+        rb = load_rulebook(ref)
+        if rb.effective > start or (after is not None and rb.effective <= after):
+            continue
+        rulebook.publish(rb.source_text, system, now=now)
+        say(f"rulebook {rb.id} {rb.version} published, in force from {rb.effective}")
 
 
 def _pool_yuan(district: Any) -> int:
@@ -781,7 +852,14 @@ class _Programme:
                     continue
                 self.forborne.add(rule.key)
                 self.report.deferrals += 1
+                # the deferred plan falls due on the deferral date: the borrower pays the next day
+                self._at(rule.defer_to + dt.timedelta(days=1), "due", loan.pk)
                 break
+
+    def _due(self, _loan_id: int, day: dt.date) -> None:
+        """What fell due yesterday off the usual days (a deferred plan's date) is paid."""
+        if day.day != PAY_DAY and (day.day - 1) not in self.due_days:
+            self._repay_due(day)
 
     def _default(self, loan: Any, *, planned: str = "") -> None:
         """The loan has left its due date unpaid and will pay no more: schedule its claim."""
@@ -1037,7 +1115,7 @@ def books_balance() -> bool:
 
 
 # -- kvcredit demo load ---------------------------------------------------------------------
-def cli_load(seed: int, enterprises: int, until: str | None, years: int) -> None:
+def cli_load(seed: int, enterprises: int, until: str | None, years: int | None) -> None:
     """Migrate, load the demo and print what was made with the users' credentials."""
     import time
 
@@ -1060,7 +1138,11 @@ def cli_load(seed: int, enterprises: int, until: str | None, years: int) -> None
     def say(msg: str) -> None:
         out.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {msg}")
 
-    r = load(seed=seed, enterprises=enterprises, until=day, years=years, progress=say)
+    try:
+        r = load(seed=seed, enterprises=enterprises, until=day, years=years, progress=say)
+    except DemoError as exc:
+        Console(stderr=True).print(f"[red]{exc}[/red]")
+        raise SystemExit(1) from None
     paths.mark_demo(settings.DATA_DIR)  # served on this machine over plain http
     say(
         f"{r.enterprises} enterprises, {r.applications} applications ({r.rejected} rejected), "

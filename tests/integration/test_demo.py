@@ -32,18 +32,13 @@ def test_a_small_demo_balances_its_books_and_shows_claims_at_every_step() -> Non
     from kvcredit.lending.models import LIVE_STATUSES, EodRun, Loan, LoanStatus, Repayment
     from kvcredit.reporting import programme
 
-    until = dt.date(2025, 6, 30)
+    until = dt.date(2023, 12, 31)
     # a small book defaults more often than the demo's 4 %, so that it has claims to follow
-    report = demo.load(seed=11, enterprises=300, until=until, years=3, default_rate=0.15)
+    report = demo.load(seed=11, enterprises=300, until=until, default_rate=0.15)
+    assert report.start == demo.DEMO_START == dt.date(2021, 1, 1)
     assert demo.books_balance()
     assert verify().ok
-    # the rulebook's windows (chongqing-2022): 2022 Q4 deferral granted, subsidies to 2022-12-31
-    from kvcredit.fund.models import Subsidy
-    from kvcredit.lending.models import Deferral
-
-    assert report.deferrals == 1 and Deferral.objects.get().status == "GRANTED"
-    assert report.subsidies > 0 and Subsidy.objects.count() == report.subsidies
-    assert not Subsidy.objects.filter(period_from__gt=dt.date(2022, 12, 31)).exists()
+    _the_rulebooks_windows(report)
     assert report.loans > 0 and report.repayments > 0
     assert Loan.objects.count() == report.loans
     assert Repayment.objects.count() == report.repayments
@@ -52,7 +47,7 @@ def test_a_small_demo_balances_its_books_and_shows_claims_at_every_step() -> Non
     assert first_loan is not None
     assert EodRun.objects.count() == (until - first_loan.disbursed_on).days + 1  # no day skipped
     assert Contribution.objects.exists() and ServiceFee.objects.exists()
-    assert FeeReduction.objects.count() == 1
+    assert not FeeReduction.objects.exists()  # the fees' cuts are the rulebooks'
     roles = {c.role for c in report.credentials}
     assert roles == {"administrator", "bank", "district", "trustee", "enterprise"}
     assert User.objects.get(username="trustee2").check_password(demo.DEMO_PASSWORD)
@@ -145,7 +140,7 @@ def test_the_demo_tells_the_programmes_story() -> None:
     from kvcredit.fund.models import Breaker, BreakerLevel, BridgeLoan
     from kvcredit.lending.models import CommercialLoan, Loan
 
-    report = demo.load(seed=2017, enterprises=3000, until=dt.date(2025, 6, 30), years=3)
+    report = demo.load(seed=2017, enterprises=3000, until=dt.date(2023, 12, 31))
     loans = Loan.objects.count()
     assert loans == report.loans > 100
     renewed = Loan.objects.filter(renewal_of__isnull=False)
@@ -171,3 +166,68 @@ def test_the_demo_tells_the_programmes_story() -> None:
     book = Loan.objects.filter(bank_id=focus.bank_id, district_id=focus.district_id).count()
     assert book >= 20
     assert focus.state in (BreakerLevel.WARNING, BreakerLevel.SUSPENDED)
+
+
+def _the_rulebooks_windows(report: object) -> None:
+    """chongqing-2017 from the start, chongqing-2022 published through the service on
+    2021-12-31: 2021's fees waived, 2022's cut by 20 %, the full fee from 2023; subsidies for the
+    instalments inside the subsidy window only; a 2022 Q4 deferral whose loan follows the
+    deferred plan."""
+    from django.db.models import Q
+
+    from kvcredit.fund.models import ServiceFee, Subsidy
+    from kvcredit.lending.models import Deferral, Instalment
+    from kvcredit.rulebook.models import PublishedRulebook
+    from kvcredit.rulebook.services import rules_on
+
+    published = list(PublishedRulebook.objects.order_by("id"))
+    assert [p.rulebook_id for p in published] == ["chongqing-2017", "chongqing-2022"]
+    assert [p.effective for p in published] == [dt.date(2017, 1, 1), dt.date(2022, 1, 1)]
+    assert published[1].published_at.date() == dt.date(2021, 12, 31)
+    assert rules_on(dt.date(2021, 12, 31)).id == "chongqing-2017"
+    assert rules_on(dt.date(2022, 1, 1)).id == "chongqing-2022"
+
+    def fees(year: int) -> list[ServiceFee]:
+        rows = ServiceFee.objects.filter(charged_on__year=year).select_related("loan")
+        return list(rows)
+
+    full = lambda f: f.base_fen * f.loan.term_months // 12 // 100  # noqa: E731  1 % a year
+    y2021, y2022, y2023 = fees(2021), fees(2022), fees(2023)
+    assert y2021 and y2022 and y2023
+    assert all(f.amount_fen == 0 and f.waived for f in y2021)
+    assert {f.rulebook_hash for f in y2021} == {published[0].content_hash}
+    for f in y2022:  # 20 % off the full rate
+        assert f.cut == "0.20" and not f.waived and f.rulebook_hash == published[1].content_hash
+        assert abs(f.amount_fen - full(f) * 8 // 10) <= 1 and f.amount_fen < full(f)
+    assert all(f.cut == "" and abs(f.amount_fen - full(f)) <= 1 for f in y2023)
+
+    subsidies = Subsidy.objects.all()
+    assert subsidies.count() == report.subsidies > 0  # type: ignore[attr-defined]
+    window_from, window_to = dt.date(2020, 1, 1), dt.date(2022, 12, 31)
+    assert not subsidies.filter(Q(due_date__lt=window_from) | Q(period_from__gt=window_to))
+    assert not subsidies.filter(paid_on__lt=dt.date(2022, 1, 1))  # none under chongqing-2017
+    assert subsidies.filter(due_date__year=2021).exists()  # 2021's paid under chongqing-2022
+    assert subsidies.filter(due_date__year=2022).exists()
+    for s in subsidies.filter(due_date__gt=window_to):  # across the edge: pro rata
+        assert s.days_in_window < s.days_in_period
+    assert all(s.rulebook_hash == published[1].content_hash for s in subsidies)
+    deferral = Deferral.objects.get()
+    # instalments (of at most a quarter) paid for periods after the window have none
+    later = Instalment.objects.filter(
+        due_date__gt=dt.date(2023, 4, 14), interest_paid_fen__gt=0
+    ).exclude(loan=deferral.loan)
+    assert later.exists() and not subsidies.filter(instalment__in=later).exists()
+    assert report.deferrals == 1 and deferral.status == "GRANTED"  # type: ignore[attr-defined]
+    assert dt.date(2022, 10, 1) <= deferral.decided_on <= dt.date(2022, 12, 31)
+    assert deferral.rule_key == "q4_2022" and deferral.defer_to == dt.date(2023, 6, 30)
+    plan = [
+        [r.seq, r.due_date.isoformat(), r.principal_fen, r.interest_fen]
+        for r in deferral.loan.instalments.filter(seq__in=[row[0] for row in deferral.plan_after])
+    ]
+    assert plan == deferral.plan_after and plan != deferral.plan_before
+    assert all(row[1] <= "2023-06-30" for row in plan) and plan[-1][1] == "2023-06-30"
+    deferred = deferral.loan.instalments.get(seq=plan[-1][0])
+    assert deferred.due_date == dt.date(2023, 6, 30)
+    # paid the day after the deferral date, nothing left owing
+    deferral.loan.refresh_from_db()
+    assert deferral.loan.status != "ACTIVE" or deferral.loan.due_principal_fen == 0

@@ -46,12 +46,15 @@ def demo_load(
     seed: int = typer.Option(2017, help="random seed: the same seed gives the same programme"),
     enterprises: int = typer.Option(5000, min=50, help="synthetic enterprises to register"),
     until: str = typer.Option("", help="last day of the history, YYYY-MM-DD (default yesterday)"),
-    years: int = typer.Option(3, min=1, max=10, help="years of lending history"),
+    years: int = typer.Option(
+        0, min=0, max=10, help="years of lending history (default: from 2021-01-01)"
+    ),
 ) -> None:
-    """Generate a demo programme into the configured database (empty, e.g. a fresh SQLite)."""
+    """Generate a demo programme into the configured database (empty, e.g. a fresh SQLite):
+    from 2021-01-01 under the rulebook chongqing-2017, chongqing-2022 published on 2021-12-31."""
     from kvcredit.demo import cli_load
 
-    cli_load(seed, enterprises, until or None, years)
+    cli_load(seed, enterprises, until or None, years or None)
 
 
 def report(
