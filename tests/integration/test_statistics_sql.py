@@ -83,3 +83,39 @@ def test_the_statistics_take_a_bounded_number_of_queries(  # type: ignore[no-unt
             programme.statistics(users["TRUSTEE"], by=by)
         with django_assert_max_num_queries(12):
             programme.figures(users["TRUSTEE"])
+
+
+def _queries(client, url: str, **headers: str) -> int:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(ctx.captured_queries)
+
+
+def test_lists_take_as_many_queries_for_a_long_page_as_for_a_short_one(book) -> None:  # type: ignore[no-untyped-def]
+    """No query per row: the administrator's credit lines and the API's applications."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from kvcredit.accounts.services import issue_token
+    from kvcredit.enterprises.models import CreditLine
+    from kvcredit.lending.models import Application
+
+    users = _one_user_per_role()
+    assert CreditLine.objects.count() > 60 and Application.objects.count() > 30
+    for role in ("ADMINISTRATOR", "TRUSTEE", "DISTRICT", "BANK"):
+        c = Client()
+        c.force_login(users[role])
+        url = reverse("console:credit_lines")
+        assert _queries(c, url + "?per_page=5") == _queries(c, url + "?per_page=60"), role
+    for role in ("ADMINISTRATOR", "BANK", "ENTERPRISE"):
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(users[role], name='t')[1]}"}
+        url = "/api/v1/applications"
+        short, long = (
+            _queries(Client(), url + "?limit=2", **auth),
+            _queries(Client(), url + "?limit=30", **auth),
+        )
+        assert short == long, role
