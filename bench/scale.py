@@ -246,7 +246,21 @@ def _loan_frame(
 def _load_loans(frame: pl.DataFrame) -> None:
     """Bulk-load loans, then their twelve instalments on the server."""
     from django.db import connection
+    from django.db.models import NOT_PROVIDED
 
+    from kvcredit.lending.models import Loan
+
+    # columns the frame leaves out take the model's plain default (Django's defaults are not
+    # the database's, and COPY would write NULL)
+    missing = [
+        pl.lit(f.default).alias(f.column)
+        for f in Loan._meta.concrete_fields
+        if f.column not in frame.columns
+        and not f.null
+        and f.default is not NOT_PROVIDED
+        and not callable(f.default)
+    ]
+    frame = frame.with_columns(missing) if missing else frame
     first_new = _max_id("lending_loan")
     cols = ", ".join(frame.columns)
     with connection.cursor() as cur:

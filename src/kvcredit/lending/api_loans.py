@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -147,7 +148,8 @@ def lift(
 
 @router.get("/applications", response={200: page_schema(ApplicationOut), **ERRORS})
 def list_applications(request: HttpRequest, p: Query[PageIn], f: Query[ApplicationFilter]) -> Any:
-    return page(filtered(selectors.applications(request.user), f), p, ApplicationOut.of)
+    qs = filtered(selectors.applications(request.user), f).annotate(loan_ref=F("loan__id"))
+    return page(qs, p, ApplicationOut.of)
 
 
 @router.get("/applications/{application_id}", response={200: ApplicationOut, **ERRORS})

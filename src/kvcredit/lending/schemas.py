@@ -185,7 +185,11 @@ class ApplicationOut(Schema):
 
     @staticmethod
     def of(a: Application) -> dict[str, Any]:
-        loan = Loan.objects.filter(application=a).values_list("id", flat=True).first()
+        # a list annotates each row with its loan's id (``with_loan_ids``): no query per row
+        if hasattr(a, "loan_ref"):
+            loan = a.loan_ref
+        else:
+            loan = Loan.objects.filter(application=a).values_list("id", flat=True).first()
         return plain(
             {
                 "id": a.pk,

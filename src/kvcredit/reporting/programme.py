@@ -29,7 +29,46 @@ def enterprise_rows(user: Any) -> list[EnterpriseRow]:
 
 
 def figures(user: Any) -> ProgrammeFigures:
-    """Enterprises by district, grade mix and total credit, within what ``user`` may see."""
+    """Enterprises by district, grade mix and total credit, within what ``user`` may see.
+
+    Grouped in the database (a few rows per district and grade, whatever the book's size);
+    ``figures_reference`` is the same figures from every line, kept for the tests."""
+    from django.db.models import Count, Sum
+
+    from kvcredit.reporting.aggregate import NOT_RATED, sum_by
+
+    lines = selectors.credit_lines(user).order_by()
+    per_district = list(
+        lines.values_list("enterprise__district__name")
+        .annotate(n=Count("id"), fen=Sum("limit_fen"))
+        .values_list("enterprise__district__name", "n", "fen")
+    )
+    per_grade = list(
+        lines.values_list("evaluation__grade", "evaluation__eligible")
+        .annotate(n=Count("id"))
+        .values_list("evaluation__grade", "evaluation__eligible", "n")
+    )
+    if sees_everything(user):
+        districts = list(selectors.districts(user).values_list("name", flat=True))
+    else:
+        districts = sorted({d for d, _, _ in per_district})
+    grades = grade_order()
+    rated = [(g, n) for g, ok, n in per_grade if ok and g is not None]
+    return ProgrammeFigures(
+        enterprises=sum(n for _, n, _ in per_district),
+        rated=sum(n for _, n in rated),
+        total_limit_fen=sum(int(fen or 0) for _, _, fen in per_district),
+        by_district=sum_by(((d, n) for d, n, _ in per_district), districts),
+        limit_by_district_fen=sum_by(((d, int(fen or 0)) for d, _, fen in per_district), districts),
+        grade_mix=sum_by(
+            (((g if ok and g is not None else NOT_RATED), n) for g, ok, n in per_grade),
+            [*grades, NOT_RATED],
+        ),
+    )
+
+
+def figures_reference(user: Any) -> ProgrammeFigures:
+    """``figures`` computed in Python from every credit line (the tests' reference)."""
     rows = enterprise_rows(user)
     if sees_everything(user):
         districts = list(selectors.districts(user).values_list("name", flat=True))
@@ -136,27 +175,17 @@ def pool_balances(user: Any, *, as_of: Any = None) -> list[tuple[str, int]]:
 def statistics(
     user: Any, *, by: str = "district", date_from: Any = None, date_to: Any = None
 ) -> dict[str, Any]:
-    """The headline figures for a window, broken down by ``by``, with the pool balances."""
-    from kvcredit.fund import subsidies
-    from kvcredit.reporting.aggregate import breakdown
+    """The headline figures for a window, broken down by ``by``, with the pool balances.
 
-    rows = activity(user)
+    Aggregated in the database (``reporting.sql``): a few queries whose rows are the groups,
+    whatever the book's size."""
+    from kvcredit.fund import subsidies
+    from kvcredit.reporting import sql
+
     order = grade_order() if by == "grade" else []
-    total, groups = breakdown(
-        rows["loans"],
-        by=by,
-        paid=rows["paid"],
-        recovered=rows["recovered"],
-        commercial=rows["commercial"],
-        date_from=date_from.isoformat() if date_from else None,
-        date_to=date_to.isoformat() if date_to else None,
-        order=order,
-    )
-    by_month = breakdown(
-        rows["loans"],
-        by="month",
-        date_from=date_from.isoformat() if date_from else None,
-        date_to=date_to.isoformat() if date_to else None,
+    total, groups = sql.breakdown(user, by=by, date_from=date_from, date_to=date_to, order=order)
+    by_month = sql.breakdown(
+        user, by="month", date_from=date_from, date_to=date_to, loans_only=True
     )[1]
     return {
         "by": by,
@@ -168,6 +197,30 @@ def statistics(
         "subsidies": subsidies.totals(user, start=date_from, end=date_to),
         "deferred": deferred_loans(user, date_from=date_from, date_to=date_to),
     }
+
+
+def breakdown_reference(
+    user: Any, *, by: str = "district", date_from: Any = None, date_to: Any = None
+) -> tuple[Any, list[Any], list[Any]]:
+    """(total, groups, by_month) computed in Python from every row (the tests' reference)."""
+    from kvcredit.reporting.aggregate import breakdown
+
+    rows = activity(user)
+    order = grade_order() if by == "grade" else []
+    start = date_from.isoformat() if date_from else None
+    end = date_to.isoformat() if date_to else None
+    total, groups = breakdown(
+        rows["loans"],
+        by=by,
+        paid=rows["paid"],
+        recovered=rows["recovered"],
+        commercial=rows["commercial"],
+        order=order,
+        date_from=start,
+        date_to=end,
+    )
+    by_month = breakdown(rows["loans"], by="month", date_from=start, date_to=end)[1]
+    return total, groups, by_month
 
 
 def deferred_loans(user: Any, *, date_from: Any = None, date_to: Any = None) -> int:

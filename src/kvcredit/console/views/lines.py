@@ -25,6 +25,8 @@ def credit_lines(request: HttpRequest) -> HttpResponse:
     rows = (
         selectors.credit_lines(user)
         .select_related("evaluation", "enterprise__district")
+        # the evaluation's trace is large and the list shows only its grade
+        .defer("evaluation__explanation")
         .order_by("enterprise__district__code", "enterprise__name", "id")
     )
     title = _("Enterprises of the district") if kind_of(user) == OrgKind.DISTRICT else None
