@@ -106,6 +106,14 @@ def _problems(text: str) -> list[tuple[str, str]]:
             "之和须恰好为 1",
         ),
         (
+            'name_zh = "区县", share = 0.60 },',
+            'name_zh = "区县", share = 0.50 },\n    { id = "street", name = "street", '
+            'name_zh = "街道", share = 0.10 },',
+            "fund.parties",
+            "at most two contributing parties",
+            "出资方最多两方",
+        ),
+        (
             "stages = [{ share = 1, after_days = 0 }]",
             "stages = [{ share = 0.75, after_days = 0 }, { share = 0.5, after_days = 30 }]",
             "fund.stages",

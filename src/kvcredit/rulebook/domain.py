@@ -73,6 +73,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{which}之和须恰好为 1，实际为 {total}",
     ),
     "unique_ids": ("ids must be unique: {ids}", "标识不得重复：{ids}"),
+    "parties_at_most_two": (
+        "at most two contributing parties (an upper and a local level) can be recorded, got {count}",
+        "出资方最多两方（上级与本级），实际为 {count} 方",
+    ),
     "window_order": (
         "'to' ({to}) is before 'from' ({start})",
         "结束日期 {to} 早于开始日期 {start}",
@@ -512,6 +516,8 @@ class Fund(_Model):
     def _parties(cls, parties: list[Party]) -> list[Party]:
         _unique([p.id for p in parties])
         _sum_to_one([p.share for p in parties], "parties' shares")
+        if len(parties) > 2:  # contributions are recorded under two slots (fund.applied.SLOTS)
+            raise RulebookValueError("parties_at_most_two", count=len(parties))
         return parties
 
     @field_validator("stages")
