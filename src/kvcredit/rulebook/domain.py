@@ -74,7 +74,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "unique_ids": ("ids must be unique: {ids}", "标识不得重复：{ids}"),
     "parties_at_most_two": (
-        "at most two contributing parties (an upper and a local level) can be recorded, got {count}",
+        "at most two contributing parties (an upper and a local level) are recorded, got {count}",
         "出资方最多两方（上级与本级），实际为 {count} 方",
     ),
     "window_order": (
