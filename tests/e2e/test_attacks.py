@@ -81,3 +81,14 @@ HUGE = "9" * 25  # past every integer column: SQLite and PostgreSQL both refuse 
 def test_an_id_too_large_for_the_database_is_not_found_not_an_error(client, world, url):
     client.force_login(world.users["admin"])
     assert client.get(url.format(HUGE)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/fund/entries?kind=A%00B", "/api/v1/fund/breakers?state=A%00B"]
+)
+def test_a_nul_in_a_list_filter_is_refused_naming_the_field(api_client, world, path):
+    """PostgreSQL refuses NUL in text: a filter holding one answers 422, not a server error."""
+    r = api_client.get(path, headers=world.auth("trustee"))
+    assert r.status_code == 422, r.content
+    field = path.split("?")[1].split("=")[0]
+    assert field in r.content.decode()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
 from kvcredit import clock
-from kvcredit.api.common import Id, PageIn, filtered, idempotent, page, page_schema, yuan
+from kvcredit.api.common import Code, Id, PageIn, filtered, idempotent, page, page_schema, yuan
 from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
 from kvcredit.fund import applied, config, selectors, services, settlements, subsidies
@@ -152,7 +152,7 @@ def pool_balances(request: HttpRequest, district_id: Path[Id], a: Query[AsOf]) -
 
 class EntryFilter(Schema):
     district_id: Id | None = None
-    kind: str | None = None
+    kind: Code | None = None  # an entry kind: letters, digits, _ (no NUL reaches the database)
     from_date: Day | None = None
     to_date: Day | None = None
 

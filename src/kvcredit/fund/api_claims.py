@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 
 from kvcredit import clock
-from kvcredit.api.common import Id, PageIn, filtered, idempotent, page, page_schema
+from kvcredit.api.common import Code, Id, PageIn, filtered, idempotent, page, page_schema
 from kvcredit.api.problems import Problem
 from kvcredit.errors import InvalidInput, NotFound
 from kvcredit.fund import breakers, claims, selectors
@@ -200,7 +200,7 @@ def reject_claim(
 
 
 class BreakerFilter(Schema):
-    state: str | None = None
+    state: Code | None = None
     bank_id: Id | None = None
     district_id: Id | None = None
 
