@@ -92,3 +92,10 @@ def test_a_nul_in_a_list_filter_is_refused_naming_the_field(api_client, world, p
     assert r.status_code == 422, r.content
     field = path.split("?")[1].split("=")[0]
     assert field in r.content.decode()
+
+
+def test_a_nul_in_the_search_box_is_not_a_server_error(client, world):
+    client.force_login(world.users["admin"])
+    r = client.get("/search/", {"q": "A\x00B"})
+    assert r.status_code == 200
+    assert 'id="search-q" type="search" name="q" value="AB"' in r.content.decode()

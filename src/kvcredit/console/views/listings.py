@@ -121,7 +121,9 @@ def _hits(q: str, user: Any) -> list[dict[str, Any]]:
 def search(request: HttpRequest) -> HttpResponse:
     """One box for an enterprise's name or USCC, or a loan, application or claim number; the
     answers are those the user's scope holds (another bank's loan is simply not found)."""
-    q = (request.GET.get("q") or "").strip()[:100]
+    # control characters cannot be part of a name or number (and PostgreSQL refuses NUL)
+    typed = request.GET.get("q") or ""
+    q = "".join(ch for ch in typed if ch >= " " and ch != "\x7f").strip()[:100]
     hits = _hits(q, request.user) if q else []
     context = {"q": q, "hits": hits, "limit": SEARCH_LIMIT}
     return render(request, "console/search.html", context)
