@@ -6,43 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 
 import pytest
-from django.db import connection
 from test_partner_settlement import _paid_claim
 
 from kvcredit.errors import InvalidInput
 from kvcredit.fund import books, settlements
 from kvcredit.fund.domain import ledger as dl
 from kvcredit.fund.models import PartnerSettlement
+from races import at_once
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("KVCREDIT_TEST_BACKEND") != "postgresql",
     reason="row locks and concurrent connections are tested on PostgreSQL",
 )
 LATER = dt.date(2025, 7, 10)
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_two_settlements_together_over_what_is_owed_record_one(committed_world, trustees):
@@ -61,11 +39,11 @@ def test_two_settlements_together_over_what_is_owed_record_one(committed_world, 
             reference=ref,
         )
 
-    results = _race(settle("RACE-1", 100_000_00), settle("RACE-2", 100_000_00))
+    results = at_once(settle("RACE-1", 100_000_00), settle("RACE-2", 100_000_00))
     kinds = sorted(type(r).__name__ for r in results)
     assert kinds == ["InvalidInput", "PartnerSettlement"], results
     assert any(isinstance(r, InvalidInput) for r in results)
-    same = _race(settle("RACE-3", 10_000_00), settle("RACE-3", 10_000_00))
+    same = at_once(settle("RACE-3", 10_000_00), settle("RACE-3", 10_000_00))
     assert [type(r).__name__ for r in same] == ["PartnerSettlement"] * 2, same
     assert same[0].pk == same[1].pk
     assert PartnerSettlement.objects.count() == 2
