@@ -32,7 +32,7 @@ from kvcredit.accounts.permissions import require
 from kvcredit.audit import services as audit
 from kvcredit.enterprises.models import District
 from kvcredit.errors import InsufficientFunds
-from kvcredit.fund import books
+from kvcredit.fund import books, lending_port
 from kvcredit.fund.domain import entries as de
 from kvcredit.fund.models import EntryKind, Pool, Subsidy
 from kvcredit.lending import selectors as lending
@@ -195,6 +195,10 @@ def claw_back(actor: Any, *, on: dt.date) -> list[Subsidy]:
         .order_by("id")
     )
     for sub in rows:
+        # the loan's lock is the one its repayments take: under it, the interest is still unpaid
+        lending_port.loan_for_update(sub.loan_id)
+        if sub.instalment_id not in lending.interest_unpaid([sub.instalment_id]):
+            continue  # paid again meanwhile: the subsidy stands
         pool = books.pool_of(sub.pool.district, lock=True)
         entry = de.subsidy_clawback(
             pool.district.code,
